@@ -1,0 +1,13 @@
+# Every target is one line; see README.md. PROFILE picks the report; BENCH_DATA_DIR the local data.
+PY := .venv/bin/python
+BENCH := $(PY) -m bench
+PROFILE ?= quick
+export BENCH_DATA_DIR ?= $(abspath $(wildcard ../shared/data))
+
+.PHONY: install bench smoke test report
+
+install: ; python3 -m venv .venv && $(PY) -m pip install -q torch==2.13.0 && $(PY) -m pip install -q -e '.[all]'
+bench: ; $(BENCH) run --profile auto --report
+smoke: ; $(BENCH) run --profile smoke --report --results-dir results
+test: ; $(PY) -m pytest -q
+report: ; $(BENCH) report --profile $(PROFILE)

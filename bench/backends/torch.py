@@ -1,0 +1,268 @@
+"""The PyTorch backend: builds ``job.arm`` as an ``nn.Sequential`` and trains it.
+
+Hyperparameters the spec leaves as ``None`` resolve through
+``FRAMEWORK_DEFAULTS``: PyTorch's column under ``mode="as_written"``, the
+Keras column under ``mode="matched"``. BatchNorm momentum is stored in the
+Keras convention (weight on the old average), so PyTorch gets ``1 - m``.
+
+Dropout masks come from PyTorch's own RNG. ``nn.Dropout`` takes no generator,
+so each trainer keeps a private copy of the default generator's state, seeded
+with ``seed``, and swaps it in around its forward passes: two trainers then
+never disturb each other's masks, and the same seed gives bit-identical runs.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bench.errors import SpecError
+from bench.spec import FRAMEWORK_DEFAULTS, MODES, Activation, BatchNorm, Dense, Dropout
+
+EVAL_CHUNK = 4096
+_ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
+                "softmax": functools.partial(nn.Softmax, dim=-1)}
+
+
+@functools.lru_cache(maxsize=None)
+def _device() -> torch.device:
+    """Chosen once per process: the first CUDA device if there is one."""
+    if torch.cuda.is_available():
+        # cuBLAS is only deterministic with a fixed workspace; this must be set
+        # before the first CUDA matmul creates its handle.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        device = torch.device("cuda")
+    else:
+        device = torch.device("cpu")
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
+    # warn_only: an op without a deterministic kernel should warn, not crash a run.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    return device
+
+
+def versions() -> dict:
+    device = _device()
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    return {"torch": torch.__version__, "device": name, "threads": torch.get_num_threads()}
+
+
+def _resolved(job) -> dict:
+    if job.mode not in MODES:
+        raise SpecError(f"unknown mode {job.mode!r}; choose from {MODES}.")
+    return FRAMEWORK_DEFAULTS["torch" if job.mode == "as_written" else "tf"]
+
+
+def _build(layers, in_features: int, defaults: dict) -> tuple[nn.Sequential, list[nn.Module]]:
+    """The model, and its parameter-owning modules in spec order."""
+    modules, owners, width = [], [], in_features
+    for layer in layers:
+        if isinstance(layer, Dense):
+            linear = nn.Linear(width, layer.units, bias=layer.use_bias)
+            modules.append(linear)
+            owners.append(linear)
+            if layer.activation != "linear":
+                modules.append(_ACTIVATIONS[layer.activation]())
+            width = layer.units
+        elif isinstance(layer, Dropout):
+            modules.append(nn.Dropout(p=layer.rate))
+        elif isinstance(layer, BatchNorm):
+            keras_momentum = defaults["bn_momentum"] if layer.momentum is None else layer.momentum
+            eps = defaults["bn_eps"] if layer.eps is None else layer.eps
+            bn = nn.BatchNorm1d(width, eps=eps, momentum=1.0 - keras_momentum)
+            modules.append(bn)
+            owners.append(bn)
+        elif isinstance(layer, Activation):
+            if layer.name != "linear":
+                modules.append(_ACTIVATIONS[layer.name]())
+        else:
+            raise SpecError(f"layer {layer!r} is not supported by the torch backend.")
+    return nn.Sequential(*modules), owners
+
+
+def _optimizer(spec, params, defaults: dict, mode: str) -> torch.optim.Optimizer:
+    # fused kernels exist for CPU and CUDA and save one dispatch per tensor.
+    if spec.name == "adam":
+        return torch.optim.Adam(
+            params, lr=defaults["adam_lr"] if spec.lr is None else spec.lr,
+            betas=(defaults["beta1"] if spec.beta1 is None else spec.beta1,
+                   defaults["beta2"] if spec.beta2 is None else spec.beta2),
+            eps=defaults["adam_eps"] if spec.eps is None else spec.eps, fused=True)
+    lr = defaults["sgd_lr"] if spec.lr is None else spec.lr
+    if lr is None:
+        raise SpecError(f"PyTorch's SGD has no default learning rate; set Optimizer.lr "
+                        f"in the case, or use mode 'matched' for Keras's 0.01 (mode is {mode!r}).")
+    return torch.optim.SGD(params, lr=lr, momentum=spec.momentum, fused=True)
+
+
+class Trainer:
+    def __init__(self, job, params: list[dict], seed: int):
+        if job.framework != "torch":
+            raise SpecError(f"the torch backend got a job for framework {job.framework!r}.")
+        job.arm.validate()
+        self.job = job
+        self.device = _device()
+        defaults = _resolved(job)
+        self.classify = job.case.loss.name == "softmax_cross_entropy"
+        self.model, self._owners = _build(job.arm.layers, job.in_features, defaults)
+        self._load(params)
+        self.model.to(self.device)
+        self.optimizer = _optimizer(job.case.optimizer, list(self.model.parameters()), defaults, job.mode)
+        l2 = job.arm.l2
+        self._l2_coef = l2.coef if l2 else 0.0
+        if l2 and l2.include_bias:
+            self._l2_params = list(self.model.parameters())
+        else:
+            self._l2_params = [m.weight for m in self._owners if isinstance(m, nn.Linear)]
+        gen = self._generator()
+        saved = gen.get_state()
+        gen.manual_seed(seed)
+        self._rng_state = gen.get_state()
+        gen.set_state(saved)
+        self._x = self._y = None
+
+    # --- weights ------------------------------------------------------------
+
+    def _load(self, params: list[dict]) -> None:
+        if len(params) != len(self._owners):
+            raise SpecError(f"arm {self.job.arm.name!r} has {len(self._owners)} parameter layers, "
+                            f"but {len(params)} were given.")
+        with torch.no_grad():
+            for module, entry in zip(self._owners, params):
+                if isinstance(module, nn.Linear):
+                    module.weight.copy_(torch.as_tensor(entry["kernel"]).T)
+                    if module.bias is not None:
+                        module.bias.copy_(torch.as_tensor(entry["bias"]))
+                else:
+                    module.weight.copy_(torch.as_tensor(entry["gamma"]))
+                    module.bias.copy_(torch.as_tensor(entry["beta"]))
+                    module.running_mean.copy_(torch.as_tensor(entry["mean"]))
+                    module.running_var.copy_(torch.as_tensor(entry["var"]))
+
+    def params(self) -> list[dict]:
+        def host(t):
+            return t.detach().cpu().numpy().copy()
+        out = []
+        for module in self._owners:
+            if isinstance(module, nn.Linear):
+                entry = {"kernel": host(module.weight.T)}
+                if module.bias is not None:
+                    entry["bias"] = host(module.bias)
+            else:
+                entry = {"gamma": host(module.weight), "beta": host(module.bias),
+                         "mean": host(module.running_mean), "var": host(module.running_var)}
+            out.append(entry)
+        return out
+
+    # --- tensors, RNG, objective ---------------------------------------------
+
+    def _generator(self) -> torch.Generator:
+        if self.device.type == "cuda":
+            return torch.cuda.default_generators[self.device.index or torch.cuda.current_device()]
+        return torch.default_generator
+
+    @contextlib.contextmanager
+    def _own_rng(self):
+        gen = self._generator()
+        saved = gen.get_state()
+        gen.set_state(self._rng_state)
+        try:
+            yield
+        finally:
+            self._rng_state = gen.get_state()
+            gen.set_state(saved)
+
+    def _tensors(self, x, y=None):
+        x = torch.as_tensor(np.asarray(x, np.float32).reshape(len(x), -1), device=self.device)
+        if y is None:
+            return x
+        y = np.asarray(y)
+        if self.classify and np.issubdtype(y.dtype, np.integer):
+            y = torch.as_tensor(y.astype(np.int64), device=self.device)
+        else:   # one-hot / probability targets, or regression targets
+            y = torch.as_tensor(y.astype(np.float32), device=self.device)
+        return x, y
+
+    def _data_loss(self, out, y):
+        if self.classify:
+            return F.cross_entropy(out, y)
+        out, y = out.reshape(len(out), -1).squeeze(-1), y.reshape(len(y), -1).squeeze(-1)
+        if self.job.case.loss.name == "mae":
+            return F.l1_loss(out, y)
+        return F.mse_loss(out, y)
+
+    def _objective(self, out, y):
+        # coef * sum(p^2)/2 is exactly coef * sum(tf.nn.l2_loss(p)), so both
+        # frameworks minimise the same function. For plain Adam/SGD torch's
+        # weight_decay=coef would give the same gradient, but the explicit term
+        # keeps the reported loss comparable and needs no per-param groups.
+        loss = self._data_loss(out, y)
+        if self._l2_coef:
+            loss = loss + self._l2_coef / 2 * sum(p.pow(2).sum() for p in self._l2_params)
+        return loss
+
+    def _step(self, x, y):
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self._objective(self.model(x), y)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach()
+
+    # --- the interface ---------------------------------------------------------
+
+    def set_data(self, x, y) -> None:
+        self._x, self._y = self._tensors(x, y)
+
+    def fit_epoch(self, batches) -> np.ndarray:
+        if self._x is None:
+            raise SpecError("call set_data(x, y) before fit_epoch.")
+        # One host-to-device copy of all indices and one device-to-host copy of
+        # all losses: nothing inside the loop waits for the device.
+        sizes = [len(b) for b in batches]
+        flat = torch.as_tensor(np.concatenate(batches).astype(np.int64), device=self.device)
+        losses = torch.empty(len(batches), device=self.device)
+        self.model.train()
+        with self._own_rng():
+            for i, idx in enumerate(torch.split(flat, sizes)):
+                losses[i] = self._step(self._x.index_select(0, idx), self._y.index_select(0, idx))
+        return losses.cpu().numpy().astype(np.float64)
+
+    def step(self, x, y) -> float:
+        self.model.train()
+        with self._own_rng():
+            return float(self._step(*self._tensors(x, y)))
+
+    def loss(self, x, y, training: bool = False) -> float:
+        x, y = self._tensors(x, y)
+        self.model.train(training)
+        with torch.no_grad(), self._own_rng():
+            return float(self._objective(self.model(x), y))
+
+    def predict(self, x, training: bool = False) -> np.ndarray:
+        x = self._tensors(x)
+        self.model.train(training)
+        with torch.no_grad(), self._own_rng():
+            out = torch.cat([self.model(c) for c in torch.split(x, EVAL_CHUNK)])
+        return out.cpu().numpy()
+
+    def evaluate(self, x, y) -> dict:
+        x, y = self._tensors(x, y)
+        self.model.eval()
+        total, hits = torch.zeros((), device=self.device), torch.zeros((), device=self.device)
+        with torch.no_grad():
+            for xc, yc in zip(torch.split(x, EVAL_CHUNK), torch.split(y, EVAL_CHUNK)):
+                out = self.model(xc)
+                total += self._data_loss(out, yc) * len(xc)
+                if self.classify:
+                    labels = yc if yc.ndim == 1 else yc.argmax(-1)
+                    hits += (out.argmax(-1) == labels).sum()
+                else:
+                    hits += F.l1_loss(out.reshape(len(out), -1).squeeze(-1),
+                                      yc.reshape(len(yc), -1).squeeze(-1), reduction="sum")
+        n = len(x)
+        key = "accuracy" if self.classify else "mae"
+        return {"loss": float(total) / n, key: float(hits) / n}

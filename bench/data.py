@@ -1,0 +1,195 @@
+"""Dataset loaders: find a local copy, or download and verify one, then shape it.
+
+``load(name)`` searches, in order: ``data_dir`` (else ``$BENCH_DATA_DIR``), the
+Keras cache ``~/.keras/datasets``, and the project cache (``$BENCH_CACHE_DIR``
+else ``~/.cache/bench``); only if no copy exists anywhere does it download into
+the project cache. The first copy found is the one used: if it fails
+verification that is an error, never a silent fall-back to another copy, so a
+run cannot quietly train on different data from the one its record names.
+
+MNIST is verified by what the file holds, not by its bytes: the canonical
+Keras ``mnist.npz`` and a copy re-saved by another numpy/zlib differ byte for
+byte but hold the same arrays, so we hash each array's C-order ``tobytes()``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, Union
+
+import numpy as np
+
+from bench.errors import DataError, SpecError
+from bench.spec import Data
+
+PathLike = Union[str, os.PathLike]
+
+DOWNLOAD_TIMEOUT_S = 60
+HOW_TO_PROVIDE = "put {file} in a directory and pass --data-dir DIR or set BENCH_DATA_DIR=DIR"
+
+MNIST_FILE = "mnist.npz"
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+# key -> (shape, dtype, sha256 of the C-contiguous tobytes()); see shared/data/README.md.
+MNIST_ARRAYS = {
+    "x_train": ((60000, 28, 28), "uint8", "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757"),
+    "y_train": ((60000,), "uint8", "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13"),
+    "x_test": ((10000, 28, 28), "uint8", "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161"),
+    "y_test": ((10000,), "uint8", "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5"),
+}
+
+# Everything np.load and zipfile raise on a file that is not a sound npz.
+_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
+
+
+@dataclass(frozen=True, eq=False)  # eq on arrays is ambiguous; compare fields by hand
+class Dataset:
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str  # the path it was loaded from
+
+
+class _BadFile(Exception):
+    """A file that exists but does not hold the expected data; the text says why."""
+
+
+# --- where to look ------------------------------------------------------------
+
+def project_cache() -> Path:
+    """Where downloads go: ``$BENCH_CACHE_DIR``, else ``~/.cache/bench``."""
+    return Path(os.environ.get("BENCH_CACHE_DIR") or Path.home() / ".cache" / "bench")
+
+
+def search_dirs(data_dir: Optional[PathLike] = None) -> list[Path]:
+    """The directories ``load`` searches, in order, without duplicates."""
+    first = data_dir if data_dir is not None else os.environ.get("BENCH_DATA_DIR") or None
+    dirs = [Path(first)] if first is not None else []
+    dirs += [Path.home() / ".keras" / "datasets", project_cache()]
+    unique: list[Path] = []
+    for d in dirs:
+        if d not in unique:
+            unique.append(d)
+    return unique
+
+
+def _fetch(filename: str, url: str, data_dir: Optional[PathLike], download: bool,
+           read: Callable[[Path], dict]) -> tuple[dict, Path]:
+    """Read the first copy of ``filename`` found, or download one; return (arrays, path)."""
+    places = [d / filename for d in search_dirs(data_dir)]
+    for path in places:
+        if path.exists():
+            try:
+                return read(path), path
+            except _BadFile as exc:
+                raise DataError(f"{path} is not a valid {filename}: {exc}; "
+                                f"replace it with a good copy or delete it.") from exc
+    searched = ", ".join(str(p) for p in places)
+    how = HOW_TO_PROVIDE.format(file=filename)
+    if not download:
+        raise DataError(f"{filename} was not found in {searched} and downloading is disabled; {how}.")
+    dest = project_cache() / filename
+    try:
+        tmp = _download(url, dest)
+    except (OSError, urllib.error.URLError, ValueError) as exc:
+        raise DataError(f"{filename} was not found in {searched} and the download from {url} "
+                        f"failed ({exc}); {how}.") from exc
+    try:
+        arrays = read(tmp)
+        os.replace(tmp, dest)  # atomic: dest is either absent or a verified copy
+    except _BadFile as exc:
+        raise DataError(f"the {filename} downloaded from {url} failed verification ({exc}) "
+                        f"and was deleted; {how}.") from exc
+    finally:
+        tmp.unlink(missing_ok=True)  # a no-op once renamed
+    return arrays, dest
+
+
+def _download(url: str, dest: Path) -> Path:
+    """Stream ``url`` to a temp file beside ``dest`` and return its path; the
+    caller renames it onto ``dest`` only once it verifies, so readers never see
+    a partial or unverified file under the real name."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as src:
+            shutil.copyfileobj(src, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _verified_npz(expected: dict) -> Callable[[Path], dict]:
+    """A reader that returns the arrays of an npz whose contents match ``expected``."""
+    def read(path: Path) -> dict:
+        if not zipfile.is_zipfile(path):  # np.load would blame "pickled data" instead
+            raise _BadFile("it is not an npz (zip) archive (perhaps truncated, or another format)")
+        try:
+            npz = np.load(path, allow_pickle=False)
+            if not isinstance(npz, np.lib.npyio.NpzFile):
+                raise _BadFile("it holds a single array, not an npz archive")
+            with npz:
+                missing = [k for k in expected if k not in npz.files]
+                if missing:
+                    raise _BadFile(f"it lacks the array(s) {missing} (it has {npz.files})")
+                arrays = {k: npz[k] for k in expected}
+        except _READ_ERRORS as exc:
+            raise _BadFile(f"it cannot be read as an npz archive ({type(exc).__name__}: {exc})") from exc
+        for key, (shape, dtype, sha256) in expected.items():
+            a = arrays[key]
+            if a.shape != tuple(shape) or a.dtype != np.dtype(dtype):
+                raise _BadFile(f"array {key!r} is {a.dtype}{list(a.shape)}, expected {dtype}{list(shape)}")
+            if hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest() != sha256:
+                raise _BadFile(f"array {key!r} does not match its published sha256 (corrupt or a different dataset)")
+            a.setflags(write=False)
+        return arrays
+    return read
+
+
+# --- loaders ------------------------------------------------------------------
+
+def _load_mnist(data_dir: Optional[PathLike], download: bool) -> Dataset:
+    arrays, path = _fetch(MNIST_FILE, MNIST_URL, data_dir, download, _verified_npz(MNIST_ARRAYS))
+    return Dataset("mnist", arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], str(path))
+
+
+# "fashion_mnist", "concrete" and "red_wine" join here, each a function of (data_dir, download).
+LOADERS: dict[str, Callable[[Optional[PathLike], bool], Dataset]] = {
+    "mnist": _load_mnist,
+}
+
+
+def load(name: str, data_dir: Optional[PathLike] = None, download: bool = True) -> Dataset:
+    """Load dataset ``name``, verified; raises ``DataError`` if no good copy can be had."""
+    if name not in LOADERS:
+        raise SpecError(f"unknown dataset {name!r}; known datasets are {sorted(LOADERS)}.")
+    return LOADERS[name](data_dir, download)
+
+
+def prepare(ds: Dataset, data: Data) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Apply ``data``: first-n subsamples, features flattened to (n, d) float32 and
+    multiplied by ``data.scale``; integer labels as int64 (others as float32)."""
+    if data.dataset != ds.name:
+        raise SpecError(f"the spec asks for dataset {data.dataset!r} but {ds.name!r} was given.")
+    out = []
+    for x, y, n, split in ((ds.x_train, ds.y_train, data.train_subsample, "train"),
+                           (ds.x_test, ds.y_test, data.test_subsample, "test")):
+        if n is not None:
+            if n > len(x):
+                raise SpecError(f"{split}_subsample={n} exceeds the {len(x)} {split} examples of {ds.name!r}.")
+            x, y = x[:n], y[:n]
+        x = x.reshape(len(x), -1).astype(np.float32) * np.float32(data.scale)
+        y = y.astype(np.int64 if np.issubdtype(y.dtype, np.integer) else np.float32)
+        out += [x, y]
+    return tuple(out)

@@ -1,0 +1,299 @@
+"""The framework-neutral description of a case: frozen data, no framework imports.
+
+A ``Case`` holds a base model, the named ``Arm`` variations of it, the training
+budget per ``Profile`` and the ``Claim`` s to test. Backends read these objects
+and nothing else.
+
+Where TensorFlow/Keras and PyTorch defaults differ, a field left as ``None``
+means "the framework's own default" and the backends resolve it (see
+``FRAMEWORK_DEFAULTS``). The differences that matter for the claims:
+
+================  ==========================  ===========================
+setting           Keras (TF)                  PyTorch
+================  ==========================  ===========================
+Dense init        glorot_uniform, bias 0      kaiming_uniform(a=sqrt 5),
+                                              bias U(+-1/sqrt(fan_in))
+Adam eps          1e-7, added to sqrt(v)      1e-8, added to sqrt(v_hat)
+                  before bias correction      after bias correction
+SGD lr            0.01                        none (must be set)
+BN momentum       0.99 (weight on old mean)   0.1 (weight on new batch)
+BN eps            1e-3                        1e-5
+BN moving var     biased batch variance       unbiased batch variance
+L2                explicit loss term          ``weight_decay=lam`` adds
+                                              lam*w to the gradient, i.e.
+                                              lam * sum(w^2)/2 in the loss
+================  ==========================  ===========================
+
+``mode="matched"`` (see ``MODES``) makes the PyTorch backend use the Keras
+column for init, Adam eps and BN momentum/eps; the eps placement inside Adam
+and the BN moving-variance estimator stay each framework's own.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Literal, Optional, Union
+
+from bench.errors import SpecError
+
+MODES = ("as_written", "matched")
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "linear")
+
+# What "None" resolves to in each backend, kept here so it is stated once.
+FRAMEWORK_DEFAULTS = {
+    "tf": {"init": "glorot_uniform", "adam_lr": 1e-3, "adam_eps": 1e-7, "sgd_lr": 0.01,
+           "beta1": 0.9, "beta2": 0.999, "bn_momentum": 0.99, "bn_eps": 1e-3},
+    "torch": {"init": "kaiming_uniform", "adam_lr": 1e-3, "adam_eps": 1e-8, "sgd_lr": None,
+              "beta1": 0.9, "beta2": 0.999, "bn_momentum": 0.99, "bn_eps": 1e-5},
+}
+# PyTorch's BN momentum is 1 - Keras's; stored here in the Keras convention.
+FRAMEWORK_DEFAULTS["torch"]["bn_momentum"] = 1.0 - 0.1
+
+
+# --- layers -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Dense:
+    units: int
+    activation: str = "linear"
+    use_bias: bool = True
+
+    def validate(self) -> None:
+        if self.units < 1:
+            raise SpecError(f"Dense units must be >= 1, got {self.units}.")
+        if self.activation not in ACTIVATIONS:
+            raise SpecError(f"unknown activation {self.activation!r}; choose from {ACTIVATIONS}.")
+
+
+@dataclass(frozen=True)
+class Dropout:
+    """Inverted dropout: ``rate`` is the probability of *dropping* a unit."""
+    rate: float
+
+    def validate(self) -> None:
+        if not (0.0 <= self.rate < 1.0) or math.isnan(self.rate):
+            raise SpecError(f"Dropout rate must lie in [0, 1), got {self.rate}.")
+
+
+@dataclass(frozen=True)
+class BatchNorm:
+    """Batch normalization. ``momentum`` uses the Keras convention (weight on the
+    old moving average); ``None`` means the framework's default."""
+    momentum: Optional[float] = None
+    eps: Optional[float] = None
+
+    def validate(self) -> None:
+        if self.momentum is not None and not (0.0 <= self.momentum < 1.0):
+            raise SpecError(f"BatchNorm momentum must lie in [0, 1), got {self.momentum}.")
+        if self.eps is not None and not self.eps > 0:
+            raise SpecError(f"BatchNorm eps must be > 0, got {self.eps}.")
+
+
+@dataclass(frozen=True)
+class Activation:
+    name: str
+
+    def validate(self) -> None:
+        if self.name not in ACTIVATIONS:
+            raise SpecError(f"unknown activation {self.name!r}; choose from {ACTIVATIONS}.")
+
+
+Layer = Union[Dense, Dropout, BatchNorm, Activation]
+
+
+# --- training ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Optimizer:
+    """``None`` hyperparameters mean the framework's own default."""
+    name: Literal["adam", "sgd"]
+    lr: Optional[float] = None
+    beta1: Optional[float] = None
+    beta2: Optional[float] = None
+    eps: Optional[float] = None
+    momentum: float = 0.0
+
+    def validate(self) -> None:
+        if self.name not in ("adam", "sgd"):
+            raise SpecError(f"unknown optimizer {self.name!r}; choose 'adam' or 'sgd'.")
+        if self.lr is not None and not self.lr > 0:
+            raise SpecError(f"learning rate must be > 0, got {self.lr}.")
+
+
+@dataclass(frozen=True)
+class L2:
+    """An explicit penalty ``coef * sum(p**2) / 2`` added to the loss.
+
+    This is ``coef * tf.nn.l2_loss(p)`` summed over parameters, and equals
+    PyTorch's ``weight_decay=coef`` for plain SGD/Adam (not AdamW).
+    ``include_bias`` puts biases (and BN scale/offset) in the sum, as the C1
+    post does by summing over all trainable variables.
+    """
+    coef: float
+    include_bias: bool = True
+
+    def validate(self) -> None:
+        if not self.coef >= 0 or math.isinf(self.coef):
+            raise SpecError(f"L2 coefficient must be a finite number >= 0, got {self.coef}.")
+
+
+@dataclass(frozen=True)
+class Loss:
+    name: Literal["softmax_cross_entropy", "mae", "mse"]
+
+    def validate(self) -> None:
+        if self.name not in ("softmax_cross_entropy", "mae", "mse"):
+            raise SpecError(f"unknown loss {self.name!r}.")
+
+
+@dataclass(frozen=True)
+class Data:
+    """Which dataset and how it is fed. ``epochs`` of reshuffled passes in
+    batches of ``batch_size``; the last batch of an epoch may be short."""
+    dataset: str
+    batch_size: int
+    epochs: int
+    shuffle: bool = True
+    scale: float = 1.0          # features are multiplied by this (x/255 -> 1/255)
+    train_subsample: Optional[int] = None   # first n training examples; None = all
+    test_subsample: Optional[int] = None
+
+    def validate(self) -> None:
+        if self.batch_size < 1 or self.epochs < 1:
+            raise SpecError(f"batch_size and epochs must be >= 1, got {self.batch_size}, {self.epochs}.")
+        for n in (self.train_subsample, self.test_subsample):
+            if n is not None and n < 1:
+                raise SpecError(f"subsample sizes must be >= 1, got {n}.")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """An evaluation metric and the direction in which it is better."""
+    name: str
+    higher_is_better: bool
+
+
+# --- arms, claims, profiles, cases ------------------------------------------
+
+@dataclass(frozen=True)
+class Arm:
+    name: str
+    layers: tuple[Layer, ...]
+    l2: Optional[L2] = None
+
+    def validate(self) -> None:
+        if not self.name.isidentifier():
+            raise SpecError(f"arm name {self.name!r} must be a plain identifier.")
+        if not self.layers or not isinstance(self.layers[-1], Dense):
+            raise SpecError(f"arm {self.name!r} must end in a Dense output layer.")
+        for layer in self.layers:
+            layer.validate()
+        if self.l2 is not None:
+            self.l2.validate()
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A testable statement: the per-seed contrast ``sum(w * metric[arm])`` has
+    the claimed sign. A two-arm claim "A beats B" is ``{A: +1, B: -1}`` with
+    ``direction="greater"`` on a higher-is-better metric; a 2x2 interaction is a
+    four-arm contrast. ``reported`` holds the post's own numbers, per arm."""
+    id: str
+    statement: str
+    metric: str
+    contrast: tuple[tuple[str, float], ...]
+    direction: Literal["greater", "less"]
+    reported: tuple[tuple[str, str], ...] = ()
+    kind: Literal["two_arm", "interaction"] = "two_arm"
+
+    @property
+    def arms(self) -> tuple[str, ...]:
+        return tuple(a for a, _ in self.contrast)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A budget. ``None`` keeps the case's own value; ``notes`` says what was cut."""
+    seeds: int
+    epochs: Optional[int] = None
+    train_subsample: Optional[int] = None
+    test_subsample: Optional[int] = None
+    notes: str = ""
+
+
+PROFILES = ("smoke", "quick", "full")
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    title: str
+    source: str
+    input_shape: tuple[int, ...]
+    data: Data
+    loss: Loss
+    optimizer: Optimizer
+    arms: tuple[Arm, ...]
+    metrics: tuple[Metric, ...]
+    claims: tuple[Claim, ...]
+    profiles: dict = field(default_factory=dict)  # name -> Profile
+    notes: str = ""
+
+    def arm(self, name: str) -> Arm:
+        for arm in self.arms:
+            if arm.name == name:
+                return arm
+        raise SpecError(f"case {self.id!r} has no arm {name!r}; it has {[a.name for a in self.arms]}.")
+
+    def metric(self, name: str) -> Metric:
+        for metric in self.metrics:
+            if metric.name == name:
+                return metric
+        raise SpecError(f"case {self.id!r} has no metric {name!r}.")
+
+    def profile(self, name: str) -> Profile:
+        if name not in self.profiles:
+            raise SpecError(f"case {self.id!r} has no profile {name!r}; it has {sorted(self.profiles)}.")
+        return self.profiles[name]
+
+    def budget(self, profile: str) -> Data:
+        """The data/batching settings after applying ``profile``'s reductions."""
+        p = self.profile(profile)
+        return replace(
+            self.data,
+            epochs=p.epochs or self.data.epochs,
+            train_subsample=p.train_subsample or self.data.train_subsample,
+            test_subsample=p.test_subsample or self.data.test_subsample,
+        )
+
+    def validate(self) -> "Case":
+        if not self.id.isidentifier() or self.id != self.id.lower():
+            raise SpecError(f"case id {self.id!r} must be a lower-case identifier.")
+        self.data.validate()
+        self.loss.validate()
+        self.optimizer.validate()
+        names = [a.name for a in self.arms]
+        if len(set(names)) != len(names):
+            raise SpecError(f"case {self.id!r} has duplicate arm names {names}.")
+        for arm in self.arms:
+            arm.validate()
+        for claim in self.claims:
+            self.metric(claim.metric)
+            for arm_name in claim.arms:
+                self.arm(arm_name)
+            if claim.direction not in ("greater", "less"):
+                raise SpecError(f"claim {claim.id!r} direction must be 'greater' or 'less'.")
+        for name, prof in self.profiles.items():
+            if name not in PROFILES:
+                raise SpecError(f"case {self.id!r} defines unknown profile {name!r}; use {PROFILES}.")
+            if prof.seeds < 1:
+                raise SpecError(f"profile {name!r} of case {self.id!r} needs >= 1 seed.")
+            self.budget(name).validate()
+        return self
+
+
+def param_layers(layers: tuple[Layer, ...]) -> list[int]:
+    """Indices of layers that own parameters, in order; the k-th of them draws
+    its initial values from stream k of the seed, so arms that differ only in
+    parameter-free layers (dropout) start from identical weights."""
+    return [i for i, layer in enumerate(layers) if isinstance(layer, (Dense, BatchNorm))]

@@ -1,0 +1,191 @@
+"""bench.verdict: pairing, exclusion, Holm adjustment, verdicts and agreement."""
+import json
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from bench import verdict
+from bench.errors import SpecError
+from bench.spec import Claim
+
+FAST = {"n_resamples": 200}
+
+
+def two_arm(direction="greater", cid="c1"):
+    return Claim(id=cid, statement="a beats b", metric="acc",
+                 contrast=(("a", 1.0), ("b", -1.0)), direction=direction)
+
+
+def samples_from(diffs, base=0.5):
+    """Arm b fixed at ``base`` + small seed noise, arm a = b + diffs."""
+    b = {s: base + 0.01 * ((s * 7) % 5) for s in range(len(diffs))}
+    a = {s: b[s] + d for s, d in enumerate(diffs)}
+    return {"a": a, "b": b}
+
+
+POSITIVE = [0.10, 0.12, 0.08, 0.11, 0.09, 0.13, 0.10, 0.07]
+NOISE = [0.02, -0.01, 0.01, -0.02, 0.005, -0.015, 0.01, -0.01]
+
+
+def test_clear_positive_effect_is_reproduced():
+    r = verdict.evaluate_claim(two_arm(), samples_from(POSITIVE), **FAST)
+    assert r.verdict == "reproduced"
+    assert r.n_pairs == 8
+    assert r.estimate == pytest.approx(np.mean(POSITIVE))
+    assert r.ci_low < r.estimate < r.ci_high
+    assert r.primary.p_value == pytest.approx(st.ttest_1samp(POSITIVE, 0.0).pvalue)
+    assert r.robustness.p_value == pytest.approx(2 / 2 ** 8)   # exact, all positive
+    assert r.effect_name == "hedges_g" and r.effect_size > 0
+    assert r.p_superiority == 1.0
+    assert [t.name for t in r.unpaired] == ["welch_t", "mann_whitney"]
+    assert r.p_holm is None and "unadjusted" in r.reason
+
+
+def test_negative_effect_contradicts_greater_claim():
+    r = verdict.evaluate_claim(two_arm(), samples_from([-d for d in POSITIVE]), **FAST)
+    assert r.verdict == "contradicted" and "opposite sign" in r.reason
+    assert r.effect_size < 0 and r.p_superiority == 0.0
+
+
+def test_negative_effect_reproduces_less_claim():
+    r = verdict.evaluate_claim(two_arm("less"), samples_from([-d for d in POSITIVE]), **FAST)
+    assert r.verdict == "reproduced"
+
+
+def test_effect_sign_follows_contrast_weights():
+    # same data, arms listed as (b: -1, a: +1): g must still be a minus b
+    claim = Claim(id="c", statement="", metric="acc", contrast=(("b", -1.0), ("a", 1.0)),
+                  direction="greater")
+    r = verdict.evaluate_claim(claim, samples_from(POSITIVE), **FAST)
+    assert r.effect_size > 0 and r.estimate > 0
+
+
+def test_noise_is_inconclusive():
+    r = verdict.evaluate_claim(two_arm(), samples_from(NOISE), **FAST)
+    assert r.verdict == "inconclusive"
+    assert r.primary.p_value > 0.5
+    assert r.p_superiority == 0.5
+
+
+def test_non_finite_seeds_are_excluded_and_counted():
+    s = samples_from(POSITIVE)
+    s["a"][3] = math.nan
+    s["b"][5] = math.inf
+    s["b"][6] = math.nan
+    r = verdict.evaluate_claim(two_arm(), s, **FAST)
+    assert r.n_pairs == 5
+    assert r.n_excluded == (("a", 1), ("b", 2))
+    kept = [d for i, d in enumerate(POSITIVE) if i not in (3, 5, 6)]
+    assert r.estimate == pytest.approx(np.mean(kept))
+    summary = {a.arm: a for a in r.arm_summary}
+    assert (summary["a"].n_finite, summary["a"].n_nonfinite) == (7, 1)
+    assert (summary["b"].n_finite, summary["b"].n_nonfinite) == (6, 2)
+    finite_b = [v for k, v in s["b"].items() if k not in (5, 6)]
+    assert summary["b"].mean == pytest.approx(np.mean(finite_b))
+    assert summary["b"].sd == pytest.approx(np.std(finite_b, ddof=1))
+    assert r.unpaired[0].n == 7 + 6   # unpaired tests use every finite value
+
+
+def test_missing_seed_counts_as_excluded():
+    s = samples_from(POSITIVE)
+    del s["a"][0]
+    r = verdict.evaluate_claim(two_arm(), s, **FAST)
+    assert r.n_pairs == 7 and dict(r.n_excluded) == {"a": 1, "b": 0}
+
+
+def test_one_paired_seed_is_inconclusive():
+    s = {"a": {0: 0.9, 1: math.nan}, "b": {0: 0.5, 1: 0.4}}
+    r = verdict.evaluate_claim(two_arm(), s, **FAST)
+    assert r.verdict == "inconclusive"
+    assert r.reason == "only 1 paired seed with finite values"
+    assert math.isnan(r.primary.p_value)
+
+
+def test_zero_variance_contrast_is_inconclusive():
+    r = verdict.evaluate_claim(two_arm(), samples_from([0.1] * 5), **FAST)
+    assert r.verdict == "inconclusive" and "zero variance" in r.reason
+    assert r.robustness.p_value == pytest.approx(2 / 32)
+
+
+def test_interaction_uses_paired_standardized_contrast():
+    claim = Claim(id="x", statement="dropout and L2 together hurt", metric="acc",
+                  contrast=(("both", 1.0), ("drop", -1.0), ("l2", -1.0), ("none", 1.0)),
+                  direction="less", kind="interaction")
+    diffs = [-0.05, -0.04, -0.06, -0.05, -0.03]
+    s = {"drop": {i: 0.8 for i in range(5)}, "l2": {i: 0.8 for i in range(5)},
+         "none": {i: 0.8 for i in range(5)}, "both": {i: 0.8 + d for i, d in enumerate(diffs)}}
+    r = verdict.evaluate_claim(claim, s, **FAST)
+    j = 1 - 3 / (4 * 4 - 1)
+    assert r.effect_name == "hedges_gz"
+    assert r.effect_size == pytest.approx(j * np.mean(diffs) / np.std(diffs, ddof=1))
+    assert r.unpaired == ()
+    assert r.verdict == "reproduced"
+
+
+def test_holm_turns_borderline_result_inconclusive():
+    diffs = [1.0, 2.0, 3.0, 4.0, 0.5]          # paired t p = 0.0305
+    border = verdict.evaluate_claim(two_arm(cid="border"), samples_from(diffs), **FAST)
+    other = verdict.evaluate_claim(two_arm(cid="other"), samples_from(NOISE), **FAST)
+    assert border.verdict == "reproduced"
+    adjusted = verdict.adjust([border, other])
+    assert adjusted[0].claim_id == "border"
+    assert adjusted[0].p_holm == pytest.approx(2 * border.primary.p_value)
+    assert adjusted[0].verdict == "inconclusive"
+    assert adjusted[0].reason.startswith("Holm-adjusted p = 0.061")
+    alone = verdict.adjust([border])[0]
+    assert alone.verdict == "reproduced" and alone.p_holm == border.primary.p_value
+
+
+def test_adjust_keeps_nan_out_of_family():
+    good = verdict.evaluate_claim(two_arm(cid="g"), samples_from(POSITIVE), **FAST)
+    flat = verdict.evaluate_claim(two_arm(cid="f"), samples_from([0.1] * 5), **FAST)
+    out = verdict.adjust([flat, good])
+    assert math.isnan(out[0].p_holm) and out[0].verdict == "inconclusive"
+    assert out[1].p_holm == good.primary.p_value      # family size 1
+
+
+def test_agreement_cases():
+    r = verdict.evaluate_claim(two_arm(), samples_from(POSITIVE), **FAST)
+    rep, con = r, replace(r, verdict="contradicted")
+    inc = replace(r, verdict="inconclusive")
+    assert verdict.agreement(rep, rep) == "agree"
+    assert verdict.agreement(con, con) == "agree"
+    assert verdict.agreement(rep, con) == "disagree"
+    assert verdict.agreement(inc, rep) == "undetermined"
+    assert verdict.agreement(inc, inc) == "undetermined"
+    with pytest.raises(ValueError):
+        verdict.agreement(rep, replace(r, claim_id="other"))
+
+
+def test_to_dict_is_strict_json():
+    s = samples_from(POSITIVE)
+    s["a"][2] = math.nan
+    r = verdict.adjust([verdict.evaluate_claim(two_arm(), s, **FAST)])[0]
+    d = json.loads(json.dumps(r.to_dict(), allow_nan=False))
+    assert d["n_excluded"] == {"a": 1, "b": 0}
+    assert d["primary"]["name"] == "paired_t" and d["verdict"] == "reproduced"
+    one = verdict.evaluate_claim(two_arm(), {"a": {0: 1.0}, "b": {0: 0.0}}, **FAST)
+    assert json.loads(json.dumps(one.to_dict(), allow_nan=False))["primary"]["p_value"] is None
+
+
+def test_bootstrap_seed_is_reproducible():
+    first = verdict.evaluate_claim(two_arm(), samples_from(POSITIVE), random_state=7, **FAST)
+    again = verdict.evaluate_claim(two_arm(), samples_from(POSITIVE), random_state=7, **FAST)
+    assert (first.ci_low, first.ci_high) == (again.ci_low, again.ci_high)
+
+
+def test_bad_claims_raise_spec_error():
+    with pytest.raises(SpecError, match="arms"):
+        verdict.evaluate_claim(two_arm(), {"a": {0: 1.0}}, **FAST)
+    same_sign = Claim(id="s", statement="", metric="acc", contrast=(("a", 1.0), ("b", 1.0)),
+                      direction="greater")
+    with pytest.raises(SpecError, match="opposite sign"):
+        verdict.evaluate_claim(same_sign, samples_from(POSITIVE), **FAST)
+
+
+def test_constants():
+    assert verdict.VERDICTS == ("reproduced", "contradicted", "inconclusive")
+    assert verdict.ALPHA == 0.05
