@@ -25,8 +25,9 @@ L2                explicit loss term          ``weight_decay=lam`` adds
 ================  ==========================  ===========================
 
 ``mode="matched"`` (see ``MODES``) makes the PyTorch backend use the Keras
-column for init, Adam eps and BN momentum/eps; the eps placement inside Adam
-and the BN moving-variance estimator stay each framework's own.
+column for init, Adam eps and BN momentum/eps, and Keras's eps placement too
+(torch's eps is set to ``eps / sqrt(1 - beta2**t)`` at step t, which makes the
+two updates equal); the BN moving-variance estimator stays each framework's own.
 """
 from __future__ import annotations
 

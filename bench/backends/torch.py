@@ -112,6 +112,9 @@ class Trainer:
         self._load(params)
         self.model.to(self.device)
         self.optimizer = _optimizer(job.case.optimizer, list(self.model.parameters()), defaults, job.mode)
+        matched_adam = job.mode == "matched" and job.case.optimizer.name == "adam"
+        self._keras_eps = self.optimizer.param_groups[0]["eps"] if matched_adam else None
+        self._t = 0
         l2 = job.arm.l2
         self._l2_coef = l2.coef if l2 else 0.0
         if l2 and l2.include_bias:
@@ -206,6 +209,12 @@ class Trainer:
         return loss
 
     def _step(self, x, y):
+        if self._keras_eps is not None:
+            # Keras adds eps to sqrt(v) *before* bias correction, torch after it;
+            # eps_t = eps / sqrt(1 - beta2^t) makes torch's update equal Keras's.
+            self._t += 1
+            group = self.optimizer.param_groups[0]
+            group["eps"] = self._keras_eps / (1.0 - group["betas"][1] ** self._t) ** 0.5
         self.optimizer.zero_grad(set_to_none=True)
         loss = self._objective(self.model(x), y)
         loss.backward()
