@@ -55,7 +55,8 @@ def samples_for(records: list[dict], case: Case, framework: str, mode: str, metr
     out: dict = defaultdict(dict)
     for r in records:
         if (r["case"], r["framework"], r["mode"], r.get("status")) == (case.id, framework, mode, "ok"):
-            out[r["arm"]][r["seed"]] = float(r["metrics"].get(metric, float("nan")))
+            value = r["diverged"] if metric == "diverged" else r["metrics"].get(metric, float("nan"))
+            out[r["arm"]][r["seed"]] = float(value)
     return dict(out)
 
 

@@ -198,14 +198,18 @@ class Claim:
     """A testable statement: the per-seed contrast ``sum(w * metric[arm])`` has
     the claimed sign. A two-arm claim "A beats B" is ``{A: +1, B: -1}`` with
     ``direction="greater"`` on a higher-is-better metric; a 2x2 interaction is a
-    four-arm contrast. ``reported`` holds the post's own numbers, per arm."""
+    four-arm contrast. ``kind="binary"`` compares the rate of a 0/1 outcome
+    (metric ``"diverged"``) between two arms. ``reported`` holds the post's own
+    numbers, per arm."""
     id: str
     statement: str
     metric: str
     contrast: tuple[tuple[str, float], ...]
     direction: Literal["greater", "less"]
     reported: tuple[tuple[str, str], ...] = ()
-    kind: Literal["two_arm", "interaction"] = "two_arm"
+    kind: Literal["two_arm", "interaction", "binary", "equivalence", "trend"] = "two_arm"
+    margin: Optional[float] = None            # equivalence (TOST) margin, in metric units
+    agreement_margin: Optional[float] = None  # TF<->PyTorch TOST margin; None = report default
 
     @property
     def arms(self) -> tuple[str, ...]:
