@@ -1,53 +1,69 @@
 """Records -> ``REPORT.md``, ``claims.csv`` and plots under ``<results>/<profile>/``.
 
 Every number in the report is computed here from the committed records; none
-is typed in. Claims are evaluated per (framework, mode) and Holm's correction
-runs over every claim x framework x mode in the report (the family).
+is typed in. Claims are evaluated per (framework, mode) with the test that
+matches their kind, and Holm's correction runs over every claim x framework x
+mode in the report (the family). The tables themselves are built in
+``bench.tables``.
 """
 from __future__ import annotations
 
 import datetime as dt
-import math
+import json
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from bench import registry, store, verdict
+from bench import equivalence, kinds, registry, store, verdict
 from bench.errors import StoreError
 from bench.spec import Case
+from bench.tables import agreement_rows, arm_table, claim_rows, environment_rows, notes
+from bench.tables import fmt as _fmt  # noqa: F401  (kept for callers of the old name)
+from bench.tables import variants as _variants
 
 HOW_TO_READ = """\
 **How to read this.** Each arm was trained over the listed seeds. Seed *i* gives every arm
 the same initial weights (where shapes match) and the same batch order, and both frameworks
 the same batches, so comparisons are **paired by seed**. A claim is a per-seed contrast of
-one metric between arms (a difference of two arms, or the 2x2 interaction
-`(both - dropout) - (l2 - none)`). The primary test is the paired t-test on the per-seed
-contrast, with the Wilcoxon signed-rank test as a robustness check; `diff` is the mean
-contrast with a bootstrap 95 % CI (seeds resampled). p-values are two-sided and
-Holm-corrected across the whole family of claims x frameworks x modes in this report.
+one metric between arms. Its kind decides the test (`test` column); the primary test's
+p-value is two-sided and Holm-corrected across the whole family of claims x frameworks x
+modes in this report (`p Holm`); `q BH` is the Benjamini-Hochberg q-value, for reference only.
+
+| kind | test |
+|---|---|
+{tests}
+
+`estimate` is the mean per-seed contrast (for binary claims, the difference of the two
+rates) with a bootstrap 95 % CI (seeds resampled; Newcombe's score CI for rates). `robustness p`
+lists the checks; a note under the table says when a check and the primary test disagree
+about significance. `MDE 80%` is the smallest true effect, in metric units (Cohen's h for
+rates; for equivalence the smallest margin provable at a true difference of 0), that the
+primary test would detect with 80 % power at the `n` used and at alpha / family size, the
+strictest Holm step (exact noncentral-t power for paired t; normal approximations for rates
+and TOST). `seeds needed` (inconclusive verdicts only) is the number of seeds that would
+detect the observed effect with 80 % power.
 
 | verdict | meaning |
 |---|---|
-| reproduced | Holm-adjusted p < 0.05 and the effect has the claimed sign |
-| contradicted | Holm-adjusted p < 0.05 and the effect has the opposite sign |
-| inconclusive | otherwise (too few seeds, too small an effect, or no effect) |
+| reproduced | Holm-adjusted p < 0.05 and the effect has the claimed sign (equivalence: TOST shows the difference inside the margin) |
+| contradicted | Holm-adjusted p < 0.05 and the effect has the opposite sign (equivalence: the difference is shown larger than the margin) |
+| inconclusive | otherwise (too few seeds, too small an effect, or no effect); never read as "no difference" |
 
-A diverged run (NaN/inf loss) is an outcome: it is counted in the arm table, and its seed
-is excluded from continuous-metric contrasts (the `excl.` column says how many).
-"""
+**TensorFlow vs PyTorch.** For each claim the two frameworks' per-seed contrasts are compared
+(per shared seed when at least 3 are shared, otherwise as two independent means): *disagree*
+when a t-test on the difference rejects at 0.05 (or the verdicts are reproduced vs
+contradicted), *agree* when TOST shows the difference lies within the margin (the claim's
+`agreement_margin`, else {sd:g} pooled seed-to-seed SD of the contrast), *undetermined*
+otherwise. These tests are not part of the Holm family.
 
-
-def _fmt(x, digits=4) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    return f"{x:.{digits}g}" if abs(x) < 1e-3 and x != 0 else f"{x:.{digits}f}"
-
-
-def _variants(records: list[dict]) -> list[tuple[str, str]]:
-    return sorted({(r["framework"], r["mode"]) for r in records})
+A diverged run (NaN/inf loss) is an outcome: it is counted in the arm table and enters binary
+claims (`diverged` = 1); in continuous-metric contrasts its seed is **excluded and counted**
+(`excl.`), never imputed. Fewer than 2 usable seeds, a zero-spread contrast or an undefined
+p-value give an inconclusive verdict whose reason is listed under the table.
+""".format(tests="\n".join(f"| {k} | {v} |" for k, v in kinds.TESTS.items()),
+           sd=equivalence.DEFAULT_AGREEMENT_SD)
 
 
 def samples_for(records: list[dict], case: Case, framework: str, mode: str, metric: str) -> dict:
@@ -76,69 +92,6 @@ def evaluate(records: list[dict], cases: list[Case]) -> list[tuple[Case, str, st
     return [(case, fw, mode, res) for (case, fw, mode), res in zip(rows, adjusted)]
 
 
-def arm_table(records: list[dict], case: Case) -> str:
-    rows = []
-    for r_arm in case.arms:
-        for fw, mode in _variants([r for r in records if r["case"] == case.id]):
-            mine = [r for r in records if (r["case"], r["arm"], r["framework"], r["mode"])
-                    == (case.id, r_arm.name, fw, mode)]
-            if not mine:
-                continue
-            ok = [r for r in mine if r["status"] == "ok"]
-            row = {"arm": r_arm.name, "framework": f"{fw}/{mode}", "seeds ok": len(ok),
-                   "diverged": sum(r["diverged"] for r in ok),
-                   "failed": sum(r["status"] == "failed" for r in mine)}
-            for metric in case.metrics:
-                vals = np.array([r["metrics"].get(metric.name, np.nan) for r in ok], dtype=float)
-                vals = vals[np.isfinite(vals)]
-                sd = vals.std(ddof=1) if len(vals) > 1 else float("nan")
-                row[metric.name] = f"{_fmt(vals.mean()) if len(vals) else 'n/a'} ± {_fmt(sd)}"
-            walls = [r["timing"]["wall_s"] for r in ok]
-            row["s/run (median)"] = f"{np.median(walls):.1f}" if walls else "n/a"
-            rows.append(row)
-    return tabulate(rows, headers="keys", tablefmt="github")
-
-
-def claim_rows(evaluated) -> list[dict]:
-    rows = []
-    for case, fw, mode, res in evaluated:
-        claim = next(c for c in case.claims if c.id == res.claim_id)
-        reported = ", ".join(f"{a} {v}" for a, v in claim.reported) or "—"
-        means = ", ".join(f"{s.arm} {_fmt(s.mean)}" for s in res.arm_summary)
-        rows.append({
-            "claim": claim.id, "framework": f"{fw}/{mode}", "n": res.n_pairs,
-            "excl.": sum(n for _, n in res.n_excluded),
-            "ours (mean)": means, "post reported": reported,
-            "diff [95% CI]": f"{_fmt(res.estimate)} [{_fmt(res.ci_low)}, {_fmt(res.ci_high)}]",
-            "p (paired t)": _fmt(res.primary.p_value, 3), "p Holm": _fmt(res.p_holm, 3),
-            "p Wilcoxon": _fmt(res.robustness.p_value, 3),
-            "effect": f"{res.effect_name} {_fmt(res.effect_size, 3)}",
-            "P(A>B)": _fmt(res.p_superiority, 3), "verdict": res.verdict,
-        })
-    return rows
-
-
-def agreement_rows(evaluated) -> list[dict]:
-    by_claim = defaultdict(dict)
-    for case, fw, mode, res in evaluated:
-        by_claim[(case.id, res.claim_id, mode)][fw] = res
-    rows = []
-    for (case_id, claim_id, mode), fws in sorted(by_claim.items()):
-        if {"tf", "torch"} <= set(fws):
-            rows.append({"claim": claim_id, "mode": mode, "tf": fws["tf"].verdict,
-                         "torch": fws["torch"].verdict,
-                         "frameworks": verdict.agreement(fws["tf"], fws["torch"])})
-    return rows
-
-
-def environment_rows(records: list[dict]) -> list[dict]:
-    seen = {}
-    for r in records:
-        env = r.get("env", {})
-        seen[tuple(sorted(env.items()))] = env
-    return list(seen.values())
-
-
 def write(results_dir, profile: str) -> Path:
     """Write the report for ``profile`` and return its path."""
     from bench import plots
@@ -152,7 +105,7 @@ def write(results_dir, profile: str) -> Path:
     out_dir = Path(results_dir) / profile
     lines = [f"# Results: profile `{profile}`", "",
              f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC from {len(records)} records "
-             f"in `records.jsonl`. Holm family size: {len(evaluated)}.", "", HOW_TO_READ]
+             f"in `records.jsonl`. {_family(evaluated)}", "", HOW_TO_READ]
     for case in cases:
         prof = case.profile(profile)
         lines += [f"## {case.id}: {case.title}", "", f"Source: {case.source}. Profile: {prof.notes}.", "",
@@ -160,15 +113,38 @@ def write(results_dir, profile: str) -> Path:
         mine = [e for e in evaluated if e[0] is case]
         lines += ["### Claims", "", tabulate(claim_rows(mine), headers="keys", tablefmt="github"), ""]
         for claim in case.claims:
-            lines.append(f"- **{claim.id}**: {claim.statement}")
+            lines.append(f"- **{claim.id}** ({claim.kind}): {claim.statement}")
+        lines += ["", "Verdict reasons:", "", *notes(mine)]
         agree = agreement_rows(mine)
         if agree:
             lines += ["", "### TensorFlow vs PyTorch", "", tabulate(agree, headers="keys", tablefmt="github")]
         for png in plots.curves(records, case, out_dir):
             lines += ["", f"![{case.id} learning curves]({png.name})"]
         lines.append("")
+    lines += adaptive_section(out_dir)
     lines += ["## Environment", "", tabulate(environment_rows(records), headers="keys", tablefmt="github"), ""]
     pd.DataFrame(claim_rows(evaluated)).to_csv(out_dir / "claims.csv", index=False)
     path = out_dir / "REPORT.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def _family(evaluated) -> str:
+    m = evaluated[0][3].family_size if evaluated else 0
+    undefined = sum(res.primary.p_value != res.primary.p_value for *_, res in evaluated)
+    extra = f" ({undefined} more with an undefined p-value stay inconclusive)" if undefined else ""
+    return (f"Holm family size: {m}{extra}; every claim x framework x mode result below is one "
+            f"member, and Benjamini-Hochberg runs over the same family.")
+
+
+def adaptive_section(out_dir: Path) -> list[str]:
+    """The sequential looks of ``bench run --adaptive``, when ``adaptive.json`` is present."""
+    path = out_dir / "adaptive.json"
+    if not path.exists():
+        return []
+    log = json.loads(path.read_text(encoding="utf-8"))
+    rows = [{"look": i + 1, "seeds": look["seeds"], "info. fraction": f"{look['fraction']:.3f}",
+             "alpha spent": f"{look['spent']:.4g}", "nominal alpha": f"{look['alpha']:.4g}",
+             "decided": ", ".join(look["decided"]) or "—"} for i, look in enumerate(log["looks"])]
+    return ["## Adaptive seeds", "", log["procedure"], "",
+            tabulate(rows, headers="keys", tablefmt="github"), "", log["outcome"], ""]

@@ -115,6 +115,36 @@ def wilcoxon_signed_rank(diffs) -> TestResult:
     return TestResult("wilcoxon", float(res.statistic), float(res.pvalue), n, note)
 
 
+def paired_permutation(diffs, n_resamples: int = 10_000, random_state=None) -> TestResult:
+    """Paired (sign-flip) permutation test of mean(``diffs``) (n,) against 0.
+
+    Under the null each seed's two arms are exchangeable, so each diff's sign
+    is a fair coin. Uses ``scipy.stats.permutation_test`` with
+    ``permutation_type="samples"`` on the pairs (diff, 0): exact enumeration of
+    all 2**n sign patterns when 2**n <= ``n_resamples``, Monte Carlo otherwise
+    (each one-sided p counts the observed pattern, (hits + 1) / (n_resamples + 1),
+    and the two-sided p doubles the smaller one, so it is never 0). The smallest exact p is
+    2 / 2**n, so n <= 5 seeds can never reach p < 0.05. Degenerate input as for
+    ``paired_t``; a nonzero constant stays defined (p = 2 / 2**n when exact).
+    """
+    d = _finite(diffs, "diffs")
+    n = d.size
+    if n < 2:
+        return _nan_test("permutation", n, FEW)
+    if np.all(d == 0):
+        return TestResult("permutation", 0.0, 1.0, n, EQUAL)
+    res = _st.permutation_test((d, np.zeros(n)), _mean_diff, permutation_type="samples",
+                               vectorized=True, n_resamples=n_resamples, alternative="two-sided",
+                               random_state=np.random.default_rng(random_state))
+    exact = 2 ** n <= n_resamples
+    return TestResult("permutation", float(res.statistic), float(min(res.pvalue, 1.0)), n,
+                      "" if exact else f"Monte Carlo, {n_resamples} sign flips")
+
+
+def _mean_diff(x, y, axis=-1):
+    return np.mean(x - y, axis=axis)
+
+
 # --- unpaired tests: a (n_a,), b (n_b,) --------------------------------------
 
 def _unpaired_degenerate(name: str, a: np.ndarray, b: np.ndarray) -> TestResult | None:
@@ -302,4 +332,24 @@ def holm(p_values) -> np.ndarray:
     m = order.size
     scaled = p[order] * (m - np.arange(m))
     out[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
+    return out
+
+
+def benjamini_hochberg(p_values) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values), shape (m,) -> (m,), same order.
+
+    The k-th smallest of the m' non-NaN p-values becomes min over j >= k of
+    p_(j) m' / j, capped at 1 (``scipy.stats.false_discovery_control``). NaN
+    entries stay NaN and do not count towards m'. Controls the false discovery
+    rate, not the family-wise error: reported beside Holm, never used for verdicts.
+    """
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1:
+        raise ValueError(f"p_values must be one-dimensional, got shape {p.shape}.")
+    ok = ~np.isnan(p)
+    if np.any((p[ok] < 0) | (p[ok] > 1)):
+        raise ValueError("p_values must lie in [0, 1] (NaN allowed).")
+    out = np.full(p.shape, math.nan)
+    if ok.any():
+        out[ok] = _st.false_discovery_control(p[ok], method="bh")
     return out

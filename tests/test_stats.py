@@ -209,3 +209,23 @@ def test_holm_nan_not_counted_and_capped():
 def test_holm_rejects_out_of_range():
     with pytest.raises(ValueError):
         stats.holm([0.2, 1.5])
+
+
+# --- permutation ------------------------------------------------------------------
+
+def test_permutation_exact_by_hand():
+    # n = 3, all positive: only the all-plus and all-minus patterns reach |mean| = 2 -> p = 2 / 8
+    res = stats.paired_permutation([1.0, 2.0, 3.0])
+    assert res.statistic == 2.0 and res.p_value == pytest.approx(2 / 8) and res.note == ""
+    # [1, -1, 2]: the signed sums are +-4, +-2 (twice each) and 0 (twice); |sum| >= 2 in 6 of 8
+    assert stats.paired_permutation([1.0, -1.0, 2.0]).p_value == pytest.approx(6 / 8)
+
+
+def test_permutation_degenerate_and_monte_carlo():
+    assert stats.paired_permutation([0.5]).note == stats.FEW
+    assert stats.paired_permutation([0.0, 0.0]).p_value == 1.0
+    big = stats.paired_permutation(np.arange(1.0, 16.0), n_resamples=999, random_state=0)
+    # no sign pattern drawn beats the observed one: each side gets (0 + 1) / (999 + 1), doubled
+    assert "Monte Carlo" in big.note and big.p_value == pytest.approx(2 / 1000)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        stats.paired_permutation([1.0, math.nan])

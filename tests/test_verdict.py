@@ -151,13 +151,31 @@ def test_agreement_cases():
     r = verdict.evaluate_claim(two_arm(), samples_from(POSITIVE), **FAST)
     rep, con = r, replace(r, verdict="contradicted")
     inc = replace(r, verdict="inconclusive")
+    # identical per-seed contrasts: agree whatever the verdicts, except opposite decisive ones
     assert verdict.agreement(rep, rep) == "agree"
-    assert verdict.agreement(con, con) == "agree"
+    assert verdict.agreement(inc, inc) == "agree"
     assert verdict.agreement(rep, con) == "disagree"
-    assert verdict.agreement(inc, rep) == "undetermined"
-    assert verdict.agreement(inc, inc) == "undetermined"
+    assert verdict.agreement_test(rep, con).note == "opposite decisive verdicts"
     with pytest.raises(ValueError):
         verdict.agreement(rep, replace(r, claim_id="other"))
+
+
+def test_agreement_uses_tost_and_difference_test():
+    rng = np.random.default_rng(0)
+    close = [0.10 + e for e in rng.normal(0, 0.01, 20)]
+    near = [c + e for c, e in zip(close, rng.normal(0.0, 0.002, 20))]
+    far = [c + 0.05 + e for c, e in zip(close, rng.normal(0, 0.01, 20))]
+    a = verdict.evaluate_claim(two_arm(), samples_from(close), **FAST)
+    b = verdict.evaluate_claim(two_arm(), samples_from(near), **FAST)
+    c = verdict.evaluate_claim(two_arm(), samples_from(far), **FAST)
+    found = verdict.agreement_test(a, b)
+    assert found.paired and found.outcome == "agree" and found.tost.p_value < 0.05
+    assert found.margin_source == "1 pooled SD"
+    assert verdict.agreement(a, c) == "disagree"
+    few = verdict.evaluate_claim(two_arm(), samples_from(close[:2]), **FAST)
+    assert verdict.agreement(few, few) in verdict.AGREEMENTS
+    declared = replace(a, agreement_margin=1e-6)
+    assert verdict.agreement_test(declared, b).outcome == "undetermined"
 
 
 def test_to_dict_is_strict_json():
