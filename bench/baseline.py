@@ -1,0 +1,190 @@
+"""The regression baseline: one profile's run records, frozen into ``results/baselines/<profile>.json``.
+
+A baseline holds, per case, a hash of the case spec and, per (arm, framework,
+mode), the per-seed value of every metric, which seeds diverged and which
+devices ran them; plus the verdicts of every claim (``bench.report.evaluate``,
+so Holm runs over the same family as the report), the environments the
+records came from and two schema versions: the baseline's own and the
+record format's. ``bench check`` (``bench.check``) compares a fresh run with it.
+
+The spec hash covers what can change a result under the baseline's profile:
+the case with only that profile's budget, minus prose (titles, sources, notes,
+claim statements, the post's reported numbers), so rewording a docstring does
+not demand a new baseline but any hyperparameter, layer, arm, claim contrast
+or budget change does. Fields left at their default are omitted too, so that
+adding a new defaulted field to ``bench.spec`` keeps every existing hash.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+
+from bench import registry, report, store
+from bench.errors import StoreError
+from bench.spec import Case
+
+SCHEMA = 1
+PROSE_FIELDS = frozenset({"title", "source", "notes", "statement", "reported"})
+
+
+def default_path(profile: str) -> Path:
+    return Path("results") / "baselines" / f"{profile}.json"
+
+
+def regenerate_hint(profile: str) -> str:
+    command = "make baseline" if profile == "smoke" else \
+        f"bench run --profile {profile} --results-dir DIR && bench baseline --profile {profile} --results-dir DIR"
+    return f"regenerate the baseline from a fresh run with `{command}` and commit it"
+
+
+# --- spec hash ---------------------------------------------------------------
+
+def _is_default(f: dataclasses.Field, value) -> bool:
+    if f.default is not dataclasses.MISSING:
+        return value == f.default
+    return f.default_factory is not dataclasses.MISSING and value == f.default_factory()
+
+
+def _canonical(obj):
+    """A JSON-ready form that names each dataclass's type and drops prose and default-valued fields."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out = {"type": type(obj).__name__}
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if f.name not in PROSE_FIELDS and not _is_default(f, value):
+                out[f.name] = _canonical(value)
+        return out
+    if isinstance(obj, dict):
+        return {str(k): _canonical(v) for k, v in sorted(obj.items())}
+    if isinstance(obj, (list, tuple)):
+        return [_canonical(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return repr(obj)
+    return obj
+
+
+def spec_hash(case: Case, profile: str) -> str:
+    """sha256 (16 hex digits) of ``case`` as it runs under ``profile``; stable across processes."""
+    scoped = dataclasses.replace(case, profiles={profile: case.profile(profile)})
+    text = json.dumps(_canonical(scoped), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+# --- building and writing ----------------------------------------------------
+
+def group_name(record: dict) -> str:
+    return f"{record['arm']}/{record['framework']}/{record['mode']}"
+
+
+def verdict_name(claim_id: str, framework: str, mode: str) -> str:
+    return f"{claim_id}/{framework}/{mode}"
+
+
+def _value(x):
+    return float(x) if x is not None and math.isfinite(float(x)) else None  # JSON has no NaN
+
+
+def groups(records: list[dict], case: Case) -> dict:
+    """``{"arm/framework/mode": {"metrics": {metric: {seed: value}}, "diverged": {seed: bool},
+    "devices": [...]}}`` over the ok records of ``case``; seeds are strings, NaN is None."""
+    out: dict = {}
+    for r in sorted(records, key=lambda r: (group_name(r), r["seed"])):
+        if r["case"] != case.id or r.get("status") != "ok":
+            continue
+        g = out.setdefault(group_name(r), {"metrics": {m.name: {} for m in case.metrics},
+                                           "diverged": {}, "devices": []})
+        for m in case.metrics:
+            g["metrics"][m.name][str(r["seed"])] = _value(r["metrics"].get(m.name))
+        g["diverged"][str(r["seed"])] = bool(r["diverged"])
+        device = r.get("env", {}).get("device", "unknown")
+        if device not in g["devices"]:
+            g["devices"].append(device)
+    return out
+
+
+def verdicts(records: list[dict], cases: list[Case]) -> dict:
+    """``{case: {"claim/framework/mode": {verdict, estimate, p_holm, n_pairs}}}``."""
+    out: dict = {c.id: {} for c in cases}
+    for case, fw, mode, res in report.evaluate(records, cases):
+        out[case.id][verdict_name(res.claim_id, fw, mode)] = {
+            "verdict": res.verdict, "estimate": _value(res.estimate),
+            "p_holm": _value(res.p_holm), "n_pairs": res.n_pairs}
+    return out
+
+
+def cases_of(records: list[dict]) -> list[Case]:
+    """The registry's cases that have records, in id order; an unknown case id is an error."""
+    known = registry.discover()
+    unknown = sorted({r["case"] for r in records} - set(known))
+    if unknown:
+        raise StoreError(f"the records hold cases {unknown} that no suite defines; "
+                         f"rerun into a fresh --results-dir.")
+    return [known[c] for c in sorted({r["case"] for r in records})]
+
+
+def build(records: list[dict], profile: str) -> dict:
+    cases = cases_of(records)
+    judged = verdicts(records, cases)
+    return {
+        "schema": SCHEMA,
+        "records_schema": store.SCHEMA,
+        "profile": profile,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "environment": report.environment_rows(records),
+        "cases": {c.id: {"spec_hash": spec_hash(c, profile), "groups": groups(records, c),
+                         "verdicts": judged[c.id]} for c in cases},
+    }
+
+
+def write(results_dir: str | os.PathLike, profile: str, path: str | os.PathLike | None = None) -> Path:
+    """Freeze the records of ``profile`` under ``results_dir`` into a baseline; return its path."""
+    records = store.load(results_dir, profile)
+    if not records:
+        raise StoreError(f"no records in {store.records_path(results_dir, profile)}; run "
+                         f"`bench run --profile {profile} --results-dir {results_dir}` first.")
+    failed = [r for r in records if r.get("status") != "ok"]
+    if failed:
+        raise StoreError(f"{len(failed)} seed(s) in {store.records_path(results_dir, profile)} failed; "
+                         f"rerun `bench run --profile {profile} --results-dir {results_dir}` to retry them "
+                         f"before writing a baseline.")
+    path = Path(path) if path is not None else default_path(profile)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(build(records, profile), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise StoreError(f"cannot write the baseline {path}: {exc.strerror}; pass a writable --baseline.") from exc
+    return path
+
+
+# --- reading -------------------------------------------------------------------
+
+def load(path: str | os.PathLike | None, profile: str) -> dict:
+    """Read and validate a baseline; every problem is one sentence saying what to do."""
+    path = Path(path) if path is not None else default_path(profile)
+    hint = regenerate_hint(profile)
+    if not path.exists():
+        raise StoreError(f"no baseline at {path}; {hint}, or pass --baseline PATH.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StoreError(f"the baseline {path} is not readable JSON ({exc}); {hint}.") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), dict):
+        raise StoreError(f"{path} is not a bench baseline (no 'cases'); {hint}.")
+    if data.get("schema") != SCHEMA:
+        raise StoreError(f"the baseline {path} has schema {data.get('schema')!r} but this version reads "
+                         f"schema {SCHEMA}; {hint}.")
+    if data.get("records_schema") != store.SCHEMA:
+        raise StoreError(f"the baseline {path} was built from records of schema {data.get('records_schema')!r} "
+                         f"but this version writes schema {store.SCHEMA}; {hint}.")
+    if data.get("profile") != profile:
+        raise StoreError(f"the baseline {path} is for profile {data.get('profile')!r}, not {profile!r}; "
+                         f"pass --profile {data.get('profile')} or --baseline results/baselines/{profile}.json.")
+    for case_id, entry in data["cases"].items():
+        if not (isinstance(entry, dict) and {"spec_hash", "groups", "verdicts"} <= set(entry)):
+            raise StoreError(f"the baseline {path} has an incomplete entry for case {case_id!r}; {hint}.")
+    return data

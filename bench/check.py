@@ -1,0 +1,224 @@
+"""The regression gate: a fresh run's records against the stored baseline (``bench.baseline``).
+
+``compare`` yields one ``Row`` per thing compared and fails a row on
+(a) a verdict that changed, (b) a metric worse in its declared direction
+(``Metric.higher_is_better``) beyond its tolerance, (c) a case whose spec hash
+changed since the baseline, a case new to the records or missing from them,
+and (d) failed, missing or newly diverged seeds. A better result is reported,
+never failed.
+
+How (b) is judged. Seeds are paired: seed *i* of the fresh run has the same
+initial weights and batches as seed *i* of the baseline, so the unit is the
+per-seed worsening ``w_i = ±(new_i - old_i)`` (sign from the metric's direction).
+
+* ``tolerance``: fail when ``mean(w) > tol``. Valid where runs are
+  bit-deterministic: on CPU the same seed gives the same record (see
+  ``tests/test_backends.py``), so on the baseline's machine and versions every
+  ``w_i`` is exactly 0 and any change is code; across CPUs the tolerance
+  absorbs the small float drift of other kernels.
+* ``test``: for non-deterministic runs (GPU), a one-sided paired t-test of
+  ``w - tol`` against 0 at ``ALPHA``: fail only when the worsening is
+  significantly beyond the tolerance. With 2 seeds this needs a large,
+  consistent shift; give such runs more seeds. Where the t-test is undefined
+  (fewer than 2 seeds, or every ``w_i`` equal) it falls back to ``tolerance``.
+* ``auto`` (default): ``tolerance`` when both sides ran on CPU, else ``test``.
+
+Tolerances are absolute, in metric units: ``Metric.tolerance`` when the spec
+declares one, else ``TOLERANCES[name]``, else ``DEFAULT_RELATIVE`` of the
+baseline mean.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from tabulate import tabulate
+
+from bench import baseline as base
+from bench import stats, store
+from bench.errors import StoreError
+from bench.spec import Case, Metric
+
+METHODS = ("auto", "tolerance", "test")
+ALPHA = 0.05
+# Smoke runs are short and noisy between code versions, but identical for one
+# version on one machine; these bound what another CPU's kernels may shift.
+TOLERANCES = {"test_accuracy": 0.01, "test_loss": 0.05, "train_loss": 0.05}
+DEFAULT_RELATIVE = 0.02
+FAIL, BETTER, WITHIN, SAME = "FAIL", "better", "within tolerance", "same"
+
+
+@dataclass(frozen=True)
+class Row:
+    case: str
+    item: str      # "arm/framework/mode", "claim/framework/mode" or the case itself
+    check: str     # a metric name, "verdict", "spec", "seeds", "diverged", "failed seed", "case"
+    old: str
+    new: str
+    test: str
+    result: str    # FAIL, BETTER, WITHIN or SAME
+    hint: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.result == FAIL
+
+
+def tolerance(metric: Metric, old_mean: float) -> float:
+    declared = getattr(metric, "tolerance", None)
+    if declared is not None:
+        return float(declared)
+    if metric.name in TOLERANCES:
+        return TOLERANCES[metric.name]
+    return DEFAULT_RELATIVE * abs(old_mean)
+
+
+def _fmt(x) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:.4f}"
+
+
+def _one_sided_p(diffs: np.ndarray) -> tuple[float, str]:
+    """p of H1 mean(diffs) > 0 by the paired t-test, or NaN with the reason."""
+    res = stats.paired_t(diffs)
+    if math.isnan(res.p_value):
+        return math.nan, res.note
+    return (res.p_value / 2 if res.statistic > 0 else 1 - res.p_value / 2), ""
+
+
+def judge(worse: np.ndarray, tol: float, method: str) -> tuple[str, str]:
+    """Result and test text for per-seed worsenings ``worse`` of shape (n_seeds,)."""
+    mean = float(worse.mean())
+    plain = f"mean worse by {mean:+.4g}, tolerance {tol:.3g}"
+    if method == "test":
+        p_worse, note = _one_sided_p(worse - tol)
+        p_better, _ = _one_sided_p(-worse - tol)
+        if not math.isnan(p_worse):
+            text = f"paired t: p(worse > {tol:.3g}) = {p_worse:.3g}, p(better > {tol:.3g}) = {p_better:.3g}"
+            if p_worse < ALPHA:
+                return FAIL, text
+            return (BETTER if p_better < ALPHA else WITHIN), text
+        plain += f" (t-test undefined: {note})"
+    if np.all(worse == 0):
+        return SAME, "identical per seed"
+    if mean > tol:
+        return FAIL, plain
+    return (BETTER if mean < -tol else WITHIN), plain
+
+
+def _metric_rows(case: Case, group: str, old: dict, new: dict, method: str) -> list[Row]:
+    rows = []
+    lost = sorted(set(old["diverged"]) - set(new["diverged"]), key=int)
+    if lost:
+        rows.append(Row(case.id, group, "seeds", f"{len(old['diverged'])} seeds", f"missing {lost}",
+                        "seed count", FAIL, f"{case.id}/{group} has no ok record for seeds {lost}; "
+                        f"run the profile in full."))
+    newly = sorted(s for s, d in new["diverged"].items() if d and not old["diverged"].get(s, d))
+    healed = sorted(s for s, d in new["diverged"].items() if not d and old["diverged"].get(s, False))
+    if newly or healed:
+        rows.append(Row(case.id, group, "diverged", f"{sum(old['diverged'].values())} seeds",
+                        f"{sum(new['diverged'].values())} seeds", f"newly diverged {newly}, recovered {healed}",
+                        FAIL if newly else BETTER,
+                        f"{case.id}/{group} now diverges on seeds {newly}." if newly else ""))
+    if method == "auto":
+        method = "tolerance" if set(old["devices"]) | set(new["devices"]) <= {"cpu"} else "test"
+    for metric in case.metrics:
+        o, n = old["metrics"].get(metric.name, {}), new["metrics"].get(metric.name, {})
+        seeds = sorted((s for s in o if o[s] is not None and n.get(s) is not None), key=int)
+        if not seeds:
+            continue
+        a = np.array([o[s] for s in seeds], dtype=float)
+        b = np.array([n[s] for s in seeds], dtype=float)
+        worse = (a - b) if metric.higher_is_better else (b - a)
+        tol = tolerance(metric, float(a.mean()))
+        result, text = judge(worse, tol, method)
+        arrow = "higher" if metric.higher_is_better else "lower"
+        hint = (f"{case.id} {metric.name} ({arrow} is better) is worse than the baseline beyond its "
+                f"tolerance {tol:.3g}") if result == FAIL else ""
+        rows.append(Row(case.id, group, metric.name, _fmt(float(a.mean())), _fmt(float(b.mean())),
+                        f"{method}: {text}", result, hint))
+    return rows
+
+
+def _verdict_rows(case: Case, old: dict, new: dict) -> list[Row]:
+    rows = []
+    for name in sorted(set(old) | set(new)):
+        was = old.get(name, {}).get("verdict", "absent")
+        now = new.get(name, {}).get("verdict", "absent")
+        hint = "" if was == now else f"{case.id} claim {name}: verdict changed from {was} to {now}."
+        rows.append(Row(case.id, name, "verdict", was, now, "verdict flip" if hint else "unchanged",
+                        FAIL if hint else SAME, hint))
+    return rows
+
+
+def compare(stored: dict, records: list[dict], profile: str, method: str = "auto") -> list[Row]:
+    """Every comparison of ``records`` (one profile's latest records) with the baseline ``stored``."""
+    if method not in METHODS:
+        raise StoreError(f"unknown check method {method!r}; choose from {METHODS}.")
+    regen = base.regenerate_hint(profile)
+    rows = [Row(r["case"], base.group_name(r), "failed seed", "ok", r.get("error", "failed")[:60],
+                f"seed {r['seed']}", FAIL, f"{r['case']}/{base.group_name(r)} seed {r['seed']} failed; "
+                f"its record holds the traceback.") for r in records if r.get("status") != "ok"]
+    cases = base.cases_of(records)
+    fresh_verdicts = base.verdicts(records, cases)
+    for case_id in sorted(set(stored["cases"]) - {c.id for c in cases}):
+        rows.append(Row(case_id, case_id, "case", "in baseline", "no records", "presence", FAIL,
+                        f"case {case_id} is in the baseline but not in the fresh run; run every case, "
+                        f"or if it was removed on purpose {regen}."))
+    for case in cases:
+        entry = stored["cases"].get(case.id)
+        if entry is None:
+            rows.append(Row(case.id, case.id, "case", "absent", "in records", "presence", FAIL,
+                            f"case {case.id} is new since the baseline; {regen}."))
+            continue
+        now = base.spec_hash(case, profile)
+        if now != entry["spec_hash"]:
+            rows.append(Row(case.id, case.id, "spec", entry["spec_hash"], now, "spec hash", FAIL,
+                            f"the spec of case {case.id} changed since the baseline; if that is intended, {regen}."))
+        fresh = base.groups(records, case)
+        for group in sorted(set(entry["groups"]) | set(fresh)):
+            if group not in fresh:
+                rows.append(Row(case.id, group, "seeds", "in baseline", "no ok records", "presence", FAIL,
+                                f"{case.id}/{group} has no finished records; run the profile in full."))
+            elif group in entry["groups"]:
+                rows += _metric_rows(case, group, entry["groups"][group], fresh[group], method)
+        rows += _verdict_rows(case, entry["verdicts"], fresh_verdicts[case.id])
+    return rows
+
+
+def run(results_dir: str | os.PathLike, profile: str, baseline_path=None, method: str = "auto") -> list[Row]:
+    stored = base.load(baseline_path, profile)
+    records = store.load(results_dir, profile)
+    if not records:
+        raise StoreError(f"no records in {store.records_path(results_dir, profile)}; run "
+                         f"`bench run --profile {profile} --results-dir {results_dir}` first.")
+    return compare(stored, records, profile, method)
+
+
+def render(rows: list[Row], show_all: bool = False) -> str:
+    """The table of what changed (every row with ``show_all``), then a verdict and what to do."""
+    shown = [r for r in rows if show_all or r.result != SAME]
+    cols = ("case", "item", "check", "old", "new", "test", "result")
+    lines = [tabulate([[getattr(r, c) for c in cols] for r in shown], headers=cols, tablefmt="github")] \
+        if shown else []
+    failed = [r for r in rows if r.failed]
+    same = sum(r.result == SAME for r in rows)
+    lines.append(f"bench check: {len(rows)} comparisons, {same} identical to the baseline, "
+                 f"{sum(r.result == BETTER for r in rows)} better, {len(failed)} failed.")
+    if failed:
+        lines.append("FAILED:")
+        where: dict = {}
+        for r in failed:  # one line per reason, naming every place it applies
+            where.setdefault(r.hint, []).append(r.item)
+        lines += [f"  - {hint}" if hint.endswith(".") else f"  - {hint} in {', '.join(items)}."
+                  for hint, items in where.items()]
+    else:
+        lines.append("PASSED: no regression against the baseline.")
+    return "\n".join(lines)
+
+
+def to_json(rows: list[Row], profile: str) -> str:
+    return json.dumps({"profile": profile, "passed": not any(r.failed for r in rows),
+                       "rows": [{**asdict(r), "failed": r.failed} for r in rows]}, indent=1)

@@ -1,0 +1,57 @@
+"""Speed of the C1 MLP per backend: one training step, one smoke-budget seed-run, and the data loading.
+
+Not a unit test: the file name does not match ``test_*.py``, so ``make test``
+never collects it. ``make bench-speed`` (``compare.sh``) times it on the base
+commit and on the working tree, on the same machine in the same job, and fails
+a median that got slower beyond the threshold justified in the README.
+"""
+import pytest
+
+import bench
+from bench import backends, data, registry
+from bench.backends import Job
+from bench.seeds import batch_order, initial_params, initializer_for
+from bench.training import train_seed
+
+C1 = registry.get("c1")
+ARM = C1.arm("both")  # dropout + L2: the most work per step
+BUDGET = C1.budget("smoke")
+
+
+@pytest.fixture(scope="module")
+def arrays():
+    return data.prepare(data.load(C1.data.dataset), BUDGET)
+
+
+@pytest.fixture(params=sorted(backends.BACKENDS))
+def framework(request, benchmark):
+    pytest.importorskip(backends.FRAMEWORK_PACKAGES[request.param])
+    benchmark.extra_info["bench_module"] = bench.__file__  # which checkout was timed
+    return request.param
+
+
+def _job(framework: str) -> Job:
+    return Job(C1, ARM, framework, "as_written", "smoke", BUDGET)
+
+
+def test_data_loading(benchmark):
+    benchmark.extra_info["bench_module"] = bench.__file__
+    out = benchmark.pedantic(lambda: data.prepare(data.load(C1.data.dataset), BUDGET), rounds=5, warmup_rounds=1)
+    assert len(out[0]) == BUDGET.train_subsample
+
+
+def test_training_step(benchmark, framework, arrays):
+    job, backend = _job(framework), backends.load(framework)
+    params = initial_params(ARM.layers, job.in_features, 0, initializer_for(framework, job.mode))
+    trainer = backend.Trainer(job, params, 0)
+    trainer.set_data(arrays[0], arrays[1])
+    first = [batch_order(len(arrays[0]), BUDGET.batch_size, 1, 0, True)[0]]
+    trainer.fit_epoch(first)  # build/trace once; the step itself is what is timed
+    losses = benchmark(trainer.fit_epoch, first)
+    assert len(losses) == 1
+
+
+def test_short_run(benchmark, framework, arrays):
+    job, backend = _job(framework), backends.load(framework)
+    out = benchmark.pedantic(train_seed, args=(job, backend, arrays, 0), rounds=5, warmup_rounds=1)
+    assert out["steps"] == out["planned_steps"] and not out["diverged"]
