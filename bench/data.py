@@ -57,6 +57,7 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     source: str  # the path it was loaded from
+    full: Optional[tuple] = None  # tabular: (x, y) of every row in file order, for Data.resplit
 
 
 class _BadFile(Exception):
@@ -164,9 +165,19 @@ def _load_mnist(data_dir: Optional[PathLike], download: bool) -> Dataset:
     return Dataset("mnist", arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], str(path))
 
 
-# "fashion_mnist", "concrete" and "red_wine" join here, each a function of (data_dir, download).
+def _tabular(name: str) -> Callable[[Optional[PathLike], bool], Dataset]:
+    def load_table(data_dir: Optional[PathLike], download: bool) -> Dataset:
+        from bench import tabular  # it imports this module
+
+        return tabular.load(name, data_dir, download)
+    return load_table
+
+
+# "fashion_mnist" joins here, a function of (data_dir, download).
 LOADERS: dict[str, Callable[[Optional[PathLike], bool], Dataset]] = {
     "mnist": _load_mnist,
+    "concrete": _tabular("concrete"),
+    "red_wine": _tabular("red_wine"),
 }
 
 
@@ -177,14 +188,26 @@ def load(name: str, data_dir: Optional[PathLike] = None, download: bool = True) 
     return LOADERS[name](data_dir, download)
 
 
-def prepare(ds: Dataset, data: Data) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def prepare(ds: Dataset, data: Data, seed: Optional[int] = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Apply ``data``: first-n subsamples, features flattened to (n, d) float32 and
-    multiplied by ``data.scale``; integer labels as int64 (others as float32)."""
+    multiplied by ``data.scale``; integer labels as int64 (others as float32).
+    With ``data.resplit`` the 70/30 split of a tabular set is drawn for ``seed``
+    (stream ``[seed, 3]``; ``bench.seeds`` uses 0-2) instead of the post's."""
     if data.dataset != ds.name:
         raise SpecError(f"the spec asks for dataset {data.dataset!r} but {ds.name!r} was given.")
+    x_train, y_train, x_test, y_test = ds.x_train, ds.y_train, ds.x_test, ds.y_test
+    if data.resplit:
+        if ds.full is None or seed is None:
+            raise SpecError(f"resplit needs a tabular dataset and a seed; got {ds.name!r}, seed {seed}.")
+        from bench import tabular
+
+        state = int(np.random.SeedSequence([seed, 3]).generate_state(1)[0])
+        train, test = tabular.split_indices(len(ds.full[0]), state)
+        (x, y) = ds.full
+        x_train, y_train, x_test, y_test = x[train], y[train], x[test], y[test]
     out = []
-    for x, y, n, split in ((ds.x_train, ds.y_train, data.train_subsample, "train"),
-                           (ds.x_test, ds.y_test, data.test_subsample, "test")):
+    for x, y, n, split in ((x_train, y_train, data.train_subsample, "train"),
+                           (x_test, y_test, data.test_subsample, "test")):
         if n is not None:
             if n > len(x):
                 raise SpecError(f"{split}_subsample={n} exceeds the {len(x)} {split} examples of {ds.name!r}.")
@@ -193,3 +216,23 @@ def prepare(ds: Dataset, data: Data) -> tuple[np.ndarray, np.ndarray, np.ndarray
         y = y.astype(np.int64 if np.issubdtype(y.dtype, np.integer) else np.float32)
         out += [x, y]
     return tuple(out)
+
+
+def arrays_for(ds: Dataset, data: Data) -> Callable[[int], tuple]:
+    """``seed -> prepare(...)``, computed once unless ``data.resplit`` makes it per seed."""
+    if data.resplit:
+        return lambda seed: prepare(ds, data, seed)
+    arrays = prepare(ds, data)
+    return lambda seed: arrays
+
+
+def standardize(arrays: tuple) -> tuple:
+    """z-score the features of ``(x_train, y_train, x_test, y_test)`` with the mean
+    and population sd (ddof=0, as sklearn's StandardScaler) of ``x_train`` only;
+    a constant feature is centred, not scaled. Targets are left as they are."""
+    x_train, y_train, x_test, y_test = arrays
+    mean = x_train.mean(0, dtype=np.float64)
+    sd = x_train.std(0, dtype=np.float64)
+    sd[sd == 0] = 1.0
+    return (((x_train - mean) / sd).astype(np.float32), y_train,
+            ((x_test - mean) / sd).astype(np.float32), y_test)

@@ -16,9 +16,9 @@ def curves(records: list[dict], case: Case, out_dir: Path, metric: str | None = 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if metric is None:
-        metric = case.claims[0].metric if case.claims else case.metrics[0].name
     ok = [r for r in records if r["case"] == case.id and r.get("status") == "ok" and not r["diverged"]]
+    if metric is None:
+        metric = _curve_metric(case, ok)
     panels = sorted({(r["framework"], r["mode"]) for r in ok})
     if not panels:
         return []
@@ -46,3 +46,16 @@ def curves(records: list[dict], case: Case, out_dir: Path, metric: str | None = 
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return [path]
+
+
+def _curve_metric(case: Case, records: list[dict]) -> str:
+    """The first claimed metric that has a learning curve, else the first test metric
+    recorded per epoch (a 0/1 outcome such as ``diverged`` has no curve)."""
+    keys = {k for r in records for k in r["curve"]}
+    for name in [c.metric for c in case.claims] + [m.name for m in case.metrics]:
+        if name in keys:
+            return name
+    for name in ("test_accuracy", "test_mae", "test_loss"):
+        if name in keys:
+            return name
+    return "train_loss"

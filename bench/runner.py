@@ -84,7 +84,7 @@ def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("
             todo = {(job.arm.name, job.framework, job.mode, s) for c, job, s in pending if c is case}
             if not todo:
                 continue
-            arrays = data.prepare(data.load(case.data.dataset, data_dir), case.budget(profile))
+            arrays = data.arrays_for(data.load(case.data.dataset, data_dir), case.budget(profile))
             for seed_block in _blocks(seed_ids, block):
                 for job in jobs:
                     block_todo = [s for s in seed_block if (job.arm.name, job.framework, job.mode, s) in todo]
@@ -100,7 +100,7 @@ def _run_group(job: Job, arrays, seed_ids, writer, summary: Summary, bar) -> Non
     for seed in seed_ids:
         bar.set_postfix_str(f"{job.case.id}/{job.arm.name}/{job.framework}/{job.mode} seed {seed}")
         try:
-            outcome = train_seed(job, backend, arrays, seed)
+            outcome = train_seed(job, backend, arrays(seed), seed)
         except Exception as exc:  # one seed's crash must not stop the others
             writer.append(_record(job, seed, status="failed", error=f"{type(exc).__name__}: {exc}",
                                   traceback=traceback.format_exc(limit=8), env=env))

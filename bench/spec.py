@@ -158,6 +158,15 @@ class Data:
     scale: float = 1.0          # features are multiplied by this (x/255 -> 1/255)
     train_subsample: Optional[int] = None   # first n training examples; None = all
     test_subsample: Optional[int] = None
+    # Tabular regression (C2/C3). ``standardize``: z-score each feature with the
+    # mean and population sd (ddof=0, as sklearn's StandardScaler) of the
+    # *training* split only. ``resplit``: seed i draws its own 70/30 split
+    # instead of the post's ``sample(frac=0.7, random_state=0)`` (extra
+    # variance; off when as written). ``eval_train``: also evaluate the training
+    # set in inference mode at the end, for the overfitting gap.
+    standardize: bool = False
+    resplit: bool = False
+    eval_train: bool = False
 
     def validate(self) -> None:
         if self.batch_size < 1 or self.epochs < 1:
@@ -181,6 +190,10 @@ class Arm:
     name: str
     layers: tuple[Layer, ...]
     l2: Optional[L2] = None
+    standardize: Optional[bool] = None  # None: the case's ``Data.standardize``; else this arm's own
+
+    def standardizes(self, data: "Data") -> bool:
+        return data.standardize if self.standardize is None else self.standardize
 
     def validate(self) -> None:
         if not self.name.isidentifier():
@@ -288,6 +301,8 @@ class Case:
                 self.arm(arm_name)
             if claim.direction not in ("greater", "less"):
                 raise SpecError(f"claim {claim.id!r} direction must be 'greater' or 'less'.")
+            if claim.kind == "equivalence" and not (claim.margin or 0) > 0:
+                raise SpecError(f"equivalence claim {claim.id!r} needs a margin > 0 (TOST).")
         for name, prof in self.profiles.items():
             if name not in PROFILES:
                 raise SpecError(f"case {self.id!r} defines unknown profile {name!r}; use {PROFILES}.")
