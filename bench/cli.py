@@ -1,4 +1,4 @@
-"""The command line: ``bench list | run | report``. Thin: parse, call, print.
+"""The command line: ``bench list | run | report | baseline | check``. Thin: parse, call, print.
 
 Every user-facing problem is a ``BenchError`` and is printed as one sentence
 with exit status 2; an interrupted run says where its records are kept.
@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 
 from bench.errors import BenchError, SpecError
 from bench.spec import MODES, PROFILES
@@ -31,11 +33,32 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--arm", type=_csv, default=[], help="only these arms (default: all)")
     run.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the profile's)")
     run.add_argument("--report", action="store_true", help="write the report afterwards")
+    run.add_argument("--adaptive", action="store_true",
+                     help="add seeds in batches until every claim is decided (alpha spending; see bench/adaptive.py)")
+    run.add_argument("--max-seeds", type=int, default=20, help="adaptive: the seed budget")
+    run.add_argument("--batch", type=int, default=5, help="adaptive: seeds added per look (>= 2)")
     _common(run)
+
+    spd = sub.add_parser("speed", help="seconds per C1 seed-run: the backends beside reference loops")
+    spd.add_argument("--epochs", type=int, default=10, help="10 = the post's full budget")
+    spd.add_argument("--loops", type=_csv, default=["tf", "torch", "plain_torch", "post_tf"],
+                     help="tf,torch (this suite), plain_torch (DataLoader loop), post_tf (the post's eager loop)")
+    spd.add_argument("--data-dir", default=None)
 
     rep = sub.add_parser("report", help="statistics, verdicts, tables and plots from the records")
     rep.add_argument("--profile", default="quick", choices=PROFILES)
     _common(rep)
+
+    base = sub.add_parser("baseline", help="freeze a run's records as the regression baseline")
+    chk = sub.add_parser("check", help="compare a run with the baseline; exit 1 on a regression")
+    for sp in (base, chk):
+        sp.add_argument("--profile", default="smoke", choices=PROFILES)
+        sp.add_argument("--baseline", default=None, help="default: results/baselines/<profile>.json")
+        _common(sp)
+    chk.add_argument("--method", default="auto", choices=("auto", "tolerance", "test"),
+                     help="metric test: auto = tolerance on CPU (deterministic), paired t-test elsewhere")
+    chk.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    chk.add_argument("--all", action="store_true", help="list unchanged comparisons too")
     return p
 
 
@@ -65,6 +88,8 @@ def _run(args) -> int:
         profile = "full" if environment.gpu_visible() else "quick"
         print(f"bench: profile auto -> {profile} ({'GPU visible' if profile == 'full' else 'no GPU visible'})")
     cases = registry.select(args.case)
+    if args.adaptive:
+        return _adaptive(args, cases, profile)
     try:
         summary = runner.run(cases, profile, args.framework, args.mode, args.arm or None, args.seeds,
                              args.results_dir, args.data_dir, progress=not args.no_progress)
@@ -81,6 +106,22 @@ def _run(args) -> int:
     return 1 if summary.failed else 0
 
 
+def _adaptive(args, cases, profile: str) -> int:
+    from bench import adaptive
+
+    try:
+        out = adaptive.run(cases, profile, args.max_seeds, args.batch, args.framework, args.mode,
+                           args.arm or None, args.results_dir, args.data_dir, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print("\nbench: interrupted; rerun the same command to resume the adaptive run.", file=sys.stderr)
+        return 130
+    print(f"bench: adaptive run: {len(out.decided)} decided, {len(out.undecided)} undecided after "
+          f"{out.looks[-1]['seeds'] if out.looks else 0} seeds; see {args.results_dir}/{profile}/adaptive.json")
+    if args.report:
+        _report(args.results_dir, profile)
+    return 0
+
+
 def _report(results_dir: str, profile: str) -> None:
     from bench import report
 
@@ -88,17 +129,57 @@ def _report(results_dir: str, profile: str) -> None:
     print(f"bench: wrote {path}")
 
 
+def _speed(args) -> int:
+    from tabulate import tabulate
+
+    from bench import speed
+
+    unknown = set(args.loops) - set(speed.SUITE) - {"plain_torch", "post_tf"}
+    if unknown:
+        raise SpecError(f"unknown loop(s) {sorted(unknown)}; choose from tf, torch, plain_torch, post_tf.")
+    rows = speed.measure(args.loops, args.epochs, data_dir=args.data_dir)
+    print(tabulate(rows, headers="keys", tablefmt="github", floatfmt=".4g"))
+    return 0
+
+
+def _baseline(args) -> int:
+    from bench import baseline
+
+    print(f"bench: wrote {baseline.write(args.results_dir, args.profile, args.baseline)}")
+    return 0
+
+
+def _check(args) -> int:
+    from bench import check
+
+    rows = check.run(args.results_dir, args.profile, args.baseline, args.method)
+    print(check.to_json(rows, args.profile) if args.json else check.render(rows, args.all))
+    return 1 if any(r.failed for r in rows) else 0
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # a killed run ends like ctrl-c: finished records stay, rerun resumes
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         if args.command == "list":
             _list()
             return 0
         if args.command == "run":
             return _run(args)
+        if args.command == "speed":
+            return _speed(args)
         if args.command == "report":
             _report(args.results_dir, args.profile)
             return 0
+        if args.command == "baseline":
+            return _baseline(args)
+        if args.command == "check":
+            return _check(args)
         raise SpecError(f"unknown command {args.command!r}.")
     except BenchError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)
