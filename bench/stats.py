@@ -312,6 +312,17 @@ def paired_superiority(diffs) -> EffectSize:
 
 # --- multiplicity ---------------------------------------------------------------
 
+def _p_family(p_values) -> tuple[np.ndarray, np.ndarray]:
+    """The p-values as a float array of shape (m,) and the mask of non-NaN entries."""
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1:
+        raise ValueError(f"p_values must be one-dimensional, got shape {p.shape}.")
+    ok = ~np.isnan(p)
+    if np.any((p[ok] < 0) | (p[ok] > 1)):
+        raise ValueError("p_values must lie in [0, 1] (NaN allowed).")
+    return p, ok
+
+
 def holm(p_values) -> np.ndarray:
     """Holm step-down adjusted p-values, shape (m,) in, shape (m,) out, same order.
 
@@ -320,12 +331,7 @@ def holm(p_values) -> np.ndarray:
     entries stay NaN and do not count towards the family size m'. Values
     outside [0, 1] raise ValueError.
     """
-    p = np.asarray(p_values, dtype=float)
-    if p.ndim != 1:
-        raise ValueError(f"p_values must be one-dimensional, got shape {p.shape}.")
-    ok = ~np.isnan(p)
-    if np.any((p[ok] < 0) | (p[ok] > 1)):
-        raise ValueError("p_values must lie in [0, 1] (NaN allowed).")
+    p, ok = _p_family(p_values)
     out = np.full(p.shape, math.nan)
     idx = np.flatnonzero(ok)
     order = idx[np.argsort(p[idx], kind="stable")]
@@ -343,12 +349,7 @@ def benjamini_hochberg(p_values) -> np.ndarray:
     entries stay NaN and do not count towards m'. Controls the false discovery
     rate, not the family-wise error: reported beside Holm, never used for verdicts.
     """
-    p = np.asarray(p_values, dtype=float)
-    if p.ndim != 1:
-        raise ValueError(f"p_values must be one-dimensional, got shape {p.shape}.")
-    ok = ~np.isnan(p)
-    if np.any((p[ok] < 0) | (p[ok] > 1)):
-        raise ValueError("p_values must lie in [0, 1] (NaN allowed).")
+    p, ok = _p_family(p_values)
     out = np.full(p.shape, math.nan)
     if ok.any():
         out[ok] = _st.false_discovery_control(p[ok], method="bh")
