@@ -7,13 +7,20 @@ the project cache. The first copy found is the one used: if it fails
 verification that is an error, never a silent fall-back to another copy, so a
 run cannot quietly train on different data from the one its record names.
 
+Fashion-MNIST is the four original IDX ``.gz`` files, found first in the data
+dir, then in Debian's ``/usr/share/datasets/fashion-mnist`` (package
+``dataset-fashion-mnist``), then in the Keras cache; it is parsed here with
+numpy and verified by the sha256 of each file's decompressed content.
+
 MNIST is verified by what the file holds, not by its bytes: the canonical
 Keras ``mnist.npz`` and a copy re-saved by another numpy/zlib differ byte for
 byte but hold the same arrays, so we hash each array's C-order ``tobytes()``.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
+import math
 import os
 import shutil
 import tempfile
@@ -173,9 +180,142 @@ def _tabular(name: str) -> Callable[[Optional[PathLike], bool], Dataset]:
     return load_table
 
 
-# "fashion_mnist" joins here, a function of (data_dir, download).
+# --- Fashion-MNIST: the original IDX files, parsed here with numpy -----------
+
+FASHION_DIR = "fashion-mnist"
+FASHION_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian package dataset-fashion-mnist
+FASHION_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"  # zalandoresearch's README
+# key -> (file, shape, sha256 of the *decompressed* IDX bytes). Computed with
+# `zcat FILE | sha256sum` from Debian's dataset-fashion-mnist 0.0~git20200523.55506a9-1.
+# We hash the content, not the .gz: Debian re-gzipped the files (their .gz md5s
+# differ from upstream's published ones), so only the content is the same in
+# every copy (Debian, the Keras cache, a fresh download).
+FASHION_FILES = {
+    "x_train": ("train-images-idx3-ubyte.gz", (60000, 28, 28),
+                "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+    "y_train": ("train-labels-idx1-ubyte.gz", (60000,),
+                "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+    "x_test": ("t10k-images-idx3-ubyte.gz", (10000, 28, 28),
+               "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+    "y_test": ("t10k-labels-idx1-ubyte.gz", (10000,),
+               "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+}
+IDX_UBYTE = 0x08  # the IDX type code of unsigned bytes, the only one these sets use
+
+
+def _parse_idx(path: Path, ndim: int, sha256: Optional[str] = None) -> np.ndarray:
+    """The uint8 array in a gzipped IDX file of ``ndim`` dimensions. The header
+    is magic 0x0000 0x08 ndim, then ndim big-endian uint32 sizes; the payload
+    must hold exactly their product of bytes."""
+    try:
+        with gzip.open(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise _BadFile(f"it cannot be decompressed as gzip ({type(exc).__name__}: {exc})") from exc
+    magic = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
+    expected = (IDX_UBYTE << 8) | ndim
+    if magic != expected:
+        got = "a file shorter than 4 bytes" if magic is None else f"0x{magic:08x}"
+        raise _BadFile(f"its magic number is {got}, expected 0x{expected:08x} (IDX, uint8, {ndim}-d)")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise _BadFile(f"its header is truncated ({len(raw)} bytes, the {ndim} sizes need {header})")
+    dims = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    want, have = math.prod(dims), len(raw) - header
+    if have != want:
+        kind = "truncated" if have < want else "too long"
+        raise _BadFile(f"its payload is {kind}: {have} bytes where the header's sizes {list(dims)} need {want}")
+    if sha256 is not None and hashlib.sha256(raw).hexdigest() != sha256:
+        raise _BadFile("its content does not match its published sha256 (corrupt or a different dataset)")
+    array = np.frombuffer(raw, np.uint8, offset=header).reshape(dims)
+    array.setflags(write=False)
+    return array
+
+
+def read_idx(path: PathLike, ndim: int, sha256: Optional[str] = None) -> np.ndarray:
+    """``_parse_idx`` with a ``DataError`` that names the file."""
+    try:
+        return _parse_idx(Path(path), ndim, sha256)
+    except _BadFile as exc:
+        raise DataError(f"{path} is not a valid IDX file: {exc}; replace it with a good copy or delete it.") from exc
+
+
+def read_idx_pair(images: PathLike, labels: PathLike, sha256: tuple = (None, None)) -> tuple[np.ndarray, np.ndarray]:
+    """Images (n, rows, cols) and labels (n,) from two IDX files whose counts must agree."""
+    x, y = read_idx(images, 3, sha256[0]), read_idx(labels, 1, sha256[1])
+    if len(x) != len(y):
+        raise DataError(f"{images} holds {len(x)} images but {labels} holds {len(y)} labels; "
+                        f"they must be the two halves of one split.")
+    return x, y
+
+
+def fashion_dirs(data_dir: Optional[PathLike] = None) -> list[Path]:
+    """Where ``fashion_mnist`` looks, in order: the data dir (its ``fashion-mnist/``
+    subfolder, then the dir itself), Debian's folder, then ``fashion-mnist/`` in
+    the Keras cache and in the project cache."""
+    dirs = search_dirs(data_dir)
+    given = data_dir is not None or bool(os.environ.get("BENCH_DATA_DIR"))
+    head = [dirs[0] / FASHION_DIR, dirs[0]] if given else []
+    rest = [FASHION_DEBIAN_DIR] + [d / FASHION_DIR for d in (dirs[1:] if given else dirs)]
+    return head + rest
+
+
+def _read_fashion(directory: Path, parse: Callable = _parse_idx) -> dict:
+    arrays = {}
+    for key, (name, shape, sha256) in FASHION_FILES.items():
+        a = parse(directory / name, len(shape), sha256)
+        if a.shape != shape:
+            raise DataError(f"{directory / name} holds an array of shape {a.shape}, expected {shape}.")
+        arrays[key] = a
+    return arrays
+
+
+def _fashion_from(d: Path) -> Dataset:
+    arrays = _read_fashion(d, read_idx)
+    return Dataset("fashion_mnist", arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], str(d))
+
+
+def _load_fashion_mnist(data_dir: Optional[PathLike], download: bool) -> Dataset:
+    names = [name for name, _, _ in FASHION_FILES.values()]
+    for d in fashion_dirs(data_dir):
+        present = [n for n in names if (d / n).exists()]
+        if not present:
+            continue
+        if len(present) < len(names):  # a partial copy is an error, never a silent fall-back
+            missing = sorted(set(names) - set(present))
+            raise DataError(f"{d} holds part of Fashion-MNIST but lacks {missing}; add them or remove the rest.")
+        return _fashion_from(d)
+    searched = ", ".join(str(d) for d in fashion_dirs(data_dir))
+    how = ("install the Debian package dataset-fashion-mnist, or put its four IDX .gz files in a directory and "
+           "pass --data-dir DIR or set BENCH_DATA_DIR=DIR")
+    if not download:
+        raise DataError(f"Fashion-MNIST was not found in {searched} and downloading is disabled; {how}.")
+    dest = project_cache() / FASHION_DIR
+    tmps: dict[str, Path] = {}
+    try:
+        for name in names:
+            try:
+                tmps[name] = _download(FASHION_URL + name, dest / name)
+            except (OSError, urllib.error.URLError, ValueError) as exc:
+                raise DataError(f"Fashion-MNIST was not found in {searched} and the download of "
+                                f"{FASHION_URL + name} failed ({exc}); {how}.") from exc
+        for key, (name, shape, sha256) in FASHION_FILES.items():
+            try:
+                _parse_idx(tmps[name], len(shape), sha256)
+            except _BadFile as exc:
+                raise DataError(f"the {name} downloaded from {FASHION_URL} failed verification ({exc}) "
+                                f"and was deleted; {how}.") from exc
+        for name, tmp in tmps.items():
+            os.replace(tmp, dest / name)
+    finally:
+        for tmp in tmps.values():
+            tmp.unlink(missing_ok=True)  # a no-op once renamed
+    return _fashion_from(dest)
+
+
 LOADERS: dict[str, Callable[[Optional[PathLike], bool], Dataset]] = {
     "mnist": _load_mnist,
+    "fashion_mnist": _load_fashion_mnist,
     "concrete": _tabular("concrete"),
     "red_wine": _tabular("red_wine"),
 }

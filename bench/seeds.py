@@ -7,7 +7,11 @@ own RNG (seeded with the same integer).
 
 Streams: ``default_rng([seed, 0])`` gives the batch order; the k-th Dense layer
 draws from ``default_rng([seed, 1, k])``. Keying by Dense ordinal (not layer
-index) keeps weights identical when an arm inserts Dropout or BatchNorm.
+index) keeps weights identical when an arm inserts Dropout or BatchNorm. The
+k-th Conv2D draws from ``default_rng([seed, 4, k])``, a stream of its own so
+Dense weights of dense-only cases did not change when conv layers arrived.
+Not 3: numpy's SeedSequence pads entropy with zeros, so ``[seed, 3, 0]`` is the
+same stream as ``[seed, 3]``, which ``bench.data.prepare`` uses for resplits.
 """
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ import math
 import numpy as np
 
 from bench.errors import SpecError
-from bench.spec import MODES, Activation, BatchNorm, Dense, Dropout, Layer
+from bench.spec import (MODES, SPATIAL_LAYERS, Activation, BatchNorm, Conv2D, Dense, Dropout, GaussianDropout,
+                        Layer, arm_input_shape, layer_shapes)
 
 INITIALIZERS = ("glorot_uniform", "kaiming_uniform")
 
@@ -50,15 +55,46 @@ def dense_init(fan_in: int, units: int, scheme: str, rng: np.random.Generator) -
     return kernel.astype(np.float32), bias.astype(np.float32)
 
 
-def initial_params(layers: tuple[Layer, ...], in_features: int, seed: int, scheme: str) -> list[dict]:
+def conv_init(kh: int, kw: int, cin: int, cout: int, scheme: str,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel of shape (kh, kw, cin, cout) (channels-last, as Keras) and bias
+    (cout,), float32. The receptive field counts in both fans:
+    glorot_uniform (Keras Conv2D): U(+-sqrt(6 / (fan_in + fan_out))) with
+    fan_in = kh*kw*cin, fan_out = kh*kw*cout, zero bias.
+    kaiming_uniform(a=sqrt(5)) (PyTorch Conv2d): kernel and bias U(+-1/sqrt(fan_in)).
+    """
+    fan_in, fan_out, shape = kh * kw * cin, kh * kw * cout, (kh, kw, cin, cout)
+    if scheme == "glorot_uniform":
+        limit = math.sqrt(6.0 / (fan_in + fan_out))
+        kernel, bias = rng.uniform(-limit, limit, size=shape), np.zeros(cout)
+    elif scheme == "kaiming_uniform":
+        bound = 1.0 / math.sqrt(fan_in)
+        kernel = rng.uniform(-bound, bound, size=shape)
+        bias = rng.uniform(-bound, bound, size=cout)
+    else:
+        raise SpecError(f"unknown initializer {scheme!r}; choose from {INITIALIZERS}.")
+    return kernel.astype(np.float32), bias.astype(np.float32)
+
+
+def initial_params(layers: tuple[Layer, ...], input_shape, seed: int, scheme: str) -> list[dict]:
     """One dict per parameter-owning layer, in order.
 
-    Dense -> ``{"kernel": (fan_in, units), "bias": (units,)}`` (bias omitted when
-    ``use_bias`` is false); BatchNorm -> ``{"gamma", "beta", "mean", "var"}``.
-    Kernels are stored (in, out) as in Keras; PyTorch transposes.
+    ``input_shape`` is the case's ``input_shape`` (an int is taken as a flat
+    input of that many features). Dense -> ``{"kernel": (fan_in, units),
+    "bias": (units,)}`` (bias omitted when ``use_bias`` is false); Conv2D ->
+    ``{"kernel": (kh, kw, cin, cout), "bias": (cout,)}``; BatchNorm ->
+    ``{"gamma", "beta", "mean", "var"}``. Kernels are stored channels-last /
+    (in, out) as in Keras; PyTorch transposes.
     """
-    params, width, dense_k = [], in_features, 0
-    for layer in layers:
+    if isinstance(input_shape, int):
+        if any(isinstance(layer, SPATIAL_LAYERS) for layer in layers):
+            raise SpecError("an arm with conv layers needs the case's input_shape, not a feature count.")
+        input_shape = (input_shape,)
+    layers, input_shape = tuple(layers), tuple(input_shape)
+    inputs = [arm_input_shape(layers, input_shape)] + layer_shapes(layers, input_shape)[:-1]
+    params, dense_k, conv_k = [], 0, 0
+    for layer, shape in zip(layers, inputs):
+        width = shape[-1]  # features of a flat input, channels of a feature map
         if isinstance(layer, Dense):
             rng = np.random.default_rng([seed, 1, dense_k])
             kernel, bias = dense_init(width, layer.units, scheme, rng)
@@ -66,11 +102,16 @@ def initial_params(layers: tuple[Layer, ...], in_features: int, seed: int, schem
             if layer.use_bias:
                 entry["bias"] = bias
             params.append(entry)
-            width, dense_k = layer.units, dense_k + 1
+            dense_k += 1
+        elif isinstance(layer, Conv2D):
+            kernel, bias = conv_init(*layer.kernel, width, layer.filters, scheme,
+                                     np.random.default_rng([seed, 4, conv_k]))
+            params.append({"kernel": kernel, "bias": bias} if layer.use_bias else {"kernel": kernel})
+            conv_k += 1
         elif isinstance(layer, BatchNorm):
             params.append({"gamma": np.ones(width, np.float32), "beta": np.zeros(width, np.float32),
                            "mean": np.zeros(width, np.float32), "var": np.ones(width, np.float32)})
-        elif not isinstance(layer, (Dropout, Activation)):
+        elif not isinstance(layer, (Dropout, Activation, GaussianDropout, *SPATIAL_LAYERS)):
             raise SpecError(f"layer {layer!r} is not supported yet.")
     return params
 

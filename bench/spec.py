@@ -99,7 +99,150 @@ class Activation:
             raise SpecError(f"unknown activation {self.name!r}; choose from {ACTIVATIONS}.")
 
 
-Layer = Union[Dense, Dropout, BatchNorm, Activation]
+def _pair(value, what: str) -> tuple[int, int]:
+    """An int ``k`` or a pair ``(kh, kw)`` as a pair of ints >= 1."""
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) and v >= 1 for v in pair):
+        raise SpecError(f"{what} must be an int >= 1 or a pair of them, got {value!r}.")
+    return pair
+
+
+PADDINGS = ("valid", "same")
+
+
+@dataclass(frozen=True)
+class Conv2D:
+    """A 2-D convolution, stride 1, over a channels-last (H, W, C) map."""
+    filters: int
+    kernel_size: Union[int, tuple[int, int]]
+    activation: str = "linear"
+    padding: str = "valid"
+    use_bias: bool = True
+
+    @property
+    def kernel(self) -> tuple[int, int]:
+        return _pair(self.kernel_size, "Conv2D kernel_size")
+
+    def validate(self) -> None:
+        if not isinstance(self.filters, int) or self.filters < 1:
+            raise SpecError(f"Conv2D filters must be an int >= 1, got {self.filters!r}.")
+        self.kernel
+        if self.activation not in ACTIVATIONS:
+            raise SpecError(f"unknown activation {self.activation!r}; choose from {ACTIVATIONS}.")
+        if self.padding not in PADDINGS:
+            raise SpecError(f"Conv2D padding must be one of {PADDINGS}, got {self.padding!r}.")
+
+
+@dataclass(frozen=True)
+class MaxPool2D:
+    """Max pooling with stride = pool size and no padding (the Keras default)."""
+    pool_size: Union[int, tuple[int, int]] = 2
+
+    @property
+    def pool(self) -> tuple[int, int]:
+        return _pair(self.pool_size, "MaxPool2D pool_size")
+
+    def validate(self) -> None:
+        self.pool
+
+
+@dataclass(frozen=True)
+class Flatten:
+    """(H, W, C) -> (H*W*C,) in channels-last order in every backend, so a
+    Dense after it gets the same weights everywhere."""
+
+    def validate(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class SpatialDropout2D:
+    """Tompson et al. 2015: drops whole feature maps (channels) with
+    probability ``rate``; survivors scale by 1 / (1 - rate)."""
+    rate: float
+
+    def validate(self) -> None:
+        if not (0.0 <= self.rate < 1.0) or math.isnan(self.rate):
+            raise SpecError(f"SpatialDropout2D rate must lie in [0, 1), got {self.rate}.")
+
+
+@dataclass(frozen=True)
+class DropBlock:
+    """Ghiasi et al. 2018: drops contiguous ``block_size`` x ``block_size``
+    squares of each feature map so that about ``1 - keep_prob`` of it is
+    dropped, then rescales by count; the identity at inference."""
+    keep_prob: float
+    block_size: int
+
+    def validate(self) -> None:
+        if not (0.0 < self.keep_prob <= 1.0) or math.isnan(self.keep_prob):
+            raise SpecError(f"DropBlock keep_prob must lie in (0, 1], got {self.keep_prob}.")
+        if not isinstance(self.block_size, int) or self.block_size < 1:
+            raise SpecError(f"DropBlock block_size must be an int >= 1, got {self.block_size!r}.")
+
+
+@dataclass(frozen=True)
+class GaussianDropout:
+    """Multiplicative N(1, rate / (1 - rate)) noise (Srivastava et al. 2014, sec. 10)."""
+    rate: float
+
+    def validate(self) -> None:
+        if not (0.0 <= self.rate < 1.0) or math.isnan(self.rate):
+            raise SpecError(f"GaussianDropout rate must lie in [0, 1), got {self.rate}.")
+
+
+Layer = Union[Dense, Dropout, BatchNorm, Activation, Conv2D, MaxPool2D, Flatten, SpatialDropout2D,
+              DropBlock, GaussianDropout]
+# Layers that need a (H, W, C) map; an arm holding one sees its input as an image.
+SPATIAL_LAYERS = (Conv2D, MaxPool2D, Flatten, SpatialDropout2D, DropBlock)
+
+
+def arm_input_shape(layers: tuple, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape (batch omitted) an arm's first layer sees. Channels-last is
+    decided here, once: a conv arm reads ``(H, W)`` as ``(H, W, 1)`` and
+    ``(H, W, C)`` as is; any other arm sees the input flattened."""
+    if not any(isinstance(layer, SPATIAL_LAYERS) for layer in layers):
+        return (math.prod(input_shape),)
+    if len(input_shape) == 2:
+        return (*input_shape, 1)
+    if len(input_shape) == 3:
+        return tuple(input_shape)
+    raise SpecError(f"an arm with conv layers needs an input_shape (H, W) or (H, W, C), got {input_shape}.")
+
+
+def layer_shapes(layers: tuple, input_shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The output shape of each layer (batch omitted), walking from
+    ``arm_input_shape``; a layer that cannot take its input is a SpecError
+    before any training starts."""
+    shape, out = arm_input_shape(layers, input_shape), []
+    for i, layer in enumerate(layers):
+        where = f"layer {i} ({type(layer).__name__})"
+        image = len(shape) == 3
+        if isinstance(layer, SPATIAL_LAYERS) and not image:
+            raise SpecError(f"{where} needs an (H, W, C) feature map but gets shape {shape}.")
+        if isinstance(layer, (Dense, BatchNorm)) and image:
+            raise SpecError(f"{where} needs a flat input but gets the feature map {shape}; add Flatten().")
+        if isinstance(layer, Dense):
+            shape = (layer.units,)
+        elif isinstance(layer, Conv2D):
+            (kh, kw), (h, w, _) = layer.kernel, shape
+            if layer.padding == "valid":
+                h, w = h - kh + 1, w - kw + 1
+            if h < 1 or w < 1:
+                raise SpecError(f"{where}: a {kh}x{kw} kernel does not fit the {shape[0]}x{shape[1]} map.")
+            shape = (h, w, layer.filters)
+        elif isinstance(layer, MaxPool2D):
+            (ph, pw), (h, w, c) = layer.pool, shape
+            if h < ph or w < pw:
+                raise SpecError(f"{where}: a {ph}x{pw} pool does not fit the {h}x{w} map.")
+            shape = (h // ph, w // pw, c)
+        elif isinstance(layer, Flatten):
+            shape = (math.prod(shape),)
+        elif isinstance(layer, DropBlock) and layer.block_size > min(shape[:2]):
+            raise SpecError(f"{where}: DropBlock block_size {layer.block_size} is larger than "
+                            f"the {shape[0]}x{shape[1]} feature map it gets.")
+        out.append(shape)
+    return out
 
 
 # --- training ---------------------------------------------------------------
@@ -295,6 +438,7 @@ class Case:
             raise SpecError(f"case {self.id!r} has duplicate arm names {names}.")
         for arm in self.arms:
             arm.validate()
+            layer_shapes(arm.layers, self.input_shape)
         for claim in self.claims:
             self.metric(claim.metric)
             for arm_name in claim.arms:
@@ -316,4 +460,4 @@ def param_layers(layers: tuple[Layer, ...]) -> list[int]:
     """Indices of layers that own parameters, in order; the k-th of them draws
     its initial values from stream k of the seed, so arms that differ only in
     parameter-free layers (dropout) start from identical weights."""
-    return [i for i, layer in enumerate(layers) if isinstance(layer, (Dense, BatchNorm))]
+    return [i for i, layer in enumerate(layers) if isinstance(layer, (Dense, BatchNorm, Conv2D))]

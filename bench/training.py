@@ -35,7 +35,7 @@ def train_seed(job: Job, backend, arrays: tuple, seed: int) -> dict:
     x_train, y_train, x_test, y_test = arrays
     started = time.perf_counter()
     scheme = initializer_for(job.framework, job.mode)
-    params = initial_params(job.arm.layers, job.in_features, seed, scheme)
+    params = initial_params(job.arm.layers, job.case.input_shape, seed, scheme)
     trainer = backend.Trainer(job, params, seed)
     trainer.set_data(x_train, y_train)
     batches = batch_order(len(x_train), job.data.batch_size, job.data.epochs, seed, job.data.shuffle)

@@ -19,8 +19,11 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bench.backends import Job  # noqa: E402
+from bench.backends.tf_layers import DropBlock as KerasDropBlock  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
-from bench.spec import FRAMEWORK_DEFAULTS, MODES, Activation, BatchNorm, Dense, Dropout, Layer  # noqa: E402
+from bench.spec import (FRAMEWORK_DEFAULTS, MODES, Activation, BatchNorm, Conv2D, Dense, DropBlock,  # noqa: E402
+                        Dropout, Flatten, GaussianDropout, Layer, MaxPool2D, SpatialDropout2D, arm_input_shape,
+                        layer_shapes)
 
 DEFAULTS = FRAMEWORK_DEFAULTS["tf"]
 EVAL_CHUNK = 2048  # rows per inference pass; bounds activation memory on 60k-row sets
@@ -34,13 +37,26 @@ def versions() -> dict:
 
 def keras_layer(layer: Layer, seed: int, k: int) -> keras.layers.Layer:
     """The Keras layer for one spec layer; ``k`` is its position in the arm."""
+    # Each stochastic layer gets its own stream: one shared seed would make
+    # layers of equal shape draw identical masks.
+    stream = int(np.random.SeedSequence([seed, 2, k]).generate_state(1)[0])
     if isinstance(layer, Dense):
         return keras.layers.Dense(layer.units, activation=layer.activation, use_bias=layer.use_bias)
     if isinstance(layer, Dropout):
-        # Each Dropout gets its own stream: one shared seed would make layers of
-        # equal width draw identical masks.
-        stream = int(np.random.SeedSequence([seed, 2, k]).generate_state(1)[0])
         return keras.layers.Dropout(layer.rate, seed=stream)
+    if isinstance(layer, Conv2D):
+        return keras.layers.Conv2D(layer.filters, layer.kernel, padding=layer.padding,
+                                   activation=layer.activation, use_bias=layer.use_bias)
+    if isinstance(layer, MaxPool2D):
+        return keras.layers.MaxPooling2D(layer.pool)
+    if isinstance(layer, Flatten):
+        return keras.layers.Flatten()  # channels-last: (H, W, C) order, the neutral one
+    if isinstance(layer, SpatialDropout2D):
+        return keras.layers.SpatialDropout2D(layer.rate, seed=stream)
+    if isinstance(layer, DropBlock):
+        return KerasDropBlock(layer.keep_prob, layer.block_size, seed=stream)
+    if isinstance(layer, GaussianDropout):
+        return keras.layers.GaussianDropout(layer.rate, seed=stream)
     if isinstance(layer, BatchNorm):
         momentum = DEFAULTS["bn_momentum"] if layer.momentum is None else layer.momentum
         eps = DEFAULTS["bn_eps"] if layer.eps is None else layer.eps
@@ -65,7 +81,7 @@ def build_optimizer(spec) -> keras.optimizers.Optimizer:
 
 def _named_variables(layer) -> list[tuple[str, object]]:
     """A parameter-owning Keras layer's variables under their neutral names."""
-    if isinstance(layer, keras.layers.Dense):
+    if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D)):
         return [("kernel", layer.kernel)] + ([("bias", layer.bias)] if layer.use_bias else [])
     return [("gamma", layer.gamma), ("beta", layer.beta),
             ("mean", layer.moving_mean), ("var", layer.moving_variance)]
@@ -87,10 +103,14 @@ class Trainer:
         tf.config.experimental.enable_op_determinism()
         tf.random.set_seed(seed)
         self.in_features = job.in_features
-        self.model = keras.Sequential([keras.Input(shape=(self.in_features,))]
+        layer_shapes(job.arm.layers, job.case.input_shape)  # a bad map size is a SpecError, not a Keras one
+        first = arm_input_shape(job.arm.layers, job.case.input_shape)
+        # Rows arrive flat; a conv arm sees them as channels-last (H, W, C) maps.
+        reshape = [keras.layers.Reshape(first)] if len(first) == 3 else []
+        self.model = keras.Sequential([keras.Input(shape=(self.in_features,))] + reshape
                                       + [keras_layer(layer, seed, k) for k, layer in enumerate(job.arm.layers)])
-        self._owners = [l for l in self.model.layers
-                        if isinstance(l, (keras.layers.Dense, keras.layers.BatchNormalization))]
+        self._owners = [l for l in self.model.layers if isinstance(
+            l, (keras.layers.Dense, keras.layers.Conv2D, keras.layers.BatchNormalization))]
         self._set_params(params)
         self.optimizer = build_optimizer(job.case.optimizer)
         # Build the optimizer's slots now: variables cannot be created inside the graph loop.
@@ -100,7 +120,7 @@ class Trainer:
         if l2 is None or l2.include_bias:
             self.l2_vars = list(self.model.trainable_variables)
         else:
-            self.l2_vars = [l.kernel for l in self._owners if isinstance(l, keras.layers.Dense)]
+            self.l2_vars = [l.kernel for l in self._owners if isinstance(l, (keras.layers.Dense, keras.layers.Conv2D))]
         self._bn_state = [v for l in self._owners if isinstance(l, keras.layers.BatchNormalization)
                           for v in (l.moving_mean, l.moving_variance)]
         y_dtype = tf.int32 if self.classification else tf.float32

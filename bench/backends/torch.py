@@ -21,8 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bench.backends.torch_layers import ChannelsFirst, image_module
 from bench.errors import SpecError
-from bench.spec import FRAMEWORK_DEFAULTS, MODES, Activation, BatchNorm, Dense, Dropout
+from bench.spec import (FRAMEWORK_DEFAULTS, MODES, SPATIAL_LAYERS, Activation, BatchNorm, Conv2D, Dense, Dropout,
+                        GaussianDropout, arm_input_shape, layer_shapes)
 
 EVAL_CHUNK = 4096
 _ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
@@ -57,17 +59,27 @@ def _resolved(job) -> dict:
     return FRAMEWORK_DEFAULTS["torch" if job.mode == "as_written" else "tf"]
 
 
-def _build(layers, in_features: int, defaults: dict) -> tuple[nn.Sequential, list[nn.Module]]:
-    """The model, and its parameter-owning modules in spec order."""
-    modules, owners, width = [], [], in_features
-    for layer in layers:
-        if isinstance(layer, Dense):
+def _build(layers, input_shape: tuple, defaults: dict) -> tuple[nn.Sequential, list[nn.Module]]:
+    """The model, and its parameter-owning modules in spec order. A conv arm's
+    flat input rows become NCHW first (``torch_layers.ChannelsFirst``)."""
+    first = arm_input_shape(layers, input_shape)
+    inputs = [first] + layer_shapes(layers, input_shape)[:-1]
+    modules, owners = ([ChannelsFirst(*first)] if len(first) == 3 else []), []
+    for layer, shape in zip(layers, inputs):
+        width = shape[-1]  # features, or channels of a feature map
+        if isinstance(layer, (*SPATIAL_LAYERS, GaussianDropout)):
+            module = image_module(layer, width)
+            modules.append(module)
+            if isinstance(layer, Conv2D):
+                owners.append(module)
+                if layer.activation != "linear":
+                    modules.append(_ACTIVATIONS[layer.activation]())
+        elif isinstance(layer, Dense):
             linear = nn.Linear(width, layer.units, bias=layer.use_bias)
             modules.append(linear)
             owners.append(linear)
             if layer.activation != "linear":
                 modules.append(_ACTIVATIONS[layer.activation]())
-            width = layer.units
         elif isinstance(layer, Dropout):
             modules.append(nn.Dropout(p=layer.rate))
         elif isinstance(layer, BatchNorm):
@@ -77,7 +89,9 @@ def _build(layers, in_features: int, defaults: dict) -> tuple[nn.Sequential, lis
             modules.append(bn)
             owners.append(bn)
         elif isinstance(layer, Activation):
-            if layer.name != "linear":
+            if layer.name == "softmax" and len(shape) == 3:  # channels are dim 1 of NCHW
+                modules.append(nn.Softmax(dim=1))
+            elif layer.name != "linear":
                 modules.append(_ACTIVATIONS[layer.name]())
         else:
             raise SpecError(f"layer {layer!r} is not supported by the torch backend.")
@@ -108,7 +122,7 @@ class Trainer:
         self.device = _device()
         defaults = _resolved(job)
         self.classify = job.case.loss.name == "softmax_cross_entropy"
-        self.model, self._owners = _build(job.arm.layers, job.in_features, defaults)
+        self.model, self._owners = _build(job.arm.layers, tuple(job.case.input_shape), defaults)
         self._load(params)
         self.model.to(self.device)
         self.optimizer = _optimizer(job.case.optimizer, list(self.model.parameters()), defaults, job.mode)
@@ -120,7 +134,7 @@ class Trainer:
         if l2 and l2.include_bias:
             self._l2_params = list(self.model.parameters())
         else:
-            self._l2_params = [m.weight for m in self._owners if isinstance(m, nn.Linear)]
+            self._l2_params = [m.weight for m in self._owners if isinstance(m, (nn.Linear, nn.Conv2d))]
         gen = self._generator()
         saved = gen.get_state()
         gen.manual_seed(seed)
@@ -136,8 +150,9 @@ class Trainer:
                             f"but {len(params)} were given.")
         with torch.no_grad():
             for module, entry in zip(self._owners, params):
-                if isinstance(module, nn.Linear):
-                    module.weight.copy_(torch.as_tensor(entry["kernel"]).T)
+                if isinstance(module, (nn.Linear, nn.Conv2d)):
+                    kernel = torch.as_tensor(entry["kernel"])  # (in, out) / (kh, kw, cin, cout)
+                    module.weight.copy_(kernel.T if kernel.ndim == 2 else kernel.permute(3, 2, 0, 1))
                     if module.bias is not None:
                         module.bias.copy_(torch.as_tensor(entry["bias"]))
                 else:
@@ -151,8 +166,9 @@ class Trainer:
             return t.detach().cpu().numpy().copy()
         out = []
         for module in self._owners:
-            if isinstance(module, nn.Linear):
-                entry = {"kernel": host(module.weight.T)}
+            if isinstance(module, (nn.Linear, nn.Conv2d)):
+                w = module.weight
+                entry = {"kernel": host(w.T if w.ndim == 2 else w.permute(2, 3, 1, 0))}
                 if module.bias is not None:
                     entry["bias"] = host(module.bias)
             else:

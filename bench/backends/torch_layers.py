@@ -1,0 +1,95 @@
+"""PyTorch modules for the image layers of the spec, in the neutral layout.
+
+The spec is channels-last (``bench.spec.arm_input_shape``); PyTorch convolves
+NCHW. ``ChannelsFirst`` turns the flat input rows into NCHW once, and
+``FlattenHWC`` permutes back to NHWC before flattening, so a Dense after
+Flatten sees features in the same order as in Keras and takes the same weights.
+Stochastic modules draw from PyTorch's default generator, which the trainer
+swaps for its own seeded state around every forward pass.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bench.spec import Conv2D, DropBlock, Flatten, GaussianDropout, MaxPool2D, SpatialDropout2D
+
+
+class ChannelsFirst(nn.Module):
+    """(n, H*W*C) rows in channels-last order -> (n, C, H, W)."""
+
+    def __init__(self, h: int, w: int, c: int):
+        super().__init__()
+        self.hwc = (h, w, c)
+
+    def forward(self, x):
+        return x.reshape(len(x), *self.hwc).permute(0, 3, 1, 2)
+
+
+class FlattenHWC(nn.Module):
+    """(n, C, H, W) -> (n, H*W*C), in Keras's channels-last order."""
+
+    def forward(self, x):
+        return x.permute(0, 2, 3, 1).reshape(len(x), -1)
+
+
+class GaussianNoiseDropout(nn.Module):
+    """Multiplies by N(1, rate / (1 - rate)) noise in training; identity in eval."""
+
+    def __init__(self, rate: float):
+        super().__init__()
+        self.stddev = math.sqrt(rate / (1.0 - rate))
+
+    def forward(self, x):
+        if not self.training or self.stddev == 0.0:
+            return x
+        return x * (1.0 + self.stddev * torch.randn_like(x))
+
+
+def dropblock_gamma(keep_prob: float, block_size: int, h: int, w: int) -> float:
+    """The Bernoulli rate of block seeds (Ghiasi et al. 2018, eq. 1, with the
+    square map's feat_size**2 generalised to H*W): each seed drops block_size**2
+    units and seeds can only fall where the whole block fits."""
+    return (1.0 - keep_prob) / block_size ** 2 * (h * w) / ((h - block_size + 1) * (w - block_size + 1))
+
+
+class DropBlock2d(nn.Module):
+    """DropBlock on (n, C, H, W): each channel of each example gets its own
+    mask. Seeds fall on the (H-b+1, W-b+1) grid of block corners; a max-pool
+    of the zero-padded seed grid with a b x b window marks every unit some
+    block covers. The output is rescaled by count: numel(mask) / sum(mask)."""
+
+    def __init__(self, keep_prob: float, block_size: int):
+        super().__init__()
+        self.keep_prob, self.block_size = keep_prob, block_size
+
+    def forward(self, x):
+        if not self.training or self.keep_prob == 1.0:
+            return x
+        n, c, h, w = x.shape
+        b = self.block_size
+        gamma = dropblock_gamma(self.keep_prob, b, h, w)
+        seeds = (torch.rand(n, c, h - b + 1, w - b + 1, device=x.device) < gamma).to(x.dtype)
+        dropped = F.max_pool2d(F.pad(seeds, (b - 1,) * 4), b, stride=1)
+        mask = 1.0 - dropped
+        return x * mask * (mask.numel() / mask.sum().clamp_min(1.0))
+
+
+def image_module(layer, in_channels: int) -> nn.Module:
+    """The module for one image layer of the spec; its input is NCHW."""
+    if isinstance(layer, Conv2D):
+        return nn.Conv2d(in_channels, layer.filters, layer.kernel, padding=layer.padding, bias=layer.use_bias)
+    if isinstance(layer, MaxPool2D):
+        return nn.MaxPool2d(layer.pool)
+    if isinstance(layer, Flatten):
+        return FlattenHWC()
+    if isinstance(layer, SpatialDropout2D):
+        return nn.Dropout2d(p=layer.rate)  # zeroes whole channels of an NCHW map
+    if isinstance(layer, DropBlock):
+        return DropBlock2d(layer.keep_prob, layer.block_size)
+    if isinstance(layer, GaussianDropout):
+        return GaussianNoiseDropout(layer.rate)
+    raise TypeError(f"{layer!r} is not an image layer.")
