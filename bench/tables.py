@@ -27,6 +27,16 @@ def variants(records: list[dict]) -> list[tuple[str, str]]:
     return sorted({(r["framework"], r["mode"]) for r in records})
 
 
+def _summary(vals: np.ndarray) -> str:
+    """``mean ± sd`` of the finite values; ``k/n`` for a 0/1 outcome; a word when there are none."""
+    if not len(vals):
+        return "n/a (no finite value)"
+    if np.isin(vals, (0.0, 1.0)).all():
+        return f"{int(vals.sum())}/{len(vals)}"
+    sd = vals.std(ddof=1) if len(vals) > 1 else float("nan")
+    return f"{fmt(vals.mean())} ± {fmt(sd)}"
+
+
 def arm_table(records: list[dict], case: Case) -> str:
     rows = []
     for r_arm in case.arms:
@@ -37,13 +47,14 @@ def arm_table(records: list[dict], case: Case) -> str:
                 continue
             ok = [r for r in mine if r["status"] == "ok"]
             row = {"arm": r_arm.name, "framework": f"{fw}/{mode}", "seeds ok": len(ok),
-                   "diverged": sum(r["diverged"] for r in ok),
+                   "diverged (n)": sum(r["diverged"] for r in ok),
                    "failed": sum(r["status"] == "failed" for r in mine)}
             for metric in case.metrics:
+                if metric.name == "diverged":
+                    continue  # counted above
                 vals = np.array([r["metrics"].get(metric.name, np.nan) for r in ok], dtype=float)
                 vals = vals[np.isfinite(vals)]
-                sd = vals.std(ddof=1) if len(vals) > 1 else float("nan")
-                row[metric.name] = f"{fmt(vals.mean()) if len(vals) else 'n/a'} ± {fmt(sd)}"
+                row[metric.name] = _summary(vals)
             walls = [r["timing"]["wall_s"] for r in ok]
             row["s/run (median)"] = f"{np.median(walls):.1f}" if walls else "n/a"
             rows.append(row)
