@@ -5,7 +5,7 @@
 # every time. Usage: compare.sh [BASE_REF]   (default HEAD: your uncommitted changes;
 # in CI pass the merge base, e.g. origin/main). SPEED_THRESHOLD overrides the threshold.
 # Both runs are pinned to one CPU (SPEED_CPUS, a taskset list; empty = no pinning): with every core
-# in use, torch's thread pool oversubscribes and a step swings 30-60x (see README), while a single
+# in use, torch's thread pool oversubscribes and a step swings over 10x (see README), while a single
 # pinned thread measures the code, which is what a regression gate needs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
