@@ -77,6 +77,15 @@ def _nan_test(name: str, n: int, note: str) -> TestResult:
 
 # --- paired tests: diffs of shape (n_seeds,) ---------------------------------
 
+def _few_or_equal(name: str, d: np.ndarray):
+    """The defined result for fewer than 2 diffs (p NaN) or all-zero diffs (p = 1), else None."""
+    if d.size < 2:
+        return _nan_test(name, d.size, FEW)
+    if np.all(d == 0):
+        return TestResult(name, 0.0, 1.0, d.size, EQUAL)
+    return None
+
+
 def paired_t(diffs) -> TestResult:
     """One-sample t-test of ``diffs`` (n,) against 0; equals the paired t-test.
 
@@ -84,10 +93,9 @@ def paired_t(diffs) -> TestResult:
     """
     d = _finite(diffs, "diffs")
     n = d.size
-    if n < 2:
-        return _nan_test("paired_t", n, FEW)
-    if np.all(d == 0):
-        return TestResult("paired_t", 0.0, 1.0, n, EQUAL)
+    early = _few_or_equal("paired_t", d)
+    if early is not None:
+        return early
     if np.all(d == d[0]):
         return _nan_test("paired_t", n, ZERO_VAR)
     res = _st.ttest_1samp(d, 0.0)
@@ -129,10 +137,9 @@ def paired_permutation(diffs, n_resamples: int = 10_000, random_state=None) -> T
     """
     d = _finite(diffs, "diffs")
     n = d.size
-    if n < 2:
-        return _nan_test("permutation", n, FEW)
-    if np.all(d == 0):
-        return TestResult("permutation", 0.0, 1.0, n, EQUAL)
+    early = _few_or_equal("permutation", d)
+    if early is not None:
+        return early
     res = _st.permutation_test((d, np.zeros(n)), _mean_diff, permutation_type="samples",
                                vectorized=True, n_resamples=n_resamples, alternative="two-sided",
                                random_state=np.random.default_rng(random_state))
