@@ -134,6 +134,8 @@ def _speed(args) -> int:
 
     from bench import speed
 
+    if args.epochs < 1:
+        raise SpecError(f"--epochs must be >= 1, got {args.epochs}.")
     unknown = set(args.loops) - set(speed.SUITE) - {"plain_torch", "post_tf"}
     if unknown:
         raise SpecError(f"unknown loop(s) {sorted(unknown)}; choose from tf, torch, plain_torch, post_tf.")

@@ -50,3 +50,13 @@ def test_list_shows_the_c1_claims(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert all(c in out for c in ("c1a", "c1b", "c1c", "c1d"))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["speed", "--epochs", "0"], "--epochs must be >= 1"),
+    (["speed", "--loops", "foo"], "unknown loop(s) ['foo']"),
+])
+def test_bad_speed_arguments(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
