@@ -78,6 +78,31 @@ def beyond_margin_paired(diffs, margin: float) -> TestResult:
     return _beyond_from(mean, se, n - 1, margin, n)
 
 
+def noninferiority_paired(diffs, margin: float) -> tuple[TestResult, TestResult]:
+    """Non-inferiority of the mean of ``diffs`` (n,), oriented so that larger is
+    better: ``(noninferior, inferior)``.
+
+    ``noninferior`` tests ``H0: mean <= -margin`` (rejecting it shows the
+    claimed arm is at worst ``margin`` behind); ``inferior`` tests
+    ``H0: mean >= -margin`` (rejecting it shows it is more than ``margin``
+    behind). Both p-values are one-sided and doubled (capped at 1), because
+    the caller reads whichever side the estimate falls on: p < alpha then
+    means the two-sided 1 - alpha CI excludes ``-margin``, the usual reading
+    of a non-inferiority trial (one-sided alpha / 2).
+    """
+    if not margin > 0 or not math.isfinite(margin):
+        raise ValueError(f"non-inferiority margin must be a finite number > 0, got {margin}.")
+    mean, se, n = _moments(diffs)
+    names = ("noninferior", "inferior")
+    if n < 2:
+        return tuple(TestResult(name, math.nan, math.nan, n, FEW) for name in names)
+    if not se > 0:
+        return tuple(TestResult(name, math.nan, math.nan, n, ZERO_VAR) for name in names)
+    t = (mean + margin) / se
+    return (TestResult("noninferior", float(t), float(min(1.0, 2 * _st.t.sf(t, n - 1))), n),
+            TestResult("inferior", float(t), float(min(1.0, 2 * _st.t.cdf(t, n - 1))), n))
+
+
 @dataclass(frozen=True)
 class Agreement:
     """TF vs PyTorch for one claim: the difference of their mean contrasts.

@@ -27,6 +27,10 @@ TESTS = {
     "equivalence": "TOST (two one-sided paired t-tests) against the declared margin: 'reproduced' means "
                    "shown equivalent within +-margin; 'contradicted' means |difference| shown larger than "
                    "the margin; a non-significant difference alone is never read as equivalence.",
+    "noninferiority": "non-inferiority against the declared margin: paired t of the per-seed contrast "
+                      "(oriented so the claimed direction is positive) against -margin, one-sided p "
+                      "doubled; 'reproduced' means the 95 % CI lies above -margin, 'contradicted' that it "
+                      "lies below; Wilcoxon on the shifted contrast as robustness.",
     "trend": "inverted U over the arms in declared order: the interior arm with the best mean is the "
              "candidate peak; it must beat both ends (intersection-union of two one-sided paired "
              "t-tests), Bonferroni x (k - 2) candidates x 2 shapes; Wilcoxon version as robustness.",
@@ -138,6 +142,19 @@ def equivalent(claim, samples, random_state, n_resamples) -> dict:
                  secondary=(other, stats.wilcoxon_signed_rank(contrast)), margin=margin)
 
 
+def noninferior(claim, samples, random_state, n_resamples) -> dict:
+    """"At least as good as": the contrast in the claimed direction must be shown above -margin."""
+    margin, sign = claim.margin, (1.0 if claim.direction == "greater" else -1.0)
+    seeds, table, excluded = pair(claim, samples)
+    contrast = table @ _weights(claim)
+    ci = stats.bootstrap_ci(contrast, 0.95, n_resamples, random_state)
+    better, worse = equivalence.noninferiority_paired(sign * contrast, margin)
+    primary, other = (worse, better) if sign * ci.estimate <= -margin else (better, worse)
+    _, _, a, b = _oriented(claim, samples)
+    return _base(seeds, contrast, excluded, ci, primary, stats.wilcoxon_signed_rank(sign * contrast + margin),
+                 stats.hedges_g(a, b), secondary=(other, stats.paired_t(contrast)), margin=margin)
+
+
 def ordered(claim, samples, random_state, n_resamples) -> dict:
     seeds, table, excluded = pair(claim, samples)
     if table.shape[0] == 0:
@@ -150,4 +167,4 @@ def ordered(claim, samples, random_state, n_resamples) -> dict:
 
 
 ANALYSES = {"two_arm": two_arm, "interaction": interaction, "binary": binary,
-            "equivalence": equivalent, "trend": ordered}
+            "equivalence": equivalent, "noninferiority": noninferior, "trend": ordered}

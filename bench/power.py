@@ -160,6 +160,10 @@ def for_result(result, alpha: float) -> Power:
         return two_proportions(result.effect_size, n_a, n_b, alpha)
     if result.kind == "equivalence":
         return tost(result.estimate, _sd(contrast), result.n_pairs, result.margin, alpha)
+    if result.kind == "noninferiority":
+        # Distance of the oriented contrast from -margin, two-sided level alpha (the doubled one-sided p).
+        sign = 1.0 if result.direction == "greater" else -1.0
+        return paired_t(sign * result.estimate + result.margin, _sd(contrast), result.n_pairs, alpha)
     if result.kind == "trend":
         k = len(result.arm_summary)
         return paired_t(result.estimate, _sd(contrast), result.n_pairs, alpha / (2 * (k - 2)))

@@ -39,7 +39,8 @@ modes in this report (`p Holm`); `q BH` is the Benjamini-Hochberg q-value, for r
 rates) with a bootstrap 95 % CI (seeds resampled; Newcombe's score CI for rates). `robustness p`
 lists the checks; a note under the table says when a check and the primary test disagree
 about significance. `MDE 80%` is the smallest true effect, in metric units (Cohen's h for
-rates; for equivalence the smallest margin provable at a true difference of 0), that the
+rates; for equivalence the smallest margin provable at a true difference of 0; for
+non-inferiority the distance from -margin), that the
 primary test would detect with 80 % power at the `n` used and at alpha / family size, the
 strictest Holm step (exact noncentral-t power for paired t; normal approximations for rates
 and TOST). `seeds needed` (inconclusive verdicts only) is the number of seeds that would
@@ -47,8 +48,8 @@ detect the observed effect with 80 % power.
 
 | verdict | meaning |
 |---|---|
-| reproduced | Holm-adjusted p < 0.05 and the effect has the claimed sign (equivalence: TOST shows the difference inside the margin) |
-| contradicted | Holm-adjusted p < 0.05 and the effect has the opposite sign (equivalence: the difference is shown larger than the margin) |
+| reproduced | Holm-adjusted p < 0.05 and the effect has the claimed sign (equivalence: TOST shows the difference inside the margin; non-inferiority: the 95 % CI lies above -margin) |
+| contradicted | Holm-adjusted p < 0.05 and the effect has the opposite sign (equivalence: the difference is shown larger than the margin; non-inferiority: the 95 % CI lies below -margin) |
 | inconclusive | otherwise (too few seeds, too small an effect, or no effect); never read as "no difference" |
 
 **TensorFlow vs PyTorch.** For each claim the two frameworks' per-seed contrasts are compared

@@ -349,6 +349,9 @@ class Arm:
             self.l2.validate()
 
 
+CLAIM_KINDS = ("two_arm", "interaction", "binary", "equivalence", "noninferiority", "trend")
+
+
 @dataclass(frozen=True)
 class Claim:
     """A testable statement: the per-seed contrast ``sum(w * metric[arm])`` has
@@ -363,8 +366,8 @@ class Claim:
     contrast: tuple[tuple[str, float], ...]
     direction: Literal["greater", "less"]
     reported: tuple[tuple[str, str], ...] = ()
-    kind: Literal["two_arm", "interaction", "binary", "equivalence", "trend"] = "two_arm"
-    margin: Optional[float] = None            # equivalence (TOST) margin, in metric units
+    kind: Literal["two_arm", "interaction", "binary", "equivalence", "noninferiority", "trend"] = "two_arm"
+    margin: Optional[float] = None            # equivalence / non-inferiority margin, in metric units
     agreement_margin: Optional[float] = None  # TF<->PyTorch TOST margin; None = report default
 
     @property
@@ -445,8 +448,10 @@ class Case:
                 self.arm(arm_name)
             if claim.direction not in ("greater", "less"):
                 raise SpecError(f"claim {claim.id!r} direction must be 'greater' or 'less'.")
-            if claim.kind == "equivalence" and not (claim.margin or 0) > 0:
-                raise SpecError(f"equivalence claim {claim.id!r} needs a margin > 0 (TOST).")
+            if claim.kind not in CLAIM_KINDS:
+                raise SpecError(f"claim {claim.id!r} has unknown kind {claim.kind!r}; choose from {CLAIM_KINDS}.")
+            if claim.kind in ("equivalence", "noninferiority") and not (claim.margin or 0) > 0:
+                raise SpecError(f"{claim.kind} claim {claim.id!r} needs a margin > 0.")
         for name, prof in self.profiles.items():
             if name not in PROFILES:
                 raise SpecError(f"case {self.id!r} defines unknown profile {name!r}; use {PROFILES}.")

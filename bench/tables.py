@@ -66,6 +66,8 @@ def test_label(res) -> str:
     name = res.primary.name
     if res.kind == "equivalence":
         return f"{'TOST' if name == 'tost' else 'beyond margin'} ±{fmt(res.margin, 3)}"
+    if res.kind == "noninferiority":
+        return f"{'non-inferior' if name == 'noninferior' else 'inferior'} beyond -{fmt(res.margin, 3)}"
     if res.kind == "trend":
         return f"peak IUT ({res.peak})"
     return {"paired_t": "paired t", "welch_t": "Welch t (unpaired fallback)",

@@ -133,10 +133,11 @@ def _check(claim: Claim, samples: dict) -> None:
     if claim.kind not in kinds.ANALYSES:
         raise SpecError(f"claim {claim.id!r} has unknown kind {claim.kind!r}.")
     weights = [w for _, w in claim.contrast]
-    if claim.kind in ("two_arm", "binary") and (len(weights) != 2 or weights[0] * weights[1] >= 0):
+    if claim.kind in ("two_arm", "binary", "noninferiority") and (len(weights) != 2 or weights[0] * weights[1] >= 0):
         raise SpecError(f"{claim.kind} claim {claim.id!r} needs two arms with weights of opposite sign.")
-    if claim.kind == "equivalence" and not (claim.margin is not None and 0 < claim.margin < math.inf):
-        raise SpecError(f"equivalence claim {claim.id!r} needs a margin > 0 in metric units.")
+    if claim.kind in ("equivalence", "noninferiority") and not (
+            claim.margin is not None and 0 < claim.margin < math.inf):
+        raise SpecError(f"{claim.kind} claim {claim.id!r} needs a margin > 0 in metric units.")
     if claim.kind == "trend" and len(weights) < 3:
         raise SpecError(f"trend claim {claim.id!r} needs >= 3 arms in their order.")
 
@@ -166,7 +167,7 @@ def evaluate_claim(claim: Claim, samples: dict, alpha: float = ALPHA, random_sta
 
 def _robust_note(result: ClaimResult, alpha: float) -> str:
     """Names the robustness tests whose significance at ``alpha`` differs from the primary's."""
-    if result.kind == "equivalence" or math.isnan(result.primary.p_value):
+    if result.kind in ("equivalence", "noninferiority") or math.isnan(result.primary.p_value):
         return ""
     primary = result.primary.p_value < alpha
     checks = [t for t in (result.robustness, result.permutation) if t is not None]
@@ -194,6 +195,8 @@ def _decide(result: ClaimResult, p: float, alpha: float, label: str) -> tuple[st
         return "inconclusive", "contrast is exactly 0 on every paired seed"
     if result.kind == "equivalence":
         return _decide_equivalence(result, p, alpha, label)
+    if result.kind == "noninferiority":
+        return _decide_noninferiority(result, p, alpha, label)
     if p >= alpha:
         return "inconclusive", f"{label} = {p:.3g} >= alpha = {alpha:g}"
     claimed = 1.0 if result.direction == "greater" else -1.0
@@ -214,6 +217,17 @@ def _decide_equivalence(result: ClaimResult, p: float, alpha: float, label: str)
     if result.primary.name == "tost":
         return "reproduced", f"TOST {label} = {p:.3g} < {alpha:g}: equivalent within {margin}"
     return "contradicted", f"{label} = {p:.3g} < {alpha:g}: |difference| is larger than {margin}"
+
+
+def _decide_noninferiority(result: ClaimResult, p: float, alpha: float, label: str) -> tuple[str, str]:
+    side = "above" if result.primary.name == "noninferior" else "below"
+    bound = f"-{result.margin:.3g} (oriented so the claimed direction is positive)"
+    if p >= alpha:
+        return "inconclusive", (f"{result.primary.name} {label} = {p:.3g} >= alpha = {alpha:g}: the contrast "
+                                f"is shown neither above nor below {bound}")
+    if side == "above":
+        return "reproduced", f"{label} = {p:.3g} < {alpha:g}: at worst {result.margin:.3g} behind (non-inferior)"
+    return "contradicted", f"{label} = {p:.3g} < {alpha:g}: more than {result.margin:.3g} behind (inferior)"
 
 
 def adjust(results: list[ClaimResult], alpha: float = ALPHA) -> list[ClaimResult]:

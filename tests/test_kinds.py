@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from bench import proportions, trend, verdict
+from bench import equivalence, proportions, trend, verdict
 from bench.errors import SpecError
 from bench.spec import Claim
 
@@ -86,6 +86,37 @@ def test_equivalence_needs_tost_not_nonsignificance():
     assert r.primary.name == "beyond_margin" and r.verdict == "contradicted"
 
 
+def test_noninferiority_reads_the_ci_against_the_margin():
+    ni = claim("noninferiority", margin=0.01)
+    base = {i: 0.90 for i in range(10)}
+    rng = np.random.default_rng(2)
+    # Slightly worse (-0.002) but well inside the margin: non-inferior, though not better.
+    near = {"a": {i: 0.898 + e for i, e in enumerate(rng.normal(0, 0.002, 10))}, "b": base}
+    r = verdict.evaluate_claim(ni, near, **FAST)
+    assert r.primary.name == "noninferior" and r.verdict == "reproduced" and r.estimate < 0
+    # Worse by 0.03, three margins: contradicted.
+    far = {"a": {i: 0.87 + e for i, e in enumerate(rng.normal(0, 0.002, 10))}, "b": base}
+    r = verdict.evaluate_claim(ni, far, **FAST)
+    assert r.primary.name == "inferior" and r.verdict == "contradicted"
+    # Right at the margin with noise: neither.
+    edge = {"a": {i: 0.89 + e for i, e in enumerate(rng.normal(0, 0.01, 10))}, "b": base}
+    assert verdict.evaluate_claim(ni, edge, **FAST).verdict == "inconclusive"
+    # "less": the claimed direction is down; a contrast of +0.002 is within the margin.
+    lower = claim("noninferiority", margin=0.01, direction="less")
+    up = {"a": {i: 0.902 + e for i, e in enumerate(rng.normal(0, 0.002, 10))}, "b": base}
+    assert verdict.evaluate_claim(lower, up, **FAST).verdict == "reproduced"
+
+
+def test_noninferiority_p_by_hand():
+    d = np.array([-0.004, 0.001, -0.002, 0.0, -0.003])
+    better, worse = equivalence.noninferiority_paired(d, 0.01)
+    one_sided = st.ttest_1samp(d, -0.01, alternative="greater").pvalue
+    assert better.p_value == pytest.approx(2 * one_sided)
+    assert worse.p_value == pytest.approx(min(1.0, 2 * (1 - one_sided)))
+    with pytest.raises(ValueError, match="margin"):
+        equivalence.noninferiority_paired(d, 0.0)
+
+
 def test_equivalence_without_margin_is_a_spec_error():
     with pytest.raises(SpecError, match="margin"):
         verdict.evaluate_claim(claim("equivalence"), {"a": {0: 1.0}, "b": {0: 1.0}}, **FAST)
@@ -116,13 +147,13 @@ def test_trend_p_by_hand():
     assert trend.inverted_u(table).test.p_value == pytest.approx(2 * max(p1, p2))
 
 
-@pytest.mark.parametrize("kind", ["two_arm", "interaction", "binary", "equivalence", "trend"])
+@pytest.mark.parametrize("kind", ["two_arm", "interaction", "binary", "equivalence", "noninferiority", "trend"])
 @pytest.mark.parametrize("values", [{}, {0: math.nan}, {0: 1.0}, {0: 1.0, 1: 1.0, 2: 1.0}])
 def test_bad_input_is_defined_never_a_crash_or_silent_nan(kind, values):
-    arms = {"two_arm": ("a", "b"), "binary": ("a", "b"), "equivalence": ("a", "b"),
+    arms = {"two_arm": ("a", "b"), "binary": ("a", "b"), "equivalence": ("a", "b"), "noninferiority": ("a", "b"),
             "interaction": ("a", "b", "c", "d"), "trend": ("a", "b", "c")}[kind]
     weights = {"interaction": (1.0, -1.0, -1.0, 1.0), "trend": (1.0, 1.0, 1.0)}.get(kind, (1.0, -1.0))
-    c = claim(kind, arms, weights, margin=0.1 if kind == "equivalence" else None)
+    c = claim(kind, arms, weights, margin=0.1 if kind in ("equivalence", "noninferiority") else None)
     r = verdict.adjust([verdict.evaluate_claim(c, {arm: dict(values) for arm in arms}, **FAST)])[0]
     assert r.verdict == "inconclusive" and r.reason
     r.to_dict()
