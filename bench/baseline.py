@@ -91,19 +91,22 @@ def _value(x):
 
 def groups(records: list[dict], case: Case) -> dict:
     """``{"arm/framework/mode": {"metrics": {metric: {seed: value}}, "diverged": {seed: bool},
-    "devices": [...]}}`` over the ok records of ``case``; seeds are strings, NaN is None."""
+    "devices": [...], "cpus": [...]}}`` over the ok records of ``case``; seeds are strings, NaN is None."""
     out: dict = {}
     for r in sorted(records, key=lambda r: (group_name(r), r["seed"])):
         if r["case"] != case.id or r.get("status") != "ok":
             continue
         g = out.setdefault(group_name(r), {"metrics": {m.name: {} for m in case.metrics},
-                                           "diverged": {}, "devices": []})
+                                           "diverged": {}, "devices": [], "cpus": []})
         for m in case.metrics:
             g["metrics"][m.name][str(r["seed"])] = _value(r["metrics"].get(m.name))
         g["diverged"][str(r["seed"])] = bool(r["diverged"])
         device = r.get("env", {}).get("device", "unknown")
         if device not in g["devices"]:
             g["devices"].append(device)
+        cpu = r.get("env", {}).get("cpu", "unknown")
+        if cpu not in g["cpus"]:
+            g["cpus"].append(cpu)
     return out
 
 

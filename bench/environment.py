@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import platform
 import subprocess
 from pathlib import Path
@@ -24,12 +25,31 @@ def code_version() -> str:
     return bench.__version__ + suffix
 
 
+@functools.lru_cache(maxsize=None)
+def cpu_fingerprint() -> str:
+    """The CPU model and a hash of its feature flags: two machines with the same
+    fingerprint run the same CPU kernels, so a CPU run repeats bit for bit."""
+    model, flags = platform.processor() or platform.machine(), ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and not flags:
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = value.strip()
+                break
+    except OSError:
+        pass
+    return f"{model} [{hashlib.sha256(flags.encode()).hexdigest()[:8]}]"
+
+
 def describe(backend_versions: dict) -> dict:
     return {
         "bench": code_version(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "processor": platform.machine(),
+        "cpu": cpu_fingerprint(),
         **backend_versions,
     }
 

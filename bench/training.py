@@ -1,10 +1,12 @@
-"""One seed of one arm, start to finish: the training loop every backend shares.
+"""A group of seeds of one arm, start to finish: the training loop every backend shares.
 
-The loop is neutral; a backend supplies only the ``Trainer`` steps. It draws
-the seed's initial weights and batch order (``bench.seeds``), trains epoch by
+The loop is neutral; a backend supplies only the trainer's steps, either the
+per-seed reference ``Trainer`` (a group of one) or the vectorized
+``GroupTrainer`` that trains several seeds as one wide model. It draws each
+seed's initial weights and batch order (``bench.seeds``), trains epoch by
 epoch, evaluates at the end of each epoch (the learning-curve checkpoints) and
-stops early once the loss is non-finite: a NaN is an outcome
-(``diverged=True`` with the step), never an exception.
+stops following a seed once its loss is non-finite: a NaN is an outcome
+(``diverged=True`` with the step), never an exception, and it is the seed's own.
 """
 from __future__ import annotations
 
@@ -22,75 +24,131 @@ def _finite(values) -> bool:
     return all(math.isfinite(float(v)) for v in values)
 
 
-def train_seed(job: Job, backend, arrays: tuple, seed: int) -> dict:
-    """Train ``job.arm`` for one seed and return its outcome.
+class _OneSeed:
+    """The per-seed reference ``Trainer`` seen through the group interface (a group of one)."""
 
-    ``arrays`` is ``(x_train, y_train, x_test, y_test)`` from ``bench.data.prepare``.
-    The outcome holds ``metrics`` (final, inference mode; NaN when diverged),
-    ``curve`` (one point per epoch), ``diverged``, ``diverged_step``, ``steps``
-    and the timings. Regression cases add ``regression_outcomes``.
+    def __init__(self, backend, job: Job, params: list[list[dict]], seeds: list[int]):
+        self.trainer = backend.Trainer(job, params[0], seeds[0])
+
+    def set_data(self, x, y) -> None:
+        self.trainer.set_data(x, y)
+
+    def fit_epoch(self, batches: list[list[np.ndarray]]) -> np.ndarray:
+        return np.asarray(self.trainer.fit_epoch(batches[0]), dtype=np.float64)[None, :]
+
+    def evaluate(self, x, y) -> list[dict]:
+        return [self.trainer.evaluate(x, y)]
+
+
+def train_seed(job: Job, backend, arrays: tuple, seed: int) -> dict:
+    """Train ``job.arm`` for one seed on the per-seed reference path (``backend.Trainer``)."""
+    return train_group(job, backend, arrays, [seed], vectorized=False)[0]
+
+
+def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: bool = True) -> list[dict]:
+    """Train ``job.arm`` for every seed of ``seeds`` and return one outcome per seed, in order.
+
+    ``vectorized`` trains the seeds as one wide model (``backend.GroupTrainer``);
+    otherwise ``seeds`` must hold one seed, trained by ``backend.Trainer``.
+    Each seed keeps its own initial weights, batch order and divergence: a seed
+    whose loss turns non-finite is marked diverged at its own step and the others
+    go on. ``arrays`` is ``(x_train, y_train, x_test, y_test)`` from ``bench.data.prepare``.
+    An outcome holds ``metrics`` (final, inference mode; NaN when diverged),
+    ``curve`` (one point per epoch), ``diverged``, ``diverged_step``, ``steps``,
+    ``group`` (its size and seeds) and the timings, where ``wall_s`` is the
+    group's wall time divided by its size: the cost of one seed-run.
+    Regression cases add ``regression_outcomes``.
     """
+    seeds = [int(s) for s in seeds]
+    if not seeds or (not vectorized and len(seeds) != 1):
+        raise ValueError(f"the per-seed path trains exactly one seed; got {seeds}.")
     if job.arm.standardizes(job.data):
         arrays = standardize(arrays)
     x_train, y_train, x_test, y_test = arrays
     started = time.perf_counter()
     scheme = initializer_for(job.framework, job.mode)
-    params = initial_params(job.arm.layers, job.case.input_shape, seed, scheme)
-    trainer = backend.Trainer(job, params, seed)
+    params = [initial_params(job.arm.layers, job.case.input_shape, s, scheme) for s in seeds]
+    trainer = backend.GroupTrainer(job, params, seeds) if vectorized else _OneSeed(backend, job, params, seeds)
     trainer.set_data(x_train, y_train)
-    batches = batch_order(len(x_train), job.data.batch_size, job.data.epochs, seed, job.data.shuffle)
+    orders = [batch_order(len(x_train), job.data.batch_size, job.data.epochs, s, job.data.shuffle) for s in seeds]
     per_epoch = math.ceil(len(x_train) / job.data.batch_size)
 
-    curve = {"step": [], "train_loss": []}
-    steps, diverged, diverged_step, train_s, eval_s = 0, False, None, 0.0, 0.0
-    final = {}
+    runs = [_Run() for _ in seeds]
+    train_s = eval_s = 0.0
     for epoch in range(job.data.epochs):
-        chunk = batches[epoch * per_epoch:(epoch + 1) * per_epoch]
+        live = [i for i, run in enumerate(runs) if not run.diverged]
+        if not live:
+            break
+        chunks = [order[epoch * per_epoch:(epoch + 1) * per_epoch] for order in orders]
         t0 = time.perf_counter()
-        losses = np.asarray(trainer.fit_epoch(chunk), dtype=np.float64)
+        losses = np.asarray(trainer.fit_epoch(chunks), dtype=np.float64)
         train_s += time.perf_counter() - t0
+        for i in live:
+            runs[i].after_epoch(losses[i])
+        t0 = time.perf_counter()
+        finals = trainer.evaluate(x_test, y_test)
+        eval_s += time.perf_counter() - t0
+        for i in live:
+            runs[i].after_eval(finals[i])
+
+    outcomes = []
+    n = len(seeds)
+    for i, run in enumerate(runs):
+        train_mae = None
+        if job.case.loss.name in ("mae", "mse") and job.data.eval_train and not run.diverged:
+            t0 = time.perf_counter()
+            train_mae = float(trainer.evaluate(x_train, y_train)[i]["mae"])
+            eval_s += time.perf_counter() - t0
+        outcomes.append(run.outcome(job, train_mae, y_train, y_test))
+    wall = time.perf_counter() - started
+    for out in outcomes:
+        out.update(planned_steps=len(orders[0]), init=scheme,
+                   group={"size": n, "seeds": seeds, "path": "vectorized" if vectorized else "per_seed"},
+                   timing={"wall_s": wall / n, "train_s": train_s / n, "eval_s": eval_s / n,
+                           "group_wall_s": wall})
+    return outcomes
+
+
+class _Run:
+    """One seed's progress through the epochs: its curve, steps and divergence."""
+
+    def __init__(self):
+        self.curve = {"step": [], "train_loss": []}
+        self.steps, self.diverged, self.diverged_step, self.final = 0, False, None, {}
+
+    def after_epoch(self, losses: np.ndarray) -> None:
         bad = np.flatnonzero(~np.isfinite(losses))
         if bad.size:
-            diverged, diverged_step = True, steps + int(bad[0]) + 1
-            steps = diverged_step
-            break
-        steps += len(chunk)
-        t0 = time.perf_counter()
-        final = trainer.evaluate(x_test, y_test)
-        eval_s += time.perf_counter() - t0
-        curve["step"].append(steps)
-        curve["train_loss"].append(float(losses.mean()))
-        for key, value in final.items():
-            curve.setdefault(f"test_{key}", []).append(float(value))
-        if not _finite(final.values()):
-            diverged, diverged_step = True, steps
-            break
+            self.diverged, self.diverged_step = True, self.steps + int(bad[0]) + 1
+            self.steps = self.diverged_step
+            return
+        self.steps += len(losses)
+        self.curve["step"].append(self.steps)
+        self.curve["train_loss"].append(float(losses.mean()))
 
-    if diverged:
-        metrics = {m.name: float("nan") for m in job.case.metrics}
-    else:
-        metrics = {f"test_{k}": float(v) for k, v in final.items()}
-        metrics["train_loss"] = curve["train_loss"][-1]
-    if job.case.loss.name in ("mae", "mse"):
-        train_mae = None
-        if job.data.eval_train and not diverged:
-            t0 = time.perf_counter()
-            train_mae = float(trainer.evaluate(x_train, y_train)["mae"])
-            eval_s += time.perf_counter() - t0
-            if not math.isfinite(train_mae):
-                diverged, diverged_step = True, steps
+    def after_eval(self, final: dict) -> None:
+        if self.diverged:
+            return
+        self.final = final
+        for key, value in final.items():
+            self.curve.setdefault(f"test_{key}", []).append(float(value))
+        if not _finite(final.values()):
+            self.diverged, self.diverged_step = True, self.steps
+
+    def outcome(self, job: Job, train_mae, y_train, y_test) -> dict:
+        diverged = self.diverged
+        if diverged:
+            metrics = {m.name: float("nan") for m in job.case.metrics}
+        else:
+            metrics = {f"test_{k}": float(v) for k, v in self.final.items()}
+            metrics["train_loss"] = self.curve["train_loss"][-1]
+        if job.case.loss.name in ("mae", "mse"):
+            if train_mae is not None and not math.isfinite(train_mae):
+                diverged, self.diverged_step = True, self.steps
                 metrics = {m.name: float("nan") for m in job.case.metrics}
-        metrics.update(regression_outcomes(curve.get("test_mae", []), diverged, train_mae, y_train, y_test))
-    return {
-        "metrics": metrics,
-        "curve": curve,
-        "diverged": diverged,
-        "diverged_step": diverged_step,
-        "steps": steps,
-        "planned_steps": len(batches),
-        "init": scheme,
-        "timing": {"wall_s": time.perf_counter() - started, "train_s": train_s, "eval_s": eval_s},
-    }
+            metrics.update(regression_outcomes(self.curve.get("test_mae", []), diverged, train_mae, y_train, y_test))
+        return {"metrics": metrics, "curve": self.curve, "diverged": diverged,
+                "diverged_step": self.diverged_step, "steps": self.steps}
 
 
 def regression_outcomes(val_mae, diverged: bool, train_mae, y_train, y_test) -> dict:

@@ -14,7 +14,7 @@ C1 = registry.get("c1")
 SEEDS = (0, 1, 2)
 
 
-def _records(shift=0.0, loss_shift=0.0, device="cpu"):
+def _records(shift=0.0, loss_shift=0.0, device="cpu", cpu="Xeon [0123abcd]"):
     """C1 records for both frameworks: 'both' is clearly worse than the others, seeds vary."""
     out = []
     for fw in ("tf", "torch"):
@@ -25,7 +25,7 @@ def _records(shift=0.0, loss_shift=0.0, device="cpu"):
                             "profile": "smoke", "status": "ok", "diverged": False,
                             "metrics": {"test_accuracy": acc, "test_loss": 0.3 + loss_shift,
                                         "train_loss": 0.2 + 0.01 * seed},
-                            "env": {"device": device, "bench": "test"}})
+                            "env": {"device": device, "cpu": cpu, "bench": "test"}})
     return out
 
 
@@ -142,6 +142,14 @@ def test_off_cpu_the_metric_is_judged_by_a_paired_t_test():
     rows = check.compare(stored, _records(shift=-0.02, device="NVIDIA H100"), "smoke")
     # a constant shift has zero variance: the t-test is undefined, so the plain tolerance decides
     assert any(r.failed and "t-test undefined" in r.test for r in rows)
+
+
+def test_another_cpu_type_is_judged_by_the_test_not_the_bare_tolerance(stored):
+    same = check.compare(stored, _records(shift=-0.02), "smoke")
+    assert any(r.failed and r.test.startswith("tolerance") for r in same)
+    other = check.compare(stored, _records(shift=-0.02, cpu="EPYC [feedbeef]"), "smoke")
+    assert not any(r.test.startswith("tolerance:") for r in other if r.check == "test_accuracy")
+    assert not check.same_cpu_machine({"devices": ["cpu"]}, {"devices": ["cpu"], "cpus": ["x"]})
 
 
 @pytest.mark.parametrize("worse, result", [

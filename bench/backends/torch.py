@@ -291,3 +291,6 @@ class Trainer:
         n = len(x)
         key = "accuracy" if self.classify else "mae"
         return {"loss": float(total) / n, key: float(hits) / n}
+
+
+from bench.backends.torch_group import GroupTrainer  # noqa: E402,F401  (the vectorized path; it imports this module)

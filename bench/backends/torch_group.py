@@ -1,0 +1,314 @@
+"""Vectorized seeds in PyTorch: S seeds of one arm trained as one wide model.
+
+Every parameter carries a leading seed axis and one optimizer steps them all.
+Flat activations are ``(S, batch, features)`` and go through batched matmuls
+(``torch.bmm``); feature maps are ``(batch, S*C, H, W)`` and go through grouped
+convolutions (``groups=S``), so each seed only ever sees its own channels;
+BatchNorm normalizes the ``S*F`` columns of ``(batch, S*F)``, which keeps its
+statistics per seed. The objective is the sum of the per-seed objectives, so
+each seed's gradient is exactly its own.
+
+What equals the per-seed path (``bench.backends.torch.Trainer``) for a seed:
+initial weights and batch order (both from ``bench.seeds``) exactly, and on
+the CPU the dropout masks exactly too: seed s draws its masks from its own
+``torch.Generator`` seeded with s, with the same calls, shapes and order as
+the per-seed path makes on its private generator state. What differs is the
+float rounding of batched versus single kernels (about 1 ulp per op), which
+training amplifies; ``tests/test_group.py`` bounds it. On CUDA the per-seed
+path's dropout is a fused kernel with another draw order, so masks there are
+only equal in distribution.
+
+Group independence: no operation mixes seeds, and a batched kernel computes
+each slice of a group of two or more seeds identically whatever the others
+are (tested). A group of one would take different single-matrix kernels, so
+it is padded with a copy of its seed, and the copy's results are dropped.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from bench.backends.torch import EVAL_CHUNK, _ACTIVATIONS, _device, _optimizer, _resolved
+from bench.backends.torch_layers import dropblock_gamma
+from bench.errors import SpecError
+from bench.spec import (Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten, GaussianDropout, MaxPool2D,
+                        SpatialDropout2D, arm_input_shape, layer_shapes)
+
+_ELEMENTWISE = {name: make() for name, make in _ACTIVATIONS.items() if name != "softmax"}
+
+
+def _like_maps(t):
+    """``t`` laid out as the per-seed path's feature maps are in memory. There the
+    input rows become NCHW by a permuted view, so convolutions return
+    channels-last tensors and the ``*_like`` noise of Dropout and GaussianDropout
+    fills them in (n, H, W, C) order; drawing in that order gives the same masks."""
+    return t.contiguous(memory_format=torch.channels_last) if t.ndim == 4 else t
+
+
+class GroupTrainer:
+    """Trains ``len(seeds)`` seeds of ``job.arm`` at once; ``params[i]`` is seed i's
+    initial weights (``bench.seeds.initial_params``)."""
+
+    def __init__(self, job, params: list[list[dict]], seeds: list[int]):
+        if job.framework != "torch":
+            raise SpecError(f"the torch backend got a job for framework {job.framework!r}.")
+        if len(params) != len(seeds) or not seeds:
+            raise SpecError(f"a group needs one parameter set per seed; got {len(params)} for {len(seeds)} seeds.")
+        job.arm.validate()
+        self.job, self.n = job, len(seeds)
+        if self.n == 1:  # see the module docstring: a group of one is padded
+            params, seeds = params * 2, seeds * 2
+        self.S = len(seeds)
+        self.device = _device()
+        defaults = _resolved(job)
+        self.classify = job.case.loss.name == "softmax_cross_entropy"
+        self.regression = job.case.loss.name
+        self._first = arm_input_shape(job.arm.layers, tuple(job.case.input_shape))
+        shapes = [self._first] + layer_shapes(job.arm.layers, tuple(job.case.input_shape))
+        self._layers = [(layer, shapes[i]) for i, layer in enumerate(job.arm.layers)]
+        self._defaults = defaults
+        self._weights = self._stack(params)
+        flat = [t for entry in self._weights for name, t in entry.items() if name not in ("mean", "var")]
+        self.optimizer = _optimizer(job.case.optimizer, flat, defaults, job.mode)
+        matched_adam = job.mode == "matched" and job.case.optimizer.name == "adam"
+        self._keras_eps = self.optimizer.param_groups[0]["eps"] if matched_adam else None
+        self._t = 0
+        l2 = job.arm.l2
+        self._l2_coef = l2.coef if l2 else 0.0
+        # The per-seed path's L2 set: every trainable tensor, or only the kernels.
+        self._l2 = [t for entry in self._weights for name, t in entry.items()
+                    if name not in ("mean", "var") and (l2 is None or l2.include_bias or name == "kernel")]
+        self._gens = [torch.Generator(self.device).manual_seed(int(s)) for s in seeds]
+        self._x = self._y = None
+
+    # --- weights ------------------------------------------------------------
+
+    def _stack(self, params: list[list[dict]]) -> list[dict]:
+        """Per parameter layer, a dict of seed-stacked tensors: kernels ``(S, in, out)``
+        for Dense, ``(S*out, in, kh, kw)`` for Conv2D, BN vectors ``(S*F,)``."""
+        out, k = [], 0
+        for layer, _ in self._layers:
+            if not isinstance(layer, (Dense, Conv2D, BatchNorm)):
+                continue
+            entries = [p[k] for p in params]
+            stacked = {}
+            for name in entries[0]:
+                arr = np.stack([np.asarray(e[name], np.float32) for e in entries])
+                if isinstance(layer, Conv2D) and name == "kernel":   # (S, kh, kw, cin, cout) -> (S*cout, cin, kh, kw)
+                    arr = arr.transpose(0, 4, 3, 1, 2)
+                    arr = arr.reshape(-1, *arr.shape[2:])
+                elif isinstance(layer, Dense) and name == "bias":
+                    arr = arr[:, None, :]
+                elif not (isinstance(layer, Dense) and name == "kernel"):
+                    arr = arr.reshape(-1)
+                tensor = torch.as_tensor(np.ascontiguousarray(arr), device=self.device)
+                stacked[name] = tensor if name in ("mean", "var") else tensor.requires_grad_(True)
+            out.append(stacked)
+            k += 1
+        return out
+
+    def params(self) -> list[list[dict]]:
+        """Each real seed's current weights in the neutral layout."""
+        per_seed = [[] for _ in range(self.n)]
+        owners = [layer for layer, _ in self._layers if isinstance(layer, (Dense, Conv2D, BatchNorm))]
+        for layer, entry in zip(owners, self._weights):
+            for s in range(self.n):
+                values = {}
+                for name, t in entry.items():
+                    a = t.detach().cpu().numpy()
+                    if isinstance(layer, Conv2D) and name == "kernel":
+                        cout = a.shape[0] // self.S
+                        a = a.reshape(self.S, cout, *a.shape[1:])[s].transpose(2, 3, 1, 0)
+                    elif isinstance(layer, Dense):
+                        a = a[s, 0] if name == "bias" else a[s]
+                    else:
+                        a = a.reshape(self.S, -1)[s]
+                    values[name] = a.copy()
+                per_seed[s].append(values)
+        return per_seed
+
+    # --- the forward pass ----------------------------------------------------
+
+    def _to_maps(self, x):
+        """(S, n, H*W*C) rows in channels-last order -> (n, S*C, H, W)."""
+        h, w, c = self._first
+        return x.reshape(self.S, x.shape[1], h, w, c).permute(1, 0, 4, 2, 3).reshape(x.shape[1], self.S * c, h, w)
+
+    def _per_seed(self, x, shape, draw):
+        """Noise for every seed, each drawn from its own generator with the per-seed
+        path's shape (``shape(batch)``), laid out like ``x``."""
+        n = x.shape[1] if x.ndim == 3 else x.shape[0]
+        noise = [draw(torch.empty(shape(n), device=x.device), g) for g in self._gens]
+        if x.ndim == 3:
+            return torch.stack(noise)                        # (S, n, F)
+        stacked = torch.stack(noise, 1)                      # (n, S, C, h, w)
+        return stacked.reshape(n, -1, *stacked.shape[3:])    # (n, S*C, h, w)
+
+    def _forward(self, x, training: bool):
+        """``x``: (S, n, features) rows. Returns (S, n, outputs)."""
+        image = len(self._first) == 3
+        if image:
+            x = self._to_maps(x)
+        weights = iter(self._weights)
+        for layer, shape in self._layers:
+            if isinstance(layer, Dense):
+                w = next(weights)
+                x = torch.bmm(x, w["kernel"])
+                if "bias" in w:
+                    x = x + w["bias"]
+                if layer.activation != "linear":
+                    x = self._activate(x, layer.activation)
+            elif isinstance(layer, Conv2D):
+                w = next(weights)
+                x = F.conv2d(x, w["kernel"], w.get("bias"), padding=layer.padding, groups=self.S)
+                if layer.activation != "linear":
+                    x = self._activate(x, layer.activation)
+            elif isinstance(layer, MaxPool2D):
+                x = F.max_pool2d(x, layer.pool)
+            elif isinstance(layer, Flatten):
+                n, _, h, w_ = x.shape
+                x = x.reshape(n, self.S, -1, h, w_).permute(1, 0, 3, 4, 2).reshape(self.S, n, -1)
+            elif isinstance(layer, BatchNorm):
+                x = self._batch_norm(layer, x, next(weights), training)
+            elif isinstance(layer, Activation):
+                x = self._activate(x, layer.name)
+            elif training:
+                x = self._noise(layer, x, shape)
+        return x
+
+    def _activate(self, x, name: str):
+        if name == "linear":
+            return x
+        if name == "softmax":
+            if x.ndim != 3:
+                raise SpecError("softmax over a feature map is not supported for vectorized seeds; use --group-size 1.")
+            return torch.softmax(x, -1)
+        return _ELEMENTWISE[name](x)
+
+    def _batch_norm(self, layer, x, w, training: bool):
+        """Columns (seed, feature) of (n, S*F): statistics stay per seed; momentum in Keras terms."""
+        momentum = self._defaults["bn_momentum"] if layer.momentum is None else layer.momentum
+        eps = self._defaults["bn_eps"] if layer.eps is None else layer.eps
+        s, n, f = x.shape
+        cols = x.permute(1, 0, 2).reshape(n, s * f)
+        out = F.batch_norm(cols, w["mean"], w["var"], w["gamma"], w["beta"], training, 1.0 - momentum, eps)
+        return out.reshape(n, s, f).permute(1, 0, 2)
+
+    def _noise(self, layer, x, shape):
+        """Training-mode stochastic layers, with the per-seed path's draws."""
+        chw = (shape[2], shape[0], shape[1]) if len(shape) == 3 else tuple(shape)  # the per-seed NCHW / flat shape
+        if isinstance(layer, Dropout):
+            if layer.rate == 0.0:
+                return x
+            keep = 1.0 - layer.rate
+            mask = self._per_seed(x, lambda n: (n, *chw), lambda t, g: _like_maps(t).bernoulli_(keep, generator=g))
+            return x * mask.div_(keep)
+        if isinstance(layer, SpatialDropout2D):
+            if layer.rate == 0.0:
+                return x
+            keep = 1.0 - layer.rate
+            mask = self._per_seed(x, lambda n: (n, chw[0], 1, 1), lambda t, g: t.bernoulli_(keep, generator=g))
+            return x * mask.div_(keep)
+        if isinstance(layer, GaussianDropout):
+            std = math.sqrt(layer.rate / (1.0 - layer.rate))
+            if std == 0.0:
+                return x
+            noise = self._per_seed(x, lambda n: (n, *chw), lambda t, g: _like_maps(t).normal_(generator=g))
+            return x * (1.0 + std * noise)
+        if isinstance(layer, DropBlock):
+            return self._dropblock(layer, x, chw)
+        raise SpecError(f"layer {layer!r} is not supported by the torch backend.")
+
+    def _dropblock(self, layer, x, chw):
+        if layer.keep_prob == 1.0:
+            return x
+        c, h, w = chw
+        b = layer.block_size
+        gamma = dropblock_gamma(layer.keep_prob, b, h, w)
+        grid = self._per_seed(x, lambda n: (n, c, h - b + 1, w - b + 1), lambda t, g: t.uniform_(generator=g))
+        seeds = (grid < gamma).to(x.dtype)
+        mask = 1.0 - F.max_pool2d(F.pad(seeds, (b - 1,) * 4), b, stride=1)     # (n, S*C, H, W)
+        n = mask.shape[0]
+        kept = mask.reshape(n, self.S, -1).sum((0, 2))                          # (S,) per-seed count
+        scale = (n * c * h * w) / kept.clamp_min(1.0)
+        return x * mask * scale.repeat_interleave(c).reshape(1, -1, 1, 1)
+
+    # --- the objective ----------------------------------------------------------
+
+    def _data_loss(self, out, y):
+        """Per-seed mean loss, shape (S,). ``out``: (S, n, k); ``y``: (S, n)."""
+        s, n = y.shape
+        if self.classify:
+            per = F.cross_entropy(out.reshape(s * n, -1), y.reshape(s * n), reduction="none").reshape(s, n)
+        else:
+            err = out.reshape(s, n) - y
+            per = err.abs() if self.regression == "mae" else err.square()
+        return per.mean(1)
+
+    def _objective(self, out, y):
+        loss = self._data_loss(out, y)
+        if self._l2_coef:
+            loss = loss + self._l2_coef / 2 * sum(t.pow(2).reshape(self.S, -1).sum(1) for t in self._l2)
+        return loss
+
+    def _step(self, x, y):
+        if self._keras_eps is not None:
+            self._t += 1
+            group = self.optimizer.param_groups[0]
+            group["eps"] = self._keras_eps / (1.0 - group["betas"][1] ** self._t) ** 0.5
+        self.optimizer.zero_grad(set_to_none=True)
+        losses = self._objective(self._forward(x, True), y)
+        losses.sum().backward()   # each seed's gradient is its own: no term mixes seeds
+        self.optimizer.step()
+        return losses.detach()
+
+    # --- the group interface -----------------------------------------------------
+
+    def _pad(self, per_seed: list) -> list:
+        return per_seed * 2 if self.n == 1 else per_seed
+
+    def set_data(self, x, y) -> None:
+        self._x = torch.as_tensor(np.asarray(x, np.float32).reshape(len(x), -1), device=self.device)
+        y = np.asarray(y)
+        dtype = np.int64 if self.classify and np.issubdtype(y.dtype, np.integer) else np.float32
+        self._y = torch.as_tensor(y.astype(dtype), device=self.device)
+
+    def fit_epoch(self, batches: list[list[np.ndarray]]) -> np.ndarray:
+        """``batches[i]`` is seed i's index arrays for this epoch; returns losses (n_seeds, steps)."""
+        if self._x is None:
+            raise SpecError("call set_data(x, y) before fit_epoch.")
+        batches = self._pad(batches)
+        sizes = [len(b) for b in batches[0]]
+        if any([len(b) for b in seed] != sizes for seed in batches):
+            raise SpecError("the seeds of a group need batches of equal sizes at every step.")
+        index = torch.as_tensor(np.stack([np.concatenate(seed) for seed in batches]).astype(np.int64),
+                                device=self.device)                               # (S, rows)
+        losses = torch.empty(len(sizes), self.S, device=self.device)
+        for i, idx in enumerate(torch.split(index, sizes, dim=1)):
+            losses[i] = self._step(self._x[idx], self._y[idx])
+        return losses.T[:self.n].cpu().numpy().astype(np.float64)
+
+    def evaluate(self, x, y) -> list[dict]:
+        x = torch.as_tensor(np.asarray(x, np.float32).reshape(len(x), -1), device=self.device)
+        y = np.asarray(y)
+        y = torch.as_tensor(y.astype(np.int64 if self.classify and np.issubdtype(y.dtype, np.integer)
+                                     else np.float32), device=self.device)
+        total = torch.zeros(self.S, device=self.device, dtype=torch.float64)
+        hits = torch.zeros(self.S, device=self.device, dtype=torch.float64)
+        chunk = max(1, EVAL_CHUNK // self.S)
+        with torch.no_grad():
+            for xc, yc in zip(torch.split(x, chunk), torch.split(y, chunk)):
+                rows = xc.expand(self.S, *xc.shape)
+                labels = yc.expand(self.S, *yc.shape)
+                out = self._forward(rows, False)
+                total += self._data_loss(out, labels).double() * len(xc)
+                if self.classify:
+                    hits += (out.argmax(-1) == labels).sum(1).double()
+                else:
+                    hits += (out.reshape(self.S, -1) - labels).abs().sum(1).double()
+        n = len(x)
+        key = "accuracy" if self.classify else "mae"
+        return [{"loss": float(total[s]) / n, key: float(hits[s]) / n} for s in range(self.n)]
