@@ -35,11 +35,16 @@ def versions() -> dict:
     return {"tensorflow": tf.__version__, "keras": keras.__version__, "device": device}
 
 
+def layer_stream(seed: int, k: int) -> int:
+    """The Keras seed of the stochastic layer at position ``k`` of seed ``seed``'s arm.
+    Each layer gets its own stream: one shared seed would make layers of equal
+    shape draw identical masks."""
+    return int(np.random.SeedSequence([seed, 2, k]).generate_state(1)[0])
+
+
 def keras_layer(layer: Layer, seed: int, k: int) -> keras.layers.Layer:
     """The Keras layer for one spec layer; ``k`` is its position in the arm."""
-    # Each stochastic layer gets its own stream: one shared seed would make
-    # layers of equal shape draw identical masks.
-    stream = int(np.random.SeedSequence([seed, 2, k]).generate_state(1)[0])
+    stream = layer_stream(seed, k)
     if isinstance(layer, Dense):
         return keras.layers.Dense(layer.units, activation=layer.activation, use_bias=layer.use_bias)
     if isinstance(layer, Dropout):
@@ -240,3 +245,6 @@ class Trainer:
                     raise SpecError(f"parameter layer {k}: {name!r} must have shape {tuple(var.shape)}, "
                                     f"got {np.shape(values.get(name))}.")
                 var.assign(np.asarray(values[name], np.float32))
+
+
+from bench.backends.tf_group import GroupTrainer  # noqa: E402,F401  (the vectorized path; it imports this module)

@@ -31,12 +31,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bench.backends.torch import EVAL_CHUNK, _ACTIVATIONS, _device, _optimizer, _resolved
+from bench.backends.torch import _ACTIVATIONS, _device, _optimizer, _resolved
 from bench.backends.torch_layers import dropblock_gamma
 from bench.errors import SpecError
 from bench.spec import (Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten, GaussianDropout, MaxPool2D,
                         SpatialDropout2D, arm_input_shape, layer_shapes)
 
+EVAL_ROWS = 256  # test rows per inference pass, for every seed of the group at once
 _ELEMENTWISE = {name: make() for name, make in _ACTIVATIONS.items() if name != "softmax"}
 
 
@@ -298,7 +299,7 @@ class GroupTrainer:
                                      else np.float32), device=self.device)
         total = torch.zeros(self.S, device=self.device, dtype=torch.float64)
         hits = torch.zeros(self.S, device=self.device, dtype=torch.float64)
-        chunk = max(1, EVAL_CHUNK // self.S)
+        chunk = EVAL_ROWS  # the same chunks whatever S is: a seed's sums must not depend on its group
         with torch.no_grad():
             for xc, yc in zip(torch.split(x, chunk), torch.split(y, chunk)):
                 rows = xc.expand(self.S, *xc.shape)
