@@ -89,7 +89,8 @@ def _key(case, fw, mode, res) -> str:
 
 def run(cases, profile: str, max_seeds: int, batch: int, frameworks=runner.DEFAULT_FRAMEWORKS,
         modes=("as_written",), arm_names=None, results_dir="results", data_dir=None,
-        progress: bool = True, alpha: float = 0.05, spending: str = "obrien_fleming") -> Outcome:
+        progress: bool = True, alpha: float = 0.05, spending: str = "obrien_fleming",
+        group_size=None) -> Outcome:
     """Train seeds batch by batch with ``bench.runner.run`` and test at each planned look.
 
     Each look trains only the new seeds (runs are resumable) and analyses seeds
@@ -100,7 +101,8 @@ def run(cases, profile: str, max_seeds: int, batch: int, frameworks=runner.DEFAU
     outcome = Outcome()
     family: list[str] = []
     for n, t, cum, level in plan:
-        runner.run(cases, profile, frameworks, modes, arm_names, n, results_dir, data_dir, progress=progress)
+        runner.run(cases, profile, frameworks, modes, arm_names, n, results_dir, data_dir, group_size=group_size,
+                   progress=progress)
         records = [r for r in store.load(results_dir, profile) if r["seed"] < n
                    and r["framework"] in frameworks and r["mode"] in modes]
         evaluated = report.evaluate(records, cases)

@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--mode", type=_csv, default=["as_written"], help=f"any of {','.join(MODES)}")
     run.add_argument("--arm", type=_csv, default=[], help="only these arms (default: all)")
     run.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the profile's)")
+    run.add_argument("--group-size", default="auto",
+                     help="seeds trained together as one vectorized model: auto (as many as memory allows, "
+                          "up to 64) or N; 1 = the per-seed reference path")
     run.add_argument("--report", action="store_true", help="write the report afterwards")
     run.add_argument("--adaptive", action="store_true",
                      help="add seeds in batches until every claim is decided (alpha spending; see bench/adaptive.py)")
@@ -81,18 +84,19 @@ def _list() -> None:
 
 
 def _run(args) -> int:
-    from bench import environment, registry, runner
+    from bench import environment, grouping, registry, runner
 
     profile = args.profile
     if profile == "auto":
         profile = "full" if environment.gpu_visible() else "quick"
         print(f"bench: profile auto -> {profile} ({'GPU visible' if profile == 'full' else 'no GPU visible'})")
     cases = registry.select(args.case)
+    group_size = grouping.parse_size(args.group_size)
     if args.adaptive:
-        return _adaptive(args, cases, profile)
+        return _adaptive(args, cases, profile, group_size)
     try:
         summary = runner.run(cases, profile, args.framework, args.mode, args.arm or None, args.seeds,
-                             args.results_dir, args.data_dir, progress=not args.no_progress)
+                             args.results_dir, args.data_dir, group_size=group_size, progress=not args.no_progress)
     except KeyboardInterrupt:
         print(f"\nbench: interrupted; finished records are kept in {args.results_dir}/{profile}/records.jsonl; "
               f"rerun the same command to resume.", file=sys.stderr)
@@ -106,12 +110,13 @@ def _run(args) -> int:
     return 1 if summary.failed else 0
 
 
-def _adaptive(args, cases, profile: str) -> int:
+def _adaptive(args, cases, profile: str, group_size) -> int:
     from bench import adaptive
 
     try:
         out = adaptive.run(cases, profile, args.max_seeds, args.batch, args.framework, args.mode,
-                           args.arm or None, args.results_dir, args.data_dir, progress=not args.no_progress)
+                           args.arm or None, args.results_dir, args.data_dir, progress=not args.no_progress,
+                           group_size=group_size)
     except KeyboardInterrupt:
         print("\nbench: interrupted; rerun the same command to resume the adaptive run.", file=sys.stderr)
         return 130

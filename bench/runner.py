@@ -2,23 +2,26 @@
 
 Work is ordered seed-block-major (every arm and framework of seeds 0..g-1,
 then the next block), so a run stopped early still holds balanced, paired
-samples. Records already on disk are skipped, which makes every run
+samples. A block is one vectorized group (``bench.grouping``): its seeds train
+as one wide model and their records are written together when it finishes. Records already on disk are skipped, which makes every run
 resumable; a seed that raises is recorded as ``status="failed"`` with its
 error and the run goes on. TensorFlow is the reference for Keras defaults, so
 ``mode="matched"`` is run for PyTorch only.
 """
 from __future__ import annotations
 
+import math
 import os
+import sys
 import traceback
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Optional
 
-from bench import backends, data, environment, store
+from bench import backends, data, environment, grouping, store
 from bench.backends import Job
 from bench.errors import SpecError
 from bench.spec import MODES, Case
-from bench.training import train_seed
+from bench.training import train_group, train_seed
 
 DEFAULT_FRAMEWORKS = ("tf", "torch")
 
@@ -54,11 +57,6 @@ def seed_list(case: Case, profile: str, seeds: Optional[int]) -> list[int]:
     return list(range(n))
 
 
-def _blocks(seeds: list[int], size: int) -> Iterator[list[int]]:
-    for i in range(0, len(seeds), size):
-        yield seeds[i:i + size]
-
-
 def _record(job: Job, seed: int, **fields) -> dict:
     return {"case": job.case.id, "arm": job.arm.name, "framework": job.framework, "mode": job.mode,
             "seed": seed, "profile": job.profile, **fields}
@@ -66,8 +64,13 @@ def _record(job: Job, seed: int, **fields) -> dict:
 
 def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("as_written",),
         arm_names=None, seeds: Optional[int] = None, results_dir: str | os.PathLike = "results",
-        data_dir=None, block: int = 1, progress: bool = True) -> Summary:
-    """Run every pending (case, arm, framework, mode, seed) of ``profile``."""
+        data_dir=None, group_size: Optional[int] = None, progress: bool = True) -> Summary:
+    """Run every pending (case, arm, framework, mode, seed) of ``profile``.
+
+    ``group_size`` None ("auto") trains the seeds of each job in vectorized
+    groups as wide as memory allows (``bench.grouping``); 1 trains them one by
+    one on the per-seed reference path.
+    """
     plans = [(case, jobs_for(case, profile, frameworks, modes, arm_names), seed_list(case, profile, seeds))
              for case in cases]
     path = store.records_path(results_dir, profile)
@@ -85,33 +88,66 @@ def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("
             if not todo:
                 continue
             arrays = data.arrays_for(data.load(case.data.dataset, data_dir), case.budget(profile))
-            for seed_block in _blocks(seed_ids, block):
+            size = _group_size(case, jobs, len(seed_ids), group_size, bar)
+            for block in grouping.split(seed_ids, size):   # seed-block-major: every job of a block, then the next
                 for job in jobs:
-                    block_todo = [s for s in seed_block if (job.arm.name, job.framework, job.mode, s) in todo]
+                    block_todo = [s for s in block if (job.arm.name, job.framework, job.mode, s) in todo]
                     if block_todo:
-                        _run_group(job, arrays, block_todo, writer, summary, bar)
+                        _run_group(job, arrays, block_todo, writer, summary, bar, vectorized=size > 1)
     bar.close()
     return summary
 
 
-def _run_group(job: Job, arrays, seed_ids, writer, summary: Summary, bar) -> None:
+def _group_size(case: Case, jobs: list[Job], n_seeds: int, requested: Optional[int], bar) -> int:
+    """One size for the whole case (so its blocks stay balanced), fitted to its widest arm."""
+    if requested == 1 or case.data.resplit:
+        return 1   # a resplit gives every seed its own data, so its seeds cannot share a group
+    per_seed = max(grouping.seed_bytes(case, job.arm, job.data.batch_size) for job in jobs)
+    free = [backends.load(fw).free_memory() for fw in {job.framework for job in jobs}]
+    free = [grouping.host_free_bytes() if f is None else f for f in free]
+    known = [f for f in free if f is not None]
+    size, message = grouping.plan(n_seeds, requested, per_seed, min(known) if known else None)
+    if message:
+        bar.write(f"bench: {case.id}: {message}", file=sys.stderr)
+    return size
+
+
+def _run_group(job: Job, arrays, seed_ids, writer, summary: Summary, bar, vectorized: bool) -> None:
+    """Train ``seed_ids`` of ``job`` together and write a record per seed. A group
+    that runs out of memory is halved and retried; one that raises otherwise is
+    retried seed by seed, so a seed that crashes fails alone."""
     backend = backends.load(job.framework)
     env = environment.describe(backend.versions())
-    for seed in seed_ids:
-        bar.set_postfix_str(f"{job.case.id}/{job.arm.name}/{job.framework}/{job.mode} seed {seed}")
-        try:
-            outcome = train_seed(job, backend, arrays(seed), seed)
-        except Exception as exc:  # one seed's crash must not stop the others
-            writer.append(_record(job, seed, status="failed", error=f"{type(exc).__name__}: {exc}",
+    name = f"{job.case.id}/{job.arm.name}/{job.framework}/{job.mode}"
+    bar.set_postfix_str(f"{name} seeds {seed_ids[0]}-{seed_ids[-1]}" if len(seed_ids) > 1 else f"{name} seed {seed_ids[0]}")
+    try:
+        outcomes = train_group(job, backend, _shared(arrays, seed_ids), seed_ids, vectorized=vectorized) \
+            if vectorized else [train_seed(job, backend, arrays(seed_ids[0]), seed_ids[0])]
+    except Exception as exc:  # one seed's crash must not stop the others
+        if len(seed_ids) == 1:
+            writer.append(_record(job, seed_ids[0], status="failed", error=f"{type(exc).__name__}: {exc}",
                                   traceback=traceback.format_exc(limit=8), env=env))
             summary.failed += 1
-            summary.failures.append(f"{job.case.id}/{job.arm.name}/{job.framework}/{job.mode} "
-                                    f"seed {seed}: {type(exc).__name__}: {exc}")
-        else:
-            writer.append(_record(job, seed, status="ok", **outcome, env=env))
-            summary.ok += 1
-            summary.diverged += bool(outcome["diverged"])
-        bar.update(1)
+            summary.failures.append(f"{name} seed {seed_ids[0]}: {type(exc).__name__}: {exc}")
+            bar.update(1)
+            return
+        halves = grouping.split(seed_ids, math.ceil(len(seed_ids) / 2)) if grouping.is_out_of_memory(exc) \
+            else [[s] for s in seed_ids]
+        bar.write(f"bench: {name}: a group of {len(seed_ids)} seeds raised {type(exc).__name__}; "
+                  f"retrying as groups of {len(halves[0])}.", file=sys.stderr)
+        for part in halves:
+            _run_group(job, arrays, part, writer, summary, bar, vectorized)
+        return
+    for seed, outcome in zip(seed_ids, outcomes):
+        writer.append(_record(job, seed, status="ok", **outcome, env=env))
+        summary.ok += 1
+        summary.diverged += bool(outcome["diverged"])
+    bar.update(len(seed_ids))
+
+
+def _shared(arrays, seed_ids):
+    """The group's data: every seed of a group trains on the same arrays (no resplit)."""
+    return arrays(seed_ids[0])
 
 
 def _progress(total: int, enabled: bool):

@@ -43,29 +43,64 @@ def test_a_crashing_seed_is_recorded_and_the_others_continue(tmp_path, monkeypat
         return real(job, backend, arrays, seed)
 
     monkeypatch.setattr(runner, "train_seed", flaky)
-    summary = _run(tmp_path, seeds=3)
+    summary = _run(tmp_path, seeds=3, group_size=1)
     assert (summary.ok, summary.failed) == (2, 1)
     by_seed = {r["seed"]: r for r in store.load(tmp_path, "smoke")}
     assert by_seed[1]["status"] == "failed" and "boom in seed 1" in by_seed[1]["error"]
     monkeypatch.setattr(runner, "train_seed", real)
-    assert _run(tmp_path, seeds=3).ok == 1  # the failed seed is retried, the others are not
+    assert _run(tmp_path, seeds=3, group_size=1).ok == 1  # the failed seed is retried, the others are not
+
+
+def test_a_crash_in_a_vectorized_group_fails_only_its_seed(tmp_path, monkeypatch):
+    _run(tmp_path / "clean", seeds=3)
+    clean = {r["seed"]: r for r in store.load(tmp_path / "clean", "smoke")}
+    real = training.train_group
+
+    def flaky(job, backend, arrays, seeds, vectorized=True):
+        if 1 in seeds:
+            raise RuntimeError("boom in seed 1")
+        return real(job, backend, arrays, seeds, vectorized)
+
+    monkeypatch.setattr(runner, "train_group", flaky)
+    summary = _run(tmp_path / "run", seeds=3)
+    assert (summary.ok, summary.failed) == (2, 1)
+    by_seed = {r["seed"]: r for r in store.load(tmp_path / "run", "smoke")}
+    assert by_seed[1]["status"] == "failed" and "boom in seed 1" in by_seed[1]["error"]
+    for seed in (0, 2):  # retried alone, each gives the record it had in the group
+        assert by_seed[seed]["group"]["size"] == 1 and clean[seed]["group"]["size"] == 3
+        assert by_seed[seed]["metrics"] == clean[seed]["metrics"]
+
+
+def test_a_group_out_of_memory_is_halved_with_a_message(tmp_path, monkeypatch, capsys):
+    real, sizes = training.train_group, []
+
+    def small_device(job, backend, arrays, seeds, vectorized=True):
+        sizes.append(len(seeds))
+        if len(seeds) > 2:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real(job, backend, arrays, seeds, vectorized)
+
+    monkeypatch.setattr(runner, "train_group", small_device)
+    summary = _run(tmp_path, seeds=4, group_size=4)
+    assert (summary.ok, summary.failed) == (4, 0) and sizes == [4, 2, 2]
+    assert "retrying as groups of 2" in capsys.readouterr().err
 
 
 def test_interrupt_keeps_finished_records(tmp_path, monkeypatch, capsys):
-    real, calls = training.train_seed, []
+    real, calls = training.train_group, []
 
-    def interrupted(job, backend, arrays, seed):
-        calls.append(seed)
+    def interrupted(job, backend, arrays, seeds, vectorized=True):
+        calls.append(seeds)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return real(job, backend, arrays, seed)
+        return real(job, backend, arrays, seeds, vectorized)
 
-    monkeypatch.setattr(runner, "train_seed", interrupted)
+    monkeypatch.setattr(runner, "train_group", interrupted)
     argv = ["run", "--case", "c1", "--profile", "smoke", "--framework", "torch", "--arm", "none",
-            "--seeds", "3", "--results-dir", str(tmp_path), "--no-progress"]
+            "--seeds", "4", "--group-size", "2", "--results-dir", str(tmp_path), "--no-progress"]
     assert main(argv) == 130
     assert "rerun the same command to resume" in capsys.readouterr().err
-    assert [r["seed"] for r in store.load(tmp_path, "smoke")] == [0]
+    assert [r["seed"] for r in store.load(tmp_path, "smoke")] == [0, 1]
 
 
 def test_diverged_run_is_an_outcome(tmp_path, monkeypatch):
@@ -74,10 +109,31 @@ def test_diverged_run_is_an_outcome(tmp_path, monkeypatch):
         return training.train_seed(job, backend, (x * float("nan"), y, xt, yt), seed)
 
     monkeypatch.setattr(runner, "train_seed", nan_seed)
-    summary = _run(tmp_path, seeds=1)
+    summary = _run(tmp_path, seeds=1, group_size=1)
     [rec] = store.load(tmp_path, "smoke")
     assert summary.diverged == 1 and rec["status"] == "ok" and rec["diverged"]
     assert rec["diverged_step"] == 1 and math.isnan(rec["metrics"]["test_accuracy"])
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_a_nan_in_one_seed_does_not_mark_the_others_diverged(tmp_path, monkeypatch, framework):
+    _run(tmp_path / "clean", seeds=4, frameworks=(framework,))
+    clean = {r["seed"]: r for r in store.load(tmp_path / "clean", "smoke")}
+    real = training.initial_params
+
+    def poisoned(layers, input_shape, seed, scheme):
+        params = real(layers, input_shape, seed, scheme)
+        if seed == 2:
+            params[0]["kernel"][0, 0] = float("nan")
+        return params
+
+    monkeypatch.setattr(training, "initial_params", poisoned)
+    summary = _run(tmp_path / "run", seeds=4, frameworks=(framework,))
+    by_seed = {r["seed"]: r for r in store.load(tmp_path / "run", "smoke")}
+    assert summary.diverged == 1 and by_seed[2]["diverged"] and by_seed[2]["diverged_step"] == 1
+    assert {r["group"]["size"] for r in by_seed.values()} == {4}
+    for seed in (0, 1, 3):
+        assert not by_seed[seed]["diverged"] and by_seed[seed]["metrics"] == clean[seed]["metrics"]
 
 
 def test_smoke_profile_produces_a_report(tmp_path):

@@ -26,7 +26,20 @@ arrays are numpy; weights use the neutral layout of ``bench.seeds``):
 ``params() -> list[dict]``
     Current weights in the neutral layout.
 
-and module-level ``versions() -> dict`` (framework version and device).
+and a ``GroupTrainer`` class, the vectorized path, which trains several seeds
+of one arm as one wide model:
+
+``GroupTrainer(job, params, seeds)``
+    ``params[i]`` is seed i's initial weights; seed i draws its dropout masks
+    as the per-seed ``Trainer(job, params[i], seeds[i])`` would.
+``set_data(x, y)``; ``fit_epoch(batches) -> np.ndarray``
+    ``batches[i]`` is seed i's index arrays for the epoch; returns the losses,
+    shape ``(len(seeds), steps)``. No operation mixes seeds.
+``evaluate(x, y) -> list[dict]``; ``params() -> list[list[dict]]``
+    One entry per seed.
+
+and module-level ``versions() -> dict`` (framework version and device) and
+``free_memory() -> int | None`` (free bytes of the device, None for host memory).
 """
 from __future__ import annotations
 

@@ -29,6 +29,11 @@ DEFAULTS = FRAMEWORK_DEFAULTS["tf"]
 EVAL_CHUNK = 2048  # rows per inference pass; bounds activation memory on 60k-row sets
 
 
+def free_memory():
+    """None: this backend trains in host memory here (``bench.grouping.host_free_bytes``)."""
+    return None
+
+
 def versions() -> dict:
     gpus = tf.config.list_physical_devices("GPU")
     device = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "gpu") if gpus else "cpu"

@@ -32,10 +32,10 @@ import tensorflow as tf  # noqa: E402
 from bench.backends.tf import DEFAULTS, build_optimizer, layer_stream  # noqa: E402
 from bench.backends.tf_layers import dropblock_gamma  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
+from bench.grouping import EVAL_ROWS  # noqa: E402
 from bench.spec import (MODES, Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten,  # noqa: E402
                         GaussianDropout, MaxPool2D, SpatialDropout2D, arm_input_shape, layer_shapes)
 
-EVAL_ROWS = 256  # test rows per inference pass, for every seed of the group at once
 _STOCHASTIC = (Dropout, SpatialDropout2D, GaussianDropout, DropBlock)
 _INT32_MOD = 2147483646  # Keras's TF backend folds its int64 seed state into int32 modulo this
 

@@ -47,6 +47,12 @@ def _device() -> torch.device:
     return device
 
 
+def free_memory():
+    """Free bytes on the training device: the GPU's when there is one, else None (host memory)."""
+    device = _device()
+    return torch.cuda.mem_get_info(device)[0] if device.type == "cuda" else None
+
+
 def versions() -> dict:
     device = _device()
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"

@@ -34,11 +34,35 @@ import torch.nn.functional as F
 from bench.backends.torch import _ACTIVATIONS, _device, _optimizer, _resolved
 from bench.backends.torch_layers import dropblock_gamma
 from bench.errors import SpecError
+from bench.grouping import EVAL_ROWS
 from bench.spec import (Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten, GaussianDropout, MaxPool2D,
                         SpatialDropout2D, arm_input_shape, layer_shapes)
 
-EVAL_ROWS = 256  # test rows per inference pass, for every seed of the group at once
 _ELEMENTWISE = {name: make() for name, make in _ACTIVATIONS.items() if name != "softmax"}
+
+
+def _rowsum(t):
+    """(S, k) -> (S,) row sums as a batched matrix-vector product. A plain
+    ``sum(1)`` may split its rows differently as S changes, which would let a
+    seed's numbers depend on the size of its group; a batched matmul computes
+    each slice alike whatever the others are (S >= 2, see the module docstring)."""
+    s, k = t.shape
+    return torch.bmm(t.reshape(s, 1, k), t.new_ones(1, k, 1).expand(s, k, 1)).reshape(s)
+
+
+class _AddBias(torch.autograd.Function):
+    """``x + bias`` for x (S, n, F) and bias (S, 1, F), whose bias gradient sums each
+    seed's slice in its own call (autograd's broadcast reduction over the whole
+    (S, n, F) gradient splits differently as S changes)."""
+
+    @staticmethod
+    def forward(ctx, x, bias):
+        return x + bias
+
+    @staticmethod
+    def backward(ctx, grad):
+        s, n, f = grad.shape
+        return grad, torch.bmm(grad.new_ones(1, 1, n).expand(s, 1, n), grad)
 
 
 def _like_maps(t):
@@ -71,8 +95,8 @@ class GroupTrainer:
         shapes = [self._first] + layer_shapes(job.arm.layers, tuple(job.case.input_shape))
         self._layers = [(layer, shapes[i]) for i, layer in enumerate(job.arm.layers)]
         self._defaults = defaults
-        self._weights = self._stack(params)
-        flat = [t for entry in self._weights for name, t in entry.items() if name not in ("mean", "var")]
+        self._leaves = self._stack(params)
+        flat = [t for entry in self._leaves for name, ts in entry.items() if name not in ("mean", "var") for t in ts]
         self.optimizer = _optimizer(job.case.optimizer, flat, defaults, job.mode)
         matched_adam = job.mode == "matched" and job.case.optimizer.name == "adam"
         self._keras_eps = self.optimizer.param_groups[0]["eps"] if matched_adam else None
@@ -80,16 +104,18 @@ class GroupTrainer:
         l2 = job.arm.l2
         self._l2_coef = l2.coef if l2 else 0.0
         # The per-seed path's L2 set: every trainable tensor, or only the kernels.
-        self._l2 = [t for entry in self._weights for name, t in entry.items()
-                    if name not in ("mean", "var") and (l2 is None or l2.include_bias or name == "kernel")]
+        self._l2 = {(i, name) for i, entry in enumerate(self._leaves) for name in entry
+                    if name not in ("mean", "var") and (l2 is None or l2.include_bias or name == "kernel")}
         self._gens = [torch.Generator(self.device).manual_seed(int(s)) for s in seeds]
         self._x = self._y = None
 
     # --- weights ------------------------------------------------------------
 
     def _stack(self, params: list[list[dict]]) -> list[dict]:
-        """Per parameter layer, a dict of seed-stacked tensors: kernels ``(S, in, out)``
-        for Dense, ``(S*out, in, kh, kw)`` for Conv2D, BN vectors ``(S*F,)``."""
+        """Per parameter layer, a dict of S leaf tensors per trainable name (one per
+        seed, so the optimizer updates every seed's tensor alone: the same sizes,
+        the same kernel paths, whatever S is) and the seed-stacked BN buffers.
+        ``_joined`` lays the leaves out as the forward pass needs them."""
         out, k = [], 0
         for layer, _ in self._layers:
             if not isinstance(layer, (Dense, Conv2D, BatchNorm)):
@@ -106,16 +132,29 @@ class GroupTrainer:
                 elif not (isinstance(layer, Dense) and name == "kernel"):
                     arr = arr.reshape(-1)
                 tensor = torch.as_tensor(np.ascontiguousarray(arr), device=self.device)
-                stacked[name] = tensor if name in ("mean", "var") else tensor.requires_grad_(True)
+                if name in ("mean", "var"):
+                    stacked[name] = tensor
+                else:
+                    blocks = tensor if isinstance(layer, Dense) else tensor.reshape(self.S, -1, *tensor.shape[1:])
+                    stacked[name] = [b.squeeze(0).clone().requires_grad_(True) for b in blocks.split(1)]
             out.append(stacked)
             k += 1
         return out
+
+    def _joined(self) -> list[dict]:
+        """Seed-stacked weights: kernels ``(S, in, out)`` for Dense, ``(S*out, in, kh, kw)``
+        for Conv2D, biases ``(S, 1, out)`` / ``(S*out,)``, BN vectors ``(S*F,)``."""
+        owners = [layer for layer, _ in self._layers if isinstance(layer, (Dense, Conv2D, BatchNorm))]
+        return [{name: ts if name in ("mean", "var") else (torch.stack(ts) if isinstance(layer, Dense) else torch.cat(ts))
+                 for name, ts in entry.items()} for layer, entry in zip(owners, self._leaves)]
 
     def params(self) -> list[list[dict]]:
         """Each real seed's current weights in the neutral layout."""
         per_seed = [[] for _ in range(self.n)]
         owners = [layer for layer, _ in self._layers if isinstance(layer, (Dense, Conv2D, BatchNorm))]
-        for layer, entry in zip(owners, self._weights):
+        with torch.no_grad():
+            joined = self._joined()
+        for layer, entry in zip(owners, joined):
             for s in range(self.n):
                 values = {}
                 for name, t in entry.items():
@@ -148,18 +187,18 @@ class GroupTrainer:
         stacked = torch.stack(noise, 1)                      # (n, S, C, h, w)
         return stacked.reshape(n, -1, *stacked.shape[3:])    # (n, S*C, h, w)
 
-    def _forward(self, x, training: bool):
+    def _forward(self, x, training: bool, joined=None):
         """``x``: (S, n, features) rows. Returns (S, n, outputs)."""
         image = len(self._first) == 3
         if image:
             x = self._to_maps(x)
-        weights = iter(self._weights)
+        weights = iter(self._joined() if joined is None else joined)
         for layer, shape in self._layers:
             if isinstance(layer, Dense):
                 w = next(weights)
                 x = torch.bmm(x, w["kernel"])
                 if "bias" in w:
-                    x = x + w["bias"]
+                    x = _AddBias.apply(x, w["bias"])
                 if layer.activation != "linear":
                     x = self._activate(x, layer.activation)
             elif isinstance(layer, Conv2D):
@@ -247,12 +286,14 @@ class GroupTrainer:
         else:
             err = out.reshape(s, n) - y
             per = err.abs() if self.regression == "mae" else err.square()
-        return per.mean(1)
+        return _rowsum(per) / n
 
-    def _objective(self, out, y):
+    def _objective(self, out, y, joined):
         loss = self._data_loss(out, y)
         if self._l2_coef:
-            loss = loss + self._l2_coef / 2 * sum(t.pow(2).reshape(self.S, -1).sum(1) for t in self._l2)
+            squares = [entry[name].pow(2).reshape(self.S, -1) for i, entry in enumerate(joined)
+                       for name in entry if (i, name) in self._l2]
+            loss = loss + self._l2_coef / 2 * sum(_rowsum(t) for t in squares)
         return loss
 
     def _step(self, x, y):
@@ -261,7 +302,8 @@ class GroupTrainer:
             group = self.optimizer.param_groups[0]
             group["eps"] = self._keras_eps / (1.0 - group["betas"][1] ** self._t) ** 0.5
         self.optimizer.zero_grad(set_to_none=True)
-        losses = self._objective(self._forward(x, True), y)
+        joined = self._joined()
+        losses = self._objective(self._forward(x, True, joined), y, joined)
         losses.sum().backward()   # each seed's gradient is its own: no term mixes seeds
         self.optimizer.step()
         return losses.detach()
@@ -309,7 +351,7 @@ class GroupTrainer:
                 if self.classify:
                     hits += (out.argmax(-1) == labels).sum(1).double()
                 else:
-                    hits += (out.reshape(self.S, -1) - labels).abs().sum(1).double()
+                    hits += _rowsum((out.reshape(self.S, -1) - labels).abs()).double()
         n = len(x)
         key = "accuracy" if self.classify else "mae"
         return [{"loss": float(total[s]) / n, key: float(hits[s]) / n} for s in range(self.n)]

@@ -1,0 +1,115 @@
+"""How many seeds train together: a memory-aware group size for vectorized seeds.
+
+A group of S seeds holds S copies of the weights and of every activation, so
+its memory grows linearly in S. ``seed_bytes`` estimates one seed's share from
+the spec (layer shapes, the batch or the inference chunk, whichever is larger,
+and the parameters with their gradient and two optimizer moments); ``plan``
+splits the seeds into groups that fit a fraction of the free memory, as equal
+as possible (9 seeds at S = 8 train as 5 + 4, not 8 + 1). Asking for more than
+fits gives smaller groups and a message, never a silent out-of-memory kill.
+"""
+from __future__ import annotations
+
+import math
+import os
+from typing import Optional
+
+from bench.errors import SpecError
+from bench.spec import BatchNorm, Conv2D, Dense, arm_input_shape, layer_shapes
+
+BYTES_PER_FLOAT = 4
+ACTIVATION_COPIES = 4   # each layer's output, the copy autograd keeps, its gradient, a mask or noise tensor
+PARAM_COPIES = 4        # weights, gradient, Adam's first and second moments
+EVAL_ROWS = 256         # rows per inference pass in the group trainers
+MEMORY_FRACTION = 0.5   # of the free memory a group may plan to use
+DEFAULT_MAX_GROUP = 64  # the widest group tried without being asked (see README: vectorized seeds)
+
+
+def parameter_count(layers, input_shape) -> int:
+    shapes = [arm_input_shape(layers, input_shape)] + layer_shapes(layers, input_shape)
+    total = 0
+    for layer, shape in zip(layers, shapes):
+        if isinstance(layer, Dense):
+            total += shape[-1] * layer.units + (layer.units if layer.use_bias else 0)
+        elif isinstance(layer, Conv2D):
+            kh, kw = layer.kernel
+            total += kh * kw * shape[-1] * layer.filters + (layer.filters if layer.use_bias else 0)
+        elif isinstance(layer, BatchNorm):
+            total += 4 * shape[-1]
+    return total
+
+
+def seed_bytes(case, arm, batch_size: int) -> int:
+    """Estimated bytes one seed adds to a group of ``arm`` (an upper-end estimate)."""
+    shape = tuple(case.input_shape)
+    floats = sum(math.prod(s) for s in [arm_input_shape(arm.layers, shape)] + layer_shapes(arm.layers, shape))
+    rows = max(batch_size, EVAL_ROWS)
+    return BYTES_PER_FLOAT * (rows * floats * ACTIVATION_COPIES + parameter_count(arm.layers, shape) * PARAM_COPIES)
+
+
+def host_free_bytes() -> Optional[int]:
+    """MemAvailable from /proc/meminfo, else the free physical pages; None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def parse_size(value: str) -> Optional[int]:
+    """``--group-size``: "auto" -> None, else an int >= 1."""
+    if value == "auto":
+        return None
+    try:
+        size = int(value)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise SpecError(f"--group-size must be 'auto' or an integer >= 1, got {value!r}.")
+    return size
+
+
+def plan(n_seeds: int, requested: Optional[int], per_seed: int, free: Optional[int]) -> tuple[int, str]:
+    """The group size for ``n_seeds`` seeds and a message when the request was cut.
+
+    ``requested`` None means "auto": up to ``DEFAULT_MAX_GROUP``.
+    """
+    want = min(n_seeds, DEFAULT_MAX_GROUP if requested is None else requested)
+    if free is None or per_seed <= 0:
+        return max(1, want), ""
+    fits = max(1, int(free * MEMORY_FRACTION // per_seed))
+    if want <= fits:
+        return max(1, want), ""
+    message = ""
+    if requested is not None:
+        message = (f"a group of {requested} seeds needs about {requested * per_seed / 2**30:.1f} GiB, more than "
+                   f"{MEMORY_FRACTION:.0%} of the {free / 2**30:.1f} GiB free; training groups of {fits} instead.")
+    return fits, message
+
+
+def split(seeds: list[int], size: int) -> list[list[int]]:
+    """``seeds`` in ``ceil(n / size)`` consecutive groups of near-equal length."""
+    if not seeds:
+        return []
+    count = math.ceil(len(seeds) / max(1, size))
+    base, extra = divmod(len(seeds), count)
+    out, start = [], 0
+    for i in range(count):
+        length = base + (1 if i < extra else 0)
+        out.append(seeds[start:start + length])
+        start += length
+    return out
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """An allocation failure of either framework (a group too wide for the device)."""
+    name = type(exc).__name__
+    text = str(exc).lower()
+    return (name in ("OutOfMemoryError", "ResourceExhaustedError", "MemoryError")
+            or "out of memory" in text or "can't allocate memory" in text or "failed to allocate" in text)
