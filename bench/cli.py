@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     spd.add_argument("--epochs", type=int, default=10, help="10 = the post's full budget")
     spd.add_argument("--loops", type=_csv, default=["tf", "torch", "plain_torch", "post_tf"],
                      help="tf,torch (this suite), plain_torch (DataLoader loop), post_tf (the post's eager loop)")
+    spd.add_argument("--group-sizes", type=_csv, default=["1", "4", "16", "64"],
+                     help="seeds per vectorized group for the suite's rows (1 = the per-seed path)")
     spd.add_argument("--data-dir", default=None)
 
     rep = sub.add_parser("report", help="statistics, verdicts, tables and plots from the records")
@@ -137,14 +139,18 @@ def _report(results_dir: str, profile: str) -> None:
 def _speed(args) -> int:
     from tabulate import tabulate
 
-    from bench import speed
+    from bench import grouping, speed
 
     if args.epochs < 1:
         raise SpecError(f"--epochs must be >= 1, got {args.epochs}.")
-    unknown = set(args.loops) - set(speed.SUITE) - {"plain_torch", "post_tf"}
+    unknown = set(args.loops) - set(speed.SUITE) - set(speed.REFERENCES)
     if unknown:
         raise SpecError(f"unknown loop(s) {sorted(unknown)}; choose from tf, torch, plain_torch, post_tf.")
-    rows = speed.measure(args.loops, args.epochs, data_dir=args.data_dir)
+    sizes = [grouping.parse_size(s) for s in args.group_sizes]
+    if None in sizes:
+        raise SpecError("--group-sizes takes integers >= 1, not 'auto'.")
+    rows, peak = speed.measure(args.loops, args.epochs, sizes, data_dir=args.data_dir)
+    print(f"peak fp32 matmul ({speed.PEAK_N}x{speed.PEAK_N}, torch, same threads): {peak / 1e9:.1f} GFLOP/s")
     print(tabulate(rows, headers="keys", tablefmt="github", floatfmt=".4g"))
     return 0
 

@@ -1,34 +1,79 @@
-"""Seconds per seed-run of the C1 MLP: the suite's backends beside reference loops.
+"""Seconds per seed-run of the C1 MLP: the suite's backends at several group sizes, beside
+reference loops and this machine's measured peak matmul rate.
 
 Every loop trains the C1 "both" arm (dropout + L2, the heaviest) on the same
 data, in one process, one after the other, so the figures are side by side on
-one machine. ``epochs`` scales the budget (10 is the post's full run).
+one machine. A suite row at group size S trains seeds 0..S-1 together (S = 1 is
+the per-seed reference path) and reports the group's wall time divided by S.
+``epochs`` scales the budget (10 is the post's full run).
+
+Achieved FLOP/s counts the usual 6 x parameters x training samples per seed-run
+(forward 2, backward 4 multiply-adds per weight and example; it ignores the
+first layer's unneeded input gradient and all elementwise work) over the
+training time, so it understates the work done a little. The peak is the best
+rate of a 2048 x 2048 fp32 matmul in PyTorch on the same threads, measured in
+the same command.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
-from bench import backends, data, registry
+from bench import backends, data, grouping, registry
 from bench.backends import Job
-from bench.training import train_seed
+from bench.training import train_group, train_seed
 
 SUITE = ("tf", "torch")
+REFERENCES = ("plain_torch", "post_tf")
+GROUP_SIZES = (1, 4, 16, 64)
+PEAK_N = 2048
 
 
-def measure(loops, epochs: int = 10, seed: int = 0, data_dir=None) -> list[dict]:
-    """One row per loop: ``{"loop", "seconds", "steps", "test_accuracy"}``."""
+def peak_matmul_flops(n: int = PEAK_N, repeats: int = 10) -> float:
+    """The best FLOP/s of an n x n fp32 matmul in PyTorch on this process's threads."""
+    import torch
+
+    backends.load("torch")   # the suite's thread setting
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    best = float("inf")
+    for _ in range(repeats + 2):
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n ** 3 / best
+
+
+def measure(loops, epochs: int = 10, group_sizes=GROUP_SIZES, data_dir=None) -> tuple[list[dict], float]:
+    """One row per loop (and per group size for the suite's backends), and the peak FLOP/s."""
     case = registry.get("c1")
+    arm = case.arm("both")
     budget = replace(case.data, epochs=epochs)
     arrays = data.prepare(data.load(case.data.dataset, data_dir), budget)
+    samples = len(arrays[0]) * epochs
+    flops_per_run = 6 * grouping.parameter_count(arm.layers, tuple(case.input_shape)) * samples
+    peak = peak_matmul_flops()
     rows = []
     for loop in loops:
         if loop in SUITE:
-            job = Job(case, case.arm("both"), loop, "as_written", "full", budget)
-            out = train_seed(job, backends.load(loop), arrays, seed)
-            rows.append({"loop": f"bench ({loop})", "seconds": out["timing"]["wall_s"], "steps": out["steps"],
-                         "test_accuracy": out["metrics"]["test_accuracy"]})
+            job = Job(case, arm, loop, "as_written", "full", budget)
+            backend = backends.load(loop)
+            for size in group_sizes:
+                seeds = list(range(size))
+                outs = train_group(job, backend, arrays, seeds) if size > 1 else [train_seed(job, backend, arrays, 0)]
+                train_s = outs[0]["timing"]["train_s"]   # the group's training time / S
+                rows.append({"loop": f"bench ({loop})", "S": size, "s/seed-run": outs[0]["timing"]["wall_s"],
+                             "steps": outs[0]["steps"], "test_accuracy": sum(o["metrics"]["test_accuracy"]
+                                                                            for o in outs) / size,
+                             "GFLOP/s": flops_per_run / train_s / 1e9})
         else:
             from bench.backends import reference
 
-            rows.append(getattr(reference, loop)(arrays, epochs, seed))
-    return rows
+            out = getattr(reference, loop)(arrays, epochs, 0)
+            rows.append({"loop": loop, "S": 1, "s/seed-run": out["seconds"], "steps": out["steps"],
+                         "test_accuracy": out["test_accuracy"], "GFLOP/s": flops_per_run / out["seconds"] / 1e9})
+    refs = {r["loop"]: r["s/seed-run"] for r in rows if r["loop"] in REFERENCES}
+    for row in rows:
+        row["% of peak"] = 100 * row["GFLOP/s"] * 1e9 / peak
+        for name, seconds in refs.items():
+            row[f"x vs {name}"] = seconds / row["s/seed-run"]
+    return rows, peak

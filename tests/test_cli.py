@@ -55,6 +55,8 @@ def test_list_shows_the_c1_claims(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["speed", "--epochs", "0"], "--epochs must be >= 1"),
     (["speed", "--loops", "foo"], "unknown loop(s) ['foo']"),
+    (["speed", "--group-sizes", "4,0"], "--group-size must be"),
+    (["run", "--case", "c1", "--group-size", "none"], "--group-size must be"),
 ])
 def test_bad_speed_arguments(argv, message, capsys):
     assert main(argv) == 2

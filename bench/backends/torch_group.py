@@ -1,27 +1,34 @@
 """Vectorized seeds in PyTorch: S seeds of one arm trained as one wide model.
 
-Every parameter carries a leading seed axis and one optimizer steps them all.
-Flat activations are ``(S, batch, features)`` and go through batched matmuls
-(``torch.bmm``); feature maps are ``(batch, S*C, H, W)`` and go through grouped
-convolutions (``groups=S``), so each seed only ever sees its own channels;
-BatchNorm normalizes the ``S*F`` columns of ``(batch, S*F)``, which keeps its
-statistics per seed. The objective is the sum of the per-seed objectives, so
-each seed's gradient is exactly its own.
+Each seed's parameters are leaf tensors of their own, joined along a seed axis
+for the forward pass. Flat activations are ``(S, batch, features)`` and go
+through batched matmuls (``torch.bmm``); feature maps are ``(batch, S*C, H, W)``
+and go through grouped convolutions (``groups=S``), so each seed only ever
+sees its own channels; BatchNorm normalizes the ``S*F`` columns of
+``(batch, S*F)``, which keeps its statistics per seed. The objective is the sum
+of the per-seed objectives, so each seed's gradient is exactly its own. L2 is
+the optimizer's weight decay (the same gradient, ``coef * p``, as the per-seed
+path's explicit ``coef * sum(p**2) / 2`` term, whose value is still added to
+the reported loss).
 
 What equals the per-seed path (``bench.backends.torch.Trainer``) for a seed:
 initial weights and batch order (both from ``bench.seeds``) exactly, and on
 the CPU the dropout masks exactly too: seed s draws its masks from its own
-``torch.Generator`` seeded with s, with the same calls, shapes and order as
-the per-seed path makes on its private generator state. What differs is the
-float rounding of batched versus single kernels (about 1 ulp per op), which
-training amplifies; ``tests/test_group.py`` bounds it. On CUDA the per-seed
-path's dropout is a fused kernel with another draw order, so masks there are
-only equal in distribution.
+``torch.Generator`` seeded with s, with the same calls, shapes and memory
+order as the per-seed path makes on its private generator state. What differs
+is the float rounding of batched versus single kernels (about 1 ulp per op),
+which training amplifies; ``tests/test_group.py`` bounds it. On CUDA the
+per-seed path's dropout is a fused kernel with another draw order, so masks
+there are only equal in distribution.
 
-Group independence: no operation mixes seeds, and a batched kernel computes
-each slice of a group of two or more seeds identically whatever the others
-are (tested). A group of one would take different single-matrix kernels, so
-it is padded with a copy of its seed, and the copy's results are dropped.
+Group independence (a seed's record is the same bits whichever seeds share
+its group): no operation mixes seeds; a batched matmul computes each slice of a
+group of two or more alike whatever the others are (tested); reductions over
+the seed axis are avoided (``_rowsum``, ``_AddBias``) because they may split
+rows differently as S changes; and the optimizer steps every seed's tensors
+alone, at their own size, so its vector loops and tails are those of S = 1. A
+group of one would take different single-matrix kernels, so it is padded with
+a copy of its seed, whose results are dropped.
 """
 from __future__ import annotations
 
@@ -96,16 +103,24 @@ class GroupTrainer:
         self._layers = [(layer, shapes[i]) for i, layer in enumerate(job.arm.layers)]
         self._defaults = defaults
         self._leaves = self._stack(params)
-        flat = [t for entry in self._leaves for name, ts in entry.items() if name not in ("mean", "var") for t in ts]
-        self.optimizer = _optimizer(job.case.optimizer, flat, defaults, job.mode)
+        l2 = job.arm.l2
+        self._l2_coef = l2.coef if l2 else 0.0
+        # The per-seed path's L2 set (every trainable tensor, or only the kernels), as
+        # the optimizer's weight decay: for Adam and SGD (not AdamW) ``weight_decay=c``
+        # adds c * p to the gradient, the gradient of c * sum(p**2) / 2, in one fused
+        # pass instead of a square, a sum and their backward per tensor and seed.
+        named = [(name, leaves) for entry in self._leaves for name, leaves in entry.items()
+                 if name not in ("mean", "var")]
+        decays = [bool(self._l2_coef) and (l2.include_bias or name == "kernel") for name, _ in named]
+        self._l2 = [leaves for (_, leaves), d in zip(named, decays) if d]   # [tensor][seed]
+        self._l2_flat = [t for leaves in self._l2 for t in leaves]
+        rest = [t for (_, leaves), d in zip(named, decays) if not d for t in leaves]
+        groups = [{"params": self._l2_flat, "weight_decay": self._l2_coef},
+                  {"params": rest}]
+        self.optimizer = _optimizer(job.case.optimizer, [g for g in groups if g["params"]], defaults, job.mode)
         matched_adam = job.mode == "matched" and job.case.optimizer.name == "adam"
         self._keras_eps = self.optimizer.param_groups[0]["eps"] if matched_adam else None
         self._t = 0
-        l2 = job.arm.l2
-        self._l2_coef = l2.coef if l2 else 0.0
-        # The per-seed path's L2 set: every trainable tensor, or only the kernels.
-        self._l2 = {(i, name) for i, entry in enumerate(self._leaves) for name in entry
-                    if name not in ("mean", "var") and (l2 is None or l2.include_bias or name == "kernel")}
         self._gens = [torch.Generator(self.device).manual_seed(int(s)) for s in seeds]
         self._x = self._y = None
 
@@ -288,25 +303,28 @@ class GroupTrainer:
             per = err.abs() if self.regression == "mae" else err.square()
         return _rowsum(per) / n
 
-    def _objective(self, out, y, joined):
-        loss = self._data_loss(out, y)
-        if self._l2_coef:
-            squares = [entry[name].pow(2).reshape(self.S, -1) for i, entry in enumerate(joined)
-                       for name in entry if (i, name) in self._l2]
-            loss = loss + self._l2_coef / 2 * sum(_rowsum(t) for t in squares)
-        return loss
+    def _penalty(self):
+        """(S,) ``coef * sum(p**2) / 2`` per seed, for the reported loss (the optimizer's
+        weight decay applies its gradient). Norms of each seed's own leaves, added
+        tensor by tensor, so the value does not depend on S."""
+        with torch.no_grad():
+            norms = torch.stack(torch._foreach_norm(self._l2_flat)).square().reshape(len(self._l2), self.S)
+            total = norms[0]
+            for row in norms[1:]:
+                total = total + row
+        return self._l2_coef / 2 * total
 
     def _step(self, x, y):
         if self._keras_eps is not None:
             self._t += 1
-            group = self.optimizer.param_groups[0]
-            group["eps"] = self._keras_eps / (1.0 - group["betas"][1] ** self._t) ** 0.5
+            for group in self.optimizer.param_groups:
+                group["eps"] = self._keras_eps / (1.0 - group["betas"][1] ** self._t) ** 0.5
         self.optimizer.zero_grad(set_to_none=True)
-        joined = self._joined()
-        losses = self._objective(self._forward(x, True, joined), y, joined)
+        losses = self._data_loss(self._forward(x, True), y)
         losses.sum().backward()   # each seed's gradient is its own: no term mixes seeds
+        penalty = self._penalty() if self._l2 else 0.0   # of the weights this step's loss saw
         self.optimizer.step()
-        return losses.detach()
+        return losses.detach() + penalty
 
     # --- the group interface -----------------------------------------------------
 
