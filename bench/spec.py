@@ -13,6 +13,15 @@ setting           Keras (TF)                  PyTorch
 ================  ==========================  ===========================
 Dense init        glorot_uniform, bias 0      kaiming_uniform(a=sqrt 5),
                                               bias U(+-1/sqrt(fan_in))
+Conv2D init       glorot_uniform over         kaiming_uniform(a=sqrt 5),
+                  receptive field, bias 0     bias U(+-1/sqrt(fan_in)),
+                                              fan_in = kh*kw*cin
+Conv layout       channels-last (NHWC)        channels-first (NCHW); the
+                                              spec is NHWC, Flatten maps it
+Dropout RNG       stateless, seeded per       default generator, seeded
+                  layer (SeedGenerator)       per trainer (``bench.backends``)
+Subnormals (CPU)  flushed to zero             kept; the suite flushes them
+                                              (``bench.backends.torch``)
 Adam eps          1e-7, added to sqrt(v)      1e-8, added to sqrt(v_hat)
                   before bias correction      after bias correction
 SGD lr            0.01                        none (must be set)

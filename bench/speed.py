@@ -2,8 +2,9 @@
 reference loops and this machine's measured peak matmul rate.
 
 Every loop trains the C1 "both" arm (dropout + L2, the heaviest) on the same
-data, in one process, one after the other, so the figures are side by side on
-one machine. A suite row at group size S trains seeds 0..S-1 together (S = 1 is
+data, one after the other in one command, so the figures are side by side on
+one machine; the reference loops each run in a fresh process, with their
+framework's defaults rather than the settings the suite makes. A suite row at group size S trains seeds 0..S-1 together (S = 1 is
 the per-seed reference path) and reports the group's wall time divided by S.
 ``epochs`` scales the budget (10 is the post's full run).
 
@@ -33,7 +34,7 @@ def peak_matmul_flops(n: int = PEAK_N, repeats: int = 10) -> float:
     """The best FLOP/s of an n x n fp32 matmul in PyTorch on this process's threads."""
     import torch
 
-    backends.load("torch")   # the suite's thread setting
+    backends.load("torch").versions()   # the suite's thread and denormal settings
     a, b = torch.randn(n, n), torch.randn(n, n)
     best = float("inf")
     for _ in range(repeats + 2):
@@ -41,6 +42,22 @@ def peak_matmul_flops(n: int = PEAK_N, repeats: int = 10) -> float:
         torch.mm(a, b)
         best = min(best, time.perf_counter() - t0)
     return 2 * n ** 3 / best
+
+
+def _reference(loop: str, budget, data_dir) -> dict:
+    from bench.backends import reference
+
+    ds = data.load(budget.dataset, data_dir)
+    return getattr(reference, loop)(data.prepare(ds, budget), budget.epochs, 0)
+
+
+def _in_fresh_process(loop: str, budget, data_dir) -> dict:
+    """A reference loop in a new process, so it runs with its framework's defaults,
+    not the settings the suite's backends made in this one (threads, subnormals)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_reference, (loop, budget, data_dir))
 
 
 def measure(loops, epochs: int = 10, group_sizes=GROUP_SIZES, data_dir=None) -> tuple[list[dict], float]:
@@ -66,9 +83,7 @@ def measure(loops, epochs: int = 10, group_sizes=GROUP_SIZES, data_dir=None) -> 
                                                                             for o in outs) / size,
                              "GFLOP/s": flops_per_run / train_s / 1e9})
         else:
-            from bench.backends import reference
-
-            out = getattr(reference, loop)(arrays, epochs, 0)
+            out = _in_fresh_process(loop, budget, data_dir)
             rows.append({"loop": loop, "S": 1, "s/seed-run": out["seconds"], "steps": out["steps"],
                          "test_accuracy": out["test_accuracy"], "GFLOP/s": flops_per_run / out["seconds"] / 1e9})
     refs = {r["loop"]: r["s/seed-run"] for r in rows if r["loop"] in REFERENCES}

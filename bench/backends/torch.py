@@ -41,6 +41,12 @@ def _device() -> torch.device:
         device = torch.device("cuda")
     else:
         device = torch.device("cpu")
+        # Subnormals flushed to zero, as TensorFlow does on the CPU by default. Set
+        # before the thread pool starts, so its threads inherit it. Without it C1's
+        # late epochs ran 2.5x slower (15 s -> 39 s an epoch for 16 vectorized seeds):
+        # Adam moments of units that stopped learning decay through the subnormal
+        # range, where every CPU operation is slow. Only values below 1.2e-38 change.
+        torch.set_flush_denormal(True)
         torch.set_num_threads(len(os.sched_getaffinity(0)))
     # warn_only: an op without a deterministic kernel should warn, not crash a run.
     torch.use_deterministic_algorithms(True, warn_only=True)
