@@ -56,6 +56,10 @@ def test_one_adam_step(batch):
     moved = 0
     for pa, pb, p0 in zip(tf_t.params(), pt_t.params(), before):
         for name in pa:
-            np.testing.assert_allclose(pa[name], pb[name], rtol=0, atol=2e-6, err_msg=name)
+            # All within 1e-4 (a wrong step moves weights by ~lr = 0.01) and nearly all within
+            # 2e-6: Adam divides by sqrt(v), so an entry whose gradient is ~0 up to rounding
+            # can step differently on another CPU's kernels (1 of 2048 entries, 3.3e-6, seen).
+            np.testing.assert_allclose(pa[name], pb[name], rtol=0, atol=1e-4, err_msg=name)
+            assert np.isclose(pa[name], pb[name], rtol=0, atol=2e-6).mean() >= 0.999, name
             moved += int((np.abs(pa[name] - p0[name]) > 1e-3).sum())
     assert moved > 1000  # the step really moved the weights (lr 0.01)

@@ -58,9 +58,9 @@ def _rowsum(t):
 
 
 class _AddBias(torch.autograd.Function):
-    """``x + bias`` for x (S, n, F) and bias (S, 1, F), whose bias gradient sums each
-    seed's slice in its own call (autograd's broadcast reduction over the whole
-    (S, n, F) gradient splits differently as S changes)."""
+    """``x + bias`` for x (S, n, F) and bias (S, 1, F), whose bias gradient is a batched
+    matmul with ones (autograd's broadcast reduction over the whole (S, n, F)
+    gradient splits differently as S changes; see ``_rowsum``)."""
 
     @staticmethod
     def forward(ctx, x, bias):
