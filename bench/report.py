@@ -112,7 +112,9 @@ def write(results_dir, profile: str) -> Path:
         lines += [f"## {case.id}: {case.title}", "", f"Source: {case.source}. Profile: {prof.notes}.", "",
                   "### Arms", "", arm_table(records, case), ""]
         mine = [e for e in evaluated if e[0] is case]
-        lines += ["### Claims", "", tabulate(claim_rows(mine), headers="keys", tablefmt="github"), ""]
+        table = tabulate(claim_rows(mine), headers="keys", tablefmt="github") if mine else (
+            "No claim could be tested: none has records for all of its arms in this profile.")
+        lines += ["### Claims", "", table, ""]
         for claim in case.claims:
             lines.append(f"- **{claim.id}** ({claim.kind}): {claim.statement}")
         lines += ["", "Verdict reasons:", "", *notes(mine)]
