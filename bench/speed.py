@@ -17,7 +17,6 @@ the same command.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 from bench import backends, data, grouping, registry
@@ -28,20 +27,6 @@ SUITE = ("tf", "torch")
 REFERENCES = ("plain_torch", "post_tf")
 GROUP_SIZES = (1, 4, 16, 64)
 PEAK_N = 2048
-
-
-def peak_matmul_flops(n: int = PEAK_N, repeats: int = 10) -> float:
-    """The best FLOP/s of an n x n fp32 matmul in PyTorch on this process's threads."""
-    import torch
-
-    backends.load("torch").versions()   # the suite's thread and denormal settings
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    best = float("inf")
-    for _ in range(repeats + 2):
-        t0 = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n ** 3 / best
 
 
 def _reference(loop: str, budget, data_dir) -> dict:
@@ -68,7 +53,7 @@ def measure(loops, epochs: int = 10, group_sizes=GROUP_SIZES, data_dir=None) -> 
     arrays = data.prepare(data.load(case.data.dataset, data_dir), budget)
     samples = len(arrays[0]) * epochs
     flops_per_run = 6 * grouping.parameter_count(arm.layers, tuple(case.input_shape)) * samples
-    peak = peak_matmul_flops()
+    peak = backends.load("torch").peak_matmul_flops(PEAK_N)
     rows = []
     for loop in loops:
         if loop in SUITE:

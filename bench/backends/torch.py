@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import time
 
 import numpy as np
 import torch
@@ -57,6 +58,20 @@ def free_memory():
     """Free bytes on the training device: the GPU's when there is one, else None (host memory)."""
     device = _device()
     return torch.cuda.mem_get_info(device)[0] if device.type == "cuda" else None
+
+
+def peak_matmul_flops(n: int = 2048, repeats: int = 10) -> float:
+    """The best FLOP/s of an n x n fp32 matmul on the suite's device and threads."""
+    device = _device()
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    best = float("inf")
+    for _ in range(repeats + 2):
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n ** 3 / best
 
 
 def versions() -> dict:
