@@ -1,10 +1,10 @@
-"""Arms x seeds x frameworks -> run records, appended as each seed finishes.
+"""Arms x seeds x frameworks -> run records, appended as each group of seeds finishes.
 
 Work is ordered seed-block-major (every arm and framework of seeds 0..g-1,
 then the next block), so a run stopped early still holds balanced, paired
 samples. A block is one vectorized group (``bench.grouping``): its seeds train
-as one wide model and their records are written together when it finishes. Records already on disk are skipped, which makes every run
-resumable; a seed that raises is recorded as ``status="failed"`` with its
+as one wide model and their records are written together when it finishes.
+Records already on disk are skipped, which makes every run resumable; a seed that raises is recorded as ``status="failed"`` with its
 error and the run goes on. TensorFlow is the reference for Keras defaults, so
 ``mode="matched"`` is run for PyTorch only.
 """
@@ -89,11 +89,14 @@ def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("
                 continue
             arrays = data.arrays_for(data.load(case.data.dataset, data_dir), case.budget(profile))
             size = _group_size(case, jobs, len(seed_ids), group_size, bar)
+            # Vectorized unless asked for the per-seed path: a group that memory cuts to
+            # one seed stays on the vectorized path, so a seed's record never depends on it.
+            vectorized = group_size != 1 and not case.data.resplit
             for block in grouping.split(seed_ids, size):   # seed-block-major: every job of a block, then the next
                 for job in jobs:
                     block_todo = [s for s in block if (job.arm.name, job.framework, job.mode, s) in todo]
                     if block_todo:
-                        _run_group(job, arrays, block_todo, writer, summary, bar, vectorized=size > 1)
+                        _run_group(job, arrays, block_todo, writer, summary, bar, vectorized)
     bar.close()
     return summary
 

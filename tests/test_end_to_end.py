@@ -23,6 +23,8 @@ def test_records_carry_what_the_issue_asks_for(tmp_path):
     assert {"case", "arm", "framework", "seed", "profile", "metrics", "curve", "timing", "env",
             "diverged", "steps"} <= set(rec)
     assert rec["steps"] == 16  # 2000 examples / batch 128, one epoch
+    # one seed alone still takes the vectorized path (padded), so its record is the one it has in any group
+    assert rec["group"] == {"size": 1, "seeds": [0], "path": "vectorized"}
     assert 0.1 < rec["metrics"]["test_accuracy"] <= 1.0
     assert {"python", "torch", "bench", "device"} <= set(rec["env"])
 

@@ -79,7 +79,6 @@ class GroupTrainer:
                     if name not in ("mean", "var") and (l2 is None or l2.include_bias or name == "kernel")]
         y_dtype = tf.int32 if self.classify else tf.float32
         self._epoch = None
-        self._y_dtype = y_dtype
         self._eval = tf.function(self._eval_sums, input_signature=[
             tf.TensorSpec([None, self.in_features], tf.float32), tf.TensorSpec([None], y_dtype)])
 
