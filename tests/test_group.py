@@ -99,6 +99,26 @@ def test_the_group_trainers_refuse_mismatched_input():
         backend.GroupTrainer(job, [], [0])
 
 
+
+def test_torch_masks_drawn_as_uniforms_are_bernoulli_draws():
+    """The torch group draws dropout masks as float64 uniforms below the keep rate,
+    which on the CPU is ``bernoulli_`` draw for draw (checked at run time, with
+    ``bernoulli_`` itself as the fallback). Both routes must give the same records."""
+    torch = pytest.importorskip("torch")
+    job, backend, arrays = _setup("c4", "conv_fc", "torch")   # masks on maps (channels-last order) and on rows
+    from bench.backends import torch_group
+
+    assert torch_group._bernoulli_is_uniform_below(torch.device("cpu"))   # else the fast route is never taken
+    fast = train_group(job, backend, arrays, [0, 1])
+    probe = torch_group._bernoulli_is_uniform_below
+    torch_group._bernoulli_is_uniform_below = lambda device: False
+    try:
+        slow = train_group(job, backend, arrays, [0, 1])
+    finally:
+        torch_group._bernoulli_is_uniform_below = probe
+    for a, b in zip(fast, slow):
+        assert a["metrics"] == b["metrics"] and a["curve"] == b["curve"]
+
 # --- the group-size plan ---------------------------------------------------------------
 
 def test_split_is_balanced_and_keeps_order():

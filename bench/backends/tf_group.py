@@ -77,6 +77,7 @@ class GroupTrainer:
         self.l2_coef = 0.0 if l2 is None else float(l2.coef)
         self._l2 = [(name, v) for w in self._weights for name, v in w.items()
                     if name not in ("mean", "var") and (l2 is None or l2.include_bias or name == "kernel")]
+        self._decays = [any(v is w for _, w in self._l2) for v in self.trainable]
         y_dtype = tf.int32 if self.classify else tf.float32
         self._epoch = None
         self._eval = tf.function(self._eval_sums, input_signature=[
@@ -196,8 +197,13 @@ class GroupTrainer:
         if isinstance(layer, Dropout):
             if layer.rate == 0.0:
                 return x
-            out = [tf.nn.experimental.stateless_dropout(p, rate=layer.rate, seed=self._seed(k, s))
-                   for s, p in enumerate(parts)]
+            # ``tf.nn.experimental.stateless_dropout`` (what the per-seed path's Keras layer
+            # calls) op for op, with its elementwise ops once over all seeds: each seed's
+            # uniforms from its own stateless seed, kept where >= rate, scaled by 1/keep.
+            noise = self._join([tf.random.stateless_uniform(tf.shape(p), seed=self._seed(k, s), dtype=x.dtype,
+                                                            alg=None) for s, p in enumerate(parts)], flat)
+            scaled = x * tf.constant(1 / (1 - layer.rate), x.dtype)
+            return tf.where(noise >= layer.rate, scaled, tf.constant(0, x.dtype))
         elif isinstance(layer, SpatialDropout2D):
             if layer.rate == 0.0:
                 return x
@@ -241,22 +247,31 @@ class GroupTrainer:
         return tf.abs(err) if self.task == "mae" else tf.square(err)
 
     def _penalty(self):
-        """(S,) per-seed ``coef * sum(p**2) / 2``."""
+        """(S,) per-seed ``coef * sum(p**2) / 2``, as the per-seed path computes it
+        (``tf.nn.l2_loss`` per tensor, one op per seed). Only its value: ``_step``
+        adds its gradient, ``coef * p``, itself."""
         if self.l2_coef == 0.0:
             return tf.zeros([self.S])
         terms = []
         for name, v in self._l2:
             # conv kernel / bias: seeds are blocks of the last axis; else the first axis
             parts = tf.split(v, self.S, axis=-1) if len(v.shape) in (1, 4) else tf.unstack(v)
-            terms.append(_seedwise(tf.reduce_sum, [tf.square(p) for p in parts]))
-        return self.l2_coef * tf.add_n(terms) / 2.0
+            terms.append(_seedwise(tf.nn.l2_loss, parts))
+        return self.l2_coef * tf.add_n(terms)
 
     def _step(self, x, y):
+        """The penalty's gradient is added as ``coef * p``: what the tape would give
+        (``l2_loss``'s gradient is ``p``, times the upstream ``coef``), without S
+        square-and-sum subgraphs and their backward per tensor."""
         with tf.GradientTape() as tape:
             per = self._per_example(self._forward(x, True), y)
-            losses = _seedwise(tf.reduce_mean, tf.unstack(per)) + self._penalty()
-            total = tf.reduce_sum(losses)
-        self.optimizer.apply(tape.gradient(total, self.trainable), self.trainable)
+            data = _seedwise(tf.reduce_mean, tf.unstack(per))
+            total = tf.reduce_sum(data)
+        grads = tape.gradient(total, self.trainable)
+        if self.l2_coef:
+            grads = [g + v * self.l2_coef if decay else g for g, v, decay in zip(grads, self.trainable, self._decays)]
+        losses = data + self._penalty()   # of the weights this step's loss saw
+        self.optimizer.apply(grads, self.trainable)
         self._draws.assign_add(1)
         return losses
 

@@ -1,7 +1,8 @@
 """Vectorized seeds in PyTorch: S seeds of one arm trained as one wide model.
 
-Each seed's parameters are leaf tensors of their own, joined along a seed axis
-for the forward pass. Flat activations are ``(S, batch, features)`` and go
+Each seed's parameters are leaf tensors of their own, views of its block of
+one seed-stacked tensor per weight, which the forward pass uses as it is (no
+copy to join the seeds). Flat activations are ``(S, batch, features)`` and go
 through batched matmuls (``torch.bmm``); feature maps are ``(batch, S*C, H, W)``
 and go through grouped convolutions (``groups=S``), so each seed only ever
 sees its own channels; BatchNorm normalizes the ``S*F`` columns of
@@ -15,7 +16,9 @@ What equals the per-seed path (``bench.backends.torch.Trainer``) for a seed:
 initial weights and batch order (both from ``bench.seeds``) exactly, and on
 the CPU the dropout masks exactly too: seed s draws its masks from its own
 ``torch.Generator`` seeded with s, with the same calls, shapes and memory
-order as the per-seed path makes on its private generator state. What differs
+order as the per-seed path makes on its private generator state (Dropout's
+``bernoulli_`` as the float64 uniforms it is made of, see
+``_bernoulli_is_uniform_below``). What differs
 is the float rounding of batched versus single kernels (about 1 ulp per op),
 which training amplifies; ``tests/test_group.py`` bounds it. On CUDA the
 per-seed path's dropout is a fused kernel with another draw order, so masks
@@ -32,6 +35,7 @@ a copy of its seed, whose results are dropped.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -72,12 +76,20 @@ class _AddBias(torch.autograd.Function):
         return grad, torch.bmm(grad.new_ones(1, 1, n).expand(s, 1, n), grad)
 
 
-def _like_maps(t):
-    """``t`` laid out as the per-seed path's feature maps are in memory. There the
-    input rows become NCHW by a permuted view, so convolutions return
-    channels-last tensors and the ``*_like`` noise of Dropout and GaussianDropout
-    fills them in (n, H, W, C) order; drawing in that order gives the same masks."""
-    return t.contiguous(memory_format=torch.channels_last) if t.ndim == 4 else t
+@functools.cache
+def _bernoulli_is_uniform_below(device: torch.device) -> bool:
+    """Whether ``t.bernoulli_(p, generator=g)`` on ``device`` is, draw for draw,
+    ``uniform_`` in float64 from ``g`` compared with ``p``. In PyTorch's CPU kernel it
+    is (one 53-bit uniform per element, in memory order; checked here on every
+    process, since another build or device may differ), and the comparison is
+    about 2.5x faster than ``bernoulli_`` itself, which was a third of a step."""
+    for p, size in ((0.5, 4099), (0.8, 517), (0.1, 64)):
+        g1, g2 = (torch.Generator(device).manual_seed(11) for _ in range(2))
+        want = torch.empty(size, device=device).bernoulli_(p, generator=g1)
+        got = torch.empty(size, device=device, dtype=torch.float64).uniform_(generator=g2) < p
+        if not (torch.equal(want, got.to(want.dtype)) and torch.equal(g1.get_state(), g2.get_state())):
+            return False
+    return True
 
 
 class GroupTrainer:
@@ -102,21 +114,20 @@ class GroupTrainer:
         shapes = [self._first] + layer_shapes(job.arm.layers, tuple(job.case.input_shape))
         self._layers = [(layer, shapes[i]) for i, layer in enumerate(job.arm.layers)]
         self._defaults = defaults
-        self._leaves = self._stack(params)
+        self._owners = [layer for layer, _ in self._layers if isinstance(layer, (Dense, Conv2D, BatchNorm))]
+        self._stores, self._leaves = self._stack(params)
         l2 = job.arm.l2
         self._l2_coef = l2.coef if l2 else 0.0
         # The per-seed path's L2 set (every trainable tensor, or only the kernels), as
         # the optimizer's weight decay: for Adam and SGD (not AdamW) ``weight_decay=c``
         # adds c * p to the gradient, the gradient of c * sum(p**2) / 2, in one fused
         # pass instead of a square, a sum and their backward per tensor and seed.
-        named = [(name, leaves) for entry in self._leaves for name, leaves in entry.items()
-                 if name not in ("mean", "var")]
-        decays = [bool(self._l2_coef) and (l2.include_bias or name == "kernel") for name, _ in named]
-        self._l2 = [leaves for (_, leaves), d in zip(named, decays) if d]   # [tensor][seed]
-        self._l2_flat = [t for leaves in self._l2 for t in leaves]
-        rest = [t for (_, leaves), d in zip(named, decays) if not d for t in leaves]
-        groups = [{"params": self._l2_flat, "weight_decay": self._l2_coef},
-                  {"params": rest}]
+        named = [(name, store, entry[name]) for store, entry in zip(self._stores, self._leaves) for name in entry]
+        decays = [bool(self._l2_coef) and (l2.include_bias or name == "kernel") for name, _, _ in named]
+        self._l2 = [store[name] for (name, store, _), d in zip(named, decays) if d]   # joined tensors
+        groups = [{"params": [t for (_, _, leaves), d in zip(named, decays) if d for t in leaves],
+                   "weight_decay": self._l2_coef},
+                  {"params": [t for (_, _, leaves), d in zip(named, decays) if not d for t in leaves]}]
         self.optimizer = _optimizer(job.case.optimizer, [g for g in groups if g["params"]], defaults, job.mode)
         matched_adam = job.mode == "matched" and job.case.optimizer.name == "adam"
         self._keras_eps = self.optimizer.param_groups[0]["eps"] if matched_adam else None
@@ -126,17 +137,20 @@ class GroupTrainer:
 
     # --- weights ------------------------------------------------------------
 
-    def _stack(self, params: list[list[dict]]) -> list[dict]:
-        """Per parameter layer, a dict of S leaf tensors per trainable name (one per
-        seed, so the optimizer updates every seed's tensor alone: the same sizes,
-        the same kernel paths, whatever S is) and the seed-stacked BN buffers.
-        ``_joined`` lays the leaves out as the forward pass needs them."""
-        out, k = [], 0
+    def _stack(self, params: list[list[dict]]) -> tuple[list[dict], list[dict]]:
+        """Per parameter layer, the seed-stacked tensors as the forward pass uses them
+        (kernels ``(S, in, out)`` for Dense, ``(S*out, in, kh, kw)`` for Conv2D, biases
+        ``(S, 1, out)`` / ``(S*out,)``, BN vectors ``(S*F,)``) and, per trainable
+        name, S leaf tensors that are views of one seed's block each. The optimizer
+        updates the leaves, so every seed's tensor alone (the same sizes, the same
+        kernel paths, whatever S is), and so the stacked tensors in place: nothing is
+        copied to join the seeds at each step."""
+        stores, leaves, k = [], [], 0
         for layer, _ in self._layers:
             if not isinstance(layer, (Dense, Conv2D, BatchNorm)):
                 continue
             entries = [p[k] for p in params]
-            stacked = {}
+            store, views = {}, {}
             for name in entries[0]:
                 arr = np.stack([np.asarray(e[name], np.float32) for e in entries])
                 if isinstance(layer, Conv2D) and name == "kernel":   # (S, kh, kw, cin, cout) -> (S*cout, cin, kh, kw)
@@ -146,30 +160,41 @@ class GroupTrainer:
                     arr = arr[:, None, :]
                 elif not (isinstance(layer, Dense) and name == "kernel"):
                     arr = arr.reshape(-1)
-                tensor = torch.as_tensor(np.ascontiguousarray(arr), device=self.device)
-                if name in ("mean", "var"):
-                    stacked[name] = tensor
-                else:
-                    blocks = tensor if isinstance(layer, Dense) else tensor.reshape(self.S, -1, *tensor.shape[1:])
-                    stacked[name] = [b.squeeze(0).clone().requires_grad_(True) for b in blocks.split(1)]
-            out.append(stacked)
+                store[name] = torch.as_tensor(np.ascontiguousarray(arr), device=self.device)
+                if name not in ("mean", "var"):
+                    views[name] = [b.detach().requires_grad_(True) for b in self._blocks(store[name], layer)]
+            stores.append(store)
+            leaves.append(views)
             k += 1
-        return out
+        return stores, leaves
 
-    def _joined(self) -> list[dict]:
-        """Seed-stacked weights: kernels ``(S, in, out)`` for Dense, ``(S*out, in, kh, kw)``
-        for Conv2D, biases ``(S, 1, out)`` / ``(S*out,)``, BN vectors ``(S*F,)``."""
-        owners = [layer for layer, _ in self._layers if isinstance(layer, (Dense, Conv2D, BatchNorm))]
-        return [{name: ts if name in ("mean", "var") else (torch.stack(ts) if isinstance(layer, Dense) else torch.cat(ts))
-                 for name, ts in entry.items()} for layer, entry in zip(owners, self._leaves)]
+    def _blocks(self, joined, layer):
+        """The S per-seed blocks of a seed-stacked tensor of ``layer``, as views."""
+        if isinstance(layer, Dense):              # (S, ...)
+            return joined.unbind(0)
+        return joined.reshape(self.S, -1, *joined.shape[1:]).unbind(0)    # (S*k, ...)
+
+    def _joined(self, grad: bool = False) -> list[dict]:
+        """The stacked tensors; with ``grad``, the trainable ones as fresh autograd
+        leaves over the same memory, whose gradients ``_scatter`` hands to the seeds."""
+        if not grad:
+            return self._stores
+        return [{name: t if name in ("mean", "var") else t.detach().requires_grad_(True) for name, t in store.items()}
+                for store in self._stores]
+
+    def _scatter(self, joined: list[dict]) -> None:
+        """Each seed's leaf gets its block of the stacked gradient (a view, no copy)."""
+        for layer, entry, views in zip(self._owners, joined, self._leaves):
+            for name, leaves in views.items():
+                grad = entry[name].grad
+                if grad is not None:
+                    for leaf, block in zip(leaves, self._blocks(grad.contiguous(), layer)):
+                        leaf.grad = block
 
     def params(self) -> list[list[dict]]:
         """Each real seed's current weights in the neutral layout."""
         per_seed = [[] for _ in range(self.n)]
-        owners = [layer for layer, _ in self._layers if isinstance(layer, (Dense, Conv2D, BatchNorm))]
-        with torch.no_grad():
-            joined = self._joined()
-        for layer, entry in zip(owners, joined):
+        for layer, entry in zip(self._owners, self._stores):
             for s in range(self.n):
                 values = {}
                 for name, t in entry.items():
@@ -192,15 +217,40 @@ class GroupTrainer:
         h, w, c = self._first
         return x.reshape(self.S, x.shape[1], h, w, c).permute(1, 0, 4, 2, 3).reshape(x.shape[1], self.S * c, h, w)
 
-    def _per_seed(self, x, shape, draw):
-        """Noise for every seed, each drawn from its own generator with the per-seed
-        path's shape (``shape(batch)``), laid out like ``x``."""
+    def _per_seed(self, x, shape, fill, maps_last: bool = False, dtype=torch.float32):
+        """Noise for every seed, ``fill(t, g)`` drawing it into ``t`` from seed's own
+        generator ``g``, where ``t`` has the per-seed path's shape (``shape(batch)``,
+        NCHW or flat) and strides: channels-last maps where ``maps_last``, for the
+        per-seed path's input rows become NCHW by a permuted view, so its convolutions
+        return channels-last tensors and the ``*_like`` noise of Dropout and
+        GaussianDropout fills them in (n, H, W, C) order. Returns the seeds' noise stacked as ``(S, *memory order)``,
+        for ``_seed_layout``. Seeds are drawn in two threads where there are two
+        cores: a draw is serial, and each generator is only ever used by one thread."""
         n = x.shape[1] if x.ndim == 3 else x.shape[0]
-        noise = [draw(torch.empty(shape(n), device=x.device), g) for g in self._gens]
+        per = tuple(shape(n))
+        last = maps_last and len(per) == 4
+        buf = torch.empty(self.S, *((per[0], per[2], per[3], per[1]) if last else per), device=x.device, dtype=dtype)
+        for block, g in zip(buf.unbind(0), self._gens):
+            fill(block.permute(0, 3, 1, 2) if last else block, g)
+        return buf
+
+    def _seed_layout(self, noise, x, maps_last: bool = False):
+        """``(S, *memory order)`` noise from ``_per_seed`` laid out like ``x``:
+        ``(S, n, F)`` rows or ``(n, S*C, h, w)`` maps."""
         if x.ndim == 3:
-            return torch.stack(noise)                        # (S, n, F)
-        stacked = torch.stack(noise, 1)                      # (n, S, C, h, w)
-        return stacked.reshape(n, -1, *stacked.shape[3:])    # (n, S*C, h, w)
+            return noise
+        if maps_last and noise.ndim == 5:
+            noise = noise.permute(0, 1, 4, 2, 3)            # (S, n, C, h, w)
+        n = noise.shape[1]
+        return noise.transpose(0, 1).reshape(n, -1, *noise.shape[3:])
+
+    def _keep_mask(self, x, shape, keep: float, maps_last: bool):
+        """Dropout's mask, scaled as the per-seed path scales it (``mask.div_(keep)``)."""
+        if _bernoulli_is_uniform_below(x.device):
+            kept = self._per_seed(x, shape, lambda t, g: t.uniform_(generator=g), maps_last, torch.float64) < keep
+        else:
+            kept = self._per_seed(x, shape, lambda t, g: t.bernoulli_(keep, generator=g), maps_last)
+        return self._seed_layout(kept, x, maps_last).to(x.dtype).div_(keep)
 
     def _forward(self, x, training: bool, joined=None):
         """``x``: (S, n, features) rows. Returns (S, n, outputs)."""
@@ -259,20 +309,18 @@ class GroupTrainer:
             if layer.rate == 0.0:
                 return x
             keep = 1.0 - layer.rate
-            mask = self._per_seed(x, lambda n: (n, *chw), lambda t, g: _like_maps(t).bernoulli_(keep, generator=g))
-            return x * mask.div_(keep)
+            return x * self._keep_mask(x, lambda n: (n, *chw), keep, maps_last=True)
         if isinstance(layer, SpatialDropout2D):
             if layer.rate == 0.0:
                 return x
             keep = 1.0 - layer.rate
-            mask = self._per_seed(x, lambda n: (n, chw[0], 1, 1), lambda t, g: t.bernoulli_(keep, generator=g))
-            return x * mask.div_(keep)
+            return x * self._keep_mask(x, lambda n: (n, chw[0], 1, 1), keep, maps_last=False)
         if isinstance(layer, GaussianDropout):
             std = math.sqrt(layer.rate / (1.0 - layer.rate))
             if std == 0.0:
                 return x
-            noise = self._per_seed(x, lambda n: (n, *chw), lambda t, g: _like_maps(t).normal_(generator=g))
-            return x * (1.0 + std * noise)
+            noise = self._per_seed(x, lambda n: (n, *chw), lambda t, g: t.normal_(generator=g), maps_last=True)
+            return x * (1.0 + std * self._seed_layout(noise, x, maps_last=True))
         if isinstance(layer, DropBlock):
             return self._dropblock(layer, x, chw)
         raise SpecError(f"layer {layer!r} is not supported by the torch backend.")
@@ -284,7 +332,7 @@ class GroupTrainer:
         b = layer.block_size
         gamma = dropblock_gamma(layer.keep_prob, b, h, w)
         grid = self._per_seed(x, lambda n: (n, c, h - b + 1, w - b + 1), lambda t, g: t.uniform_(generator=g))
-        seeds = (grid < gamma).to(x.dtype)
+        seeds = self._seed_layout(grid < gamma, x).to(x.dtype)
         mask = 1.0 - F.max_pool2d(F.pad(seeds, (b - 1,) * 4), b, stride=1)     # (n, S*C, H, W)
         n = mask.shape[0]
         kept = mask.reshape(n, self.S, -1).sum((0, 2))                          # (S,) per-seed count
@@ -305,13 +353,14 @@ class GroupTrainer:
 
     def _penalty(self):
         """(S,) ``coef * sum(p**2) / 2`` per seed, for the reported loss (the optimizer's
-        weight decay applies its gradient). Norms of each seed's own leaves, added
-        tensor by tensor, so the value does not depend on S."""
-        with torch.no_grad():
-            norms = torch.stack(torch._foreach_norm(self._l2_flat)).square().reshape(len(self._l2), self.S)
-            total = norms[0]
-            for row in norms[1:]:
-                total = total + row
+        weight decay applies its gradient). Each seed's sum of squares is its block's
+        dot product with itself, a batched matmul (see ``_rowsum``), added tensor by
+        tensor, so the value does not depend on S."""
+        total = None
+        for joined in self._l2:
+            rows = joined.reshape(self.S, 1, -1)
+            squares = torch.bmm(rows, rows.transpose(1, 2)).reshape(self.S)
+            total = squares if total is None else total + squares
         return self._l2_coef / 2 * total
 
     def _step(self, x, y):
@@ -320,8 +369,10 @@ class GroupTrainer:
             for group in self.optimizer.param_groups:
                 group["eps"] = self._keras_eps / (1.0 - group["betas"][1] ** self._t) ** 0.5
         self.optimizer.zero_grad(set_to_none=True)
-        losses = self._data_loss(self._forward(x, True), y)
+        joined = self._joined(grad=True)
+        losses = self._data_loss(self._forward(x, True, joined), y)
         losses.sum().backward()   # each seed's gradient is its own: no term mixes seeds
+        self._scatter(joined)
         penalty = self._penalty() if self._l2 else 0.0   # of the weights this step's loss saw
         self.optimizer.step()
         return losses.detach() + penalty
@@ -349,7 +400,9 @@ class GroupTrainer:
                                 device=self.device)                               # (S, rows)
         losses = torch.empty(len(sizes), self.S, device=self.device)
         for i, idx in enumerate(torch.split(index, sizes, dim=1)):
-            losses[i] = self._step(self._x[idx], self._y[idx])
+            rows = idx.reshape(-1)   # index_select: a plain gather, faster than advanced indexing
+            x = self._x.index_select(0, rows).reshape(*idx.shape, -1)
+            losses[i] = self._step(x, self._y.index_select(0, rows).reshape(*idx.shape, *self._y.shape[1:]))
         return losses.T[:self.n].cpu().numpy().astype(np.float64)
 
     def evaluate(self, x, y) -> list[dict]:
