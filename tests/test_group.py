@@ -119,6 +119,35 @@ def test_torch_masks_drawn_as_uniforms_are_bernoulli_draws():
     for a, b in zip(fast, slow):
         assert a["metrics"] == b["metrics"] and a["curve"] == b["curve"]
 
+
+@pytest.mark.parametrize("case_id, arm", [("c1", "both"), ("c4", "conv_fc")])
+def test_tf_group_dropout_is_keras_stateless_dropout_per_seed(case_id, arm):
+    """The TF group runs stateless dropout's ops once over all seeds; each seed's slice
+    must be ``tf.nn.experimental.stateless_dropout`` with that seed's Keras seed, bit
+    for bit, in value and in gradient."""
+    tf = pytest.importorskip("tensorflow")
+    job, backend, _ = _setup(case_id, arm, "tf")
+    seeds = [0, 5, 2]
+    params = [initial_params(job.arm.layers, job.case.input_shape, s, initializer_for("tf", "as_written"))
+              for s in seeds]
+    group = backend.GroupTrainer(job, params, seeds)
+    drops = [(k, layer, shape) for k, layer, shape in group._layers if type(layer).__name__ == "Dropout"]
+    assert drops
+    rng = np.random.default_rng(0)
+    for k, layer, shape in drops:
+        flat = len(shape) == 1
+        x = tf.constant(rng.normal(size=(3, 7, *shape) if flat else (7, *shape[:2], 3 * shape[2])).astype(np.float32))
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            got = group._noise(k, layer, x, shape)
+            parts = group._slices(x)
+            want = group._join([tf.nn.experimental.stateless_dropout(p, rate=layer.rate, seed=group._seed(k, s))
+                                for s, p in enumerate(parts)], flat)
+            got2, want2 = tf.reduce_sum(got * got), tf.reduce_sum(want * want)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+        np.testing.assert_array_equal(tape.gradient(got2, x).numpy(), tape.gradient(want2, x).numpy())
+        assert abs(float(tf.reduce_mean(tf.cast(got == 0, tf.float32))) - layer.rate) < 0.05   # masks are drawn
+
 # --- the group-size plan ---------------------------------------------------------------
 
 def test_split_is_balanced_and_keeps_order():
