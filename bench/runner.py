@@ -4,9 +4,10 @@ Work is ordered seed-block-major (every arm and framework of seeds 0..g-1,
 then the next block), so a run stopped early still holds balanced, paired
 samples. A block is one vectorized group (``bench.grouping``): its seeds train
 as one wide model and their records are written together when it finishes.
-Records already on disk are skipped, which makes every run resumable; a seed that raises is recorded as ``status="failed"`` with its
-error and the run goes on. TensorFlow is the reference for Keras defaults, so
-``mode="matched"`` is run for PyTorch only.
+Records already on disk are skipped, which makes every run resumable; a seed
+that raises is recorded as ``status="failed"`` with its error and the run goes
+on. TensorFlow is the reference for Keras defaults, so ``mode="matched"`` is
+run for PyTorch only.
 """
 from __future__ import annotations
 

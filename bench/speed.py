@@ -4,8 +4,9 @@ reference loops and this machine's measured peak matmul rate.
 Every loop trains the C1 "both" arm (dropout + L2, the heaviest) on the same
 data, one after the other in one command, so the figures are side by side on
 one machine; the reference loops each run in a fresh process, with their
-framework's defaults rather than the settings the suite makes. A suite row at group size S trains seeds 0..S-1 together (S = 1 is
-the per-seed reference path) and reports the group's wall time divided by S.
+framework's defaults rather than the settings the suite makes. A suite row at
+group size S trains seeds 0..S-1 together (S = 1 is the per-seed reference
+path) and reports the group's wall time divided by S.
 ``epochs`` scales the budget (10 is the post's full run).
 
 Achieved FLOP/s counts the usual 6 x parameters x training samples per seed-run

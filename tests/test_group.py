@@ -99,7 +99,6 @@ def test_the_group_trainers_refuse_mismatched_input():
         backend.GroupTrainer(job, [], [0])
 
 
-
 def test_torch_masks_drawn_as_uniforms_are_bernoulli_draws():
     """The torch group draws dropout masks as float64 uniforms below the keep rate,
     which on the CPU is ``bernoulli_`` draw for draw (checked at run time, with
@@ -147,6 +146,7 @@ def test_tf_group_dropout_is_keras_stateless_dropout_per_seed(case_id, arm):
         np.testing.assert_array_equal(got.numpy(), want.numpy())
         np.testing.assert_array_equal(tape.gradient(got2, x).numpy(), tape.gradient(want2, x).numpy())
         assert abs(float(tf.reduce_mean(tf.cast(got == 0, tf.float32))) - layer.rate) < 0.05   # masks are drawn
+
 
 # --- the group-size plan ---------------------------------------------------------------
 

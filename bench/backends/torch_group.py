@@ -81,8 +81,9 @@ def _bernoulli_is_uniform_below(device: torch.device) -> bool:
     """Whether ``t.bernoulli_(p, generator=g)`` on ``device`` is, draw for draw,
     ``uniform_`` in float64 from ``g`` compared with ``p``. In PyTorch's CPU kernel it
     is (one 53-bit uniform per element, in memory order; checked here on every
-    process, since another build or device may differ), and the comparison is
-    about 2.5x faster than ``bernoulli_`` itself, which was a third of a step."""
+    process, since another build or device may differ), and drawing the uniforms
+    and comparing is faster than ``bernoulli_`` itself, the largest cost of a
+    dropout step after the matmuls."""
     for p, size in ((0.5, 4099), (0.8, 517), (0.1, 64)):
         g1, g2 = (torch.Generator(device).manual_seed(11) for _ in range(2))
         want = torch.empty(size, device=device).bernoulli_(p, generator=g1)
@@ -223,9 +224,8 @@ class GroupTrainer:
         NCHW or flat) and strides: channels-last maps where ``maps_last``, for the
         per-seed path's input rows become NCHW by a permuted view, so its convolutions
         return channels-last tensors and the ``*_like`` noise of Dropout and
-        GaussianDropout fills them in (n, H, W, C) order. Returns the seeds' noise stacked as ``(S, *memory order)``,
-        for ``_seed_layout``. Seeds are drawn in two threads where there are two
-        cores: a draw is serial, and each generator is only ever used by one thread."""
+        GaussianDropout fills them in (n, H, W, C) order. Returns the seeds' noise
+        stacked as ``(S, *memory order)``, for ``_seed_layout``."""
         n = x.shape[1] if x.ndim == 3 else x.shape[0]
         per = tuple(shape(n))
         last = maps_last and len(per) == 4
