@@ -90,7 +90,7 @@ def _key(case, fw, mode, res) -> str:
 def run(cases, profile: str, max_seeds: int, batch: int, frameworks=runner.DEFAULT_FRAMEWORKS,
         modes=("as_written",), arm_names=None, results_dir="results", data_dir=None,
         progress: bool = True, alpha: float = 0.05, spending: str = "obrien_fleming",
-        group_size=None) -> Outcome:
+        group_size=None, workers: int = 1) -> Outcome:
     """Train seeds batch by batch with ``bench.runner.run`` and test at each planned look.
 
     Each look trains only the new seeds (runs are resumable) and analyses seeds
@@ -102,7 +102,7 @@ def run(cases, profile: str, max_seeds: int, batch: int, frameworks=runner.DEFAU
     family: list[str] = []
     for n, t, cum, level in plan:
         runner.run(cases, profile, frameworks, modes, arm_names, n, results_dir, data_dir, group_size=group_size,
-                   progress=progress)
+                   progress=progress, workers=workers)
         records = [r for r in store.load(results_dir, profile) if r["seed"] < n
                    and r["framework"] in frameworks and r["mode"] in modes]
         evaluated = report.evaluate(records, cases)

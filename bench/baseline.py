@@ -104,10 +104,18 @@ def groups(records: list[dict], case: Case) -> dict:
         device = r.get("env", {}).get("device", "unknown")
         if device not in g["devices"]:
             g["devices"].append(device)
-        cpu = r.get("env", {}).get("cpu", "unknown")
+        cpu = _cpu(r.get("env", {}))
         if cpu not in g["cpus"]:
             g["cpus"].append(cpu)
     return out
+
+
+def _cpu(env: dict) -> str:
+    """The CPU fingerprint, with the thread count where the record has one: PyTorch's
+    BatchNorm splits its batch statistics across threads, so one CPU type gives the
+    same bits only at the same thread count (one per worker under ``--workers``)."""
+    cpu = env.get("cpu", "unknown")
+    return f"{cpu}; threads={env['threads']}" if "threads" in env and cpu != "unknown" else cpu
 
 
 def verdicts(records: list[dict], cases: list[Case]) -> dict:

@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--group-size", default="auto",
                      help="seeds trained together as one vectorized model: auto (as many as memory allows, "
                           "up to 64) or N; 1 = the per-seed reference path")
+    run.add_argument("--workers", default="auto",
+                     help="processes training groups side by side: auto (one per CPU core as memory allows; "
+                          "1 with a GPU) or N")
     run.add_argument("--report", action="store_true", help="write the report afterwards")
     run.add_argument("--adaptive", action="store_true",
                      help="add seeds in batches until every claim is decided (alpha spending; see bench/adaptive.py)")
@@ -48,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="tf,torch (this suite), plain_torch (DataLoader loop), post_tf (the post's eager loop)")
     spd.add_argument("--group-sizes", type=_csv, default=["1", "4", "16", "64"],
                      help="seeds per vectorized group for the suite's rows (1 = the per-seed path)")
+    spd.add_argument("--workers", type=_csv, default=["1"],
+                     help="worker processes for the suite's rows, e.g. 1,2: each worker trains its own group "
+                          "of S seeds at the same time ('auto' = as bench run picks)")
     spd.add_argument("--data-dir", default=None)
 
     rep = sub.add_parser("report", help="statistics, verdicts, tables and plots from the records")
@@ -86,7 +92,7 @@ def _list() -> None:
 
 
 def _run(args) -> int:
-    from bench import environment, grouping, registry, runner
+    from bench import environment, grouping, registry, runner, workers
 
     profile = args.profile
     if profile == "auto":
@@ -94,11 +100,15 @@ def _run(args) -> int:
         print(f"bench: profile auto -> {profile} ({'GPU visible' if profile == 'full' else 'no GPU visible'})")
     cases = registry.select(args.case)
     group_size = grouping.parse_size(args.group_size)
+    count = workers.parse_count(args.workers)
+    if count is None:
+        count = workers.default_count(environment.gpu_visible(), grouping.host_free_bytes())
     if args.adaptive:
-        return _adaptive(args, cases, profile, group_size)
+        return _adaptive(args, cases, profile, group_size, count)
     try:
         summary = runner.run(cases, profile, args.framework, args.mode, args.arm or None, args.seeds,
-                             args.results_dir, args.data_dir, group_size=group_size, progress=not args.no_progress)
+                             args.results_dir, args.data_dir, group_size=group_size, progress=not args.no_progress,
+                             workers=count)
     except KeyboardInterrupt:
         print(f"\nbench: interrupted; finished records are kept in {args.results_dir}/{profile}/records.jsonl; "
               f"rerun the same command to resume.", file=sys.stderr)
@@ -112,13 +122,13 @@ def _run(args) -> int:
     return 1 if summary.failed else 0
 
 
-def _adaptive(args, cases, profile: str, group_size) -> int:
+def _adaptive(args, cases, profile: str, group_size, count: int) -> int:
     from bench import adaptive
 
     try:
         out = adaptive.run(cases, profile, args.max_seeds, args.batch, args.framework, args.mode,
                            args.arm or None, args.results_dir, args.data_dir, progress=not args.no_progress,
-                           group_size=group_size)
+                           group_size=group_size, workers=count)
     except KeyboardInterrupt:
         print("\nbench: interrupted; rerun the same command to resume the adaptive run.", file=sys.stderr)
         return 130
@@ -139,7 +149,7 @@ def _report(results_dir: str, profile: str) -> None:
 def _speed(args) -> int:
     from tabulate import tabulate
 
-    from bench import grouping, speed
+    from bench import environment, grouping, speed, workers
 
     if args.epochs < 1:
         raise SpecError(f"--epochs must be >= 1, got {args.epochs}.")
@@ -149,7 +159,10 @@ def _speed(args) -> int:
     sizes = [grouping.parse_size(s) for s in args.group_sizes]
     if None in sizes:
         raise SpecError("--group-sizes takes integers >= 1, not 'auto'.")
-    rows, peak = speed.measure(args.loops, args.epochs, sizes, data_dir=args.data_dir)
+    counts = [workers.parse_count(c) for c in args.workers]
+    counts = [workers.default_count(environment.gpu_visible(), grouping.host_free_bytes()) if c is None else c
+              for c in counts]
+    rows, peak = speed.measure(args.loops, args.epochs, sizes, data_dir=args.data_dir, worker_counts=counts)
     print(f"peak fp32 matmul ({speed.PEAK_N}x{speed.PEAK_N}, torch, same threads): {peak / 1e9:.1f} GFLOP/s")
     print(tabulate(rows, headers="keys", tablefmt="github", floatfmt=".4g"))
     return 0

@@ -7,7 +7,9 @@ as one wide model and their records are written together when it finishes.
 Records already on disk are skipped, which makes every run resumable; a seed
 that raises is recorded as ``status="failed"`` with its error and the run goes
 on. TensorFlow is the reference for Keras defaults, so ``mode="matched"`` is
-run for PyTorch only.
+run for PyTorch only. With ``workers`` > 1 the groups train side by side in
+worker processes (``bench.workers``), started in the same order; this process
+writes each group's records as it finishes, so an interrupted run keeps them.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Optional
 
-from bench import backends, data, environment, grouping, store
+from bench import backends, data, environment, grouping, store, workers as pool
 from bench.backends import Job
 from bench.errors import SpecError
 from bench.spec import MODES, Case
@@ -34,6 +36,7 @@ class Summary:
     diverged: int = 0
     skipped: int = 0
     failures: list = field(default_factory=list)
+    messages: list = field(default_factory=list)   # a worker's notes, printed by the parent
 
 
 def jobs_for(case: Case, profile: str, frameworks, modes, arm_names=None) -> list[Job]:
@@ -65,12 +68,13 @@ def _record(job: Job, seed: int, **fields) -> dict:
 
 def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("as_written",),
         arm_names=None, seeds: Optional[int] = None, results_dir: str | os.PathLike = "results",
-        data_dir=None, group_size: Optional[int] = None, progress: bool = True) -> Summary:
+        data_dir=None, group_size: Optional[int] = None, progress: bool = True, workers: int = 1) -> Summary:
     """Run every pending (case, arm, framework, mode, seed) of ``profile``.
 
     ``group_size`` None ("auto") trains the seeds of each job in vectorized
     groups as wide as memory allows (``bench.grouping``); 1 trains them one by
-    one on the per-seed reference path.
+    one on the per-seed reference path. ``workers`` processes train groups side
+    by side (1: all in this process), each with its share of memory.
     """
     plans = [(case, jobs_for(case, profile, frameworks, modes, arm_names), seed_list(case, profile, seeds))
              for case in cases]
@@ -83,41 +87,48 @@ def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("
         return summary
 
     bar = _progress(len(pending), progress)
+    groups = []   # (job, arrays, seeds, vectorized) in seed-block-major order
+    for case, jobs, seed_ids in plans:
+        todo = {(job.arm.name, job.framework, job.mode, s) for c, job, s in pending if c is case}
+        if not todo:
+            continue
+        arrays = data.arrays_for(data.load(case.data.dataset, data_dir), case.budget(profile))
+        size = _group_size(case, jobs, len(seed_ids), group_size, bar, workers)
+        # Vectorized unless asked for the per-seed path: a group that memory cuts to
+        # one seed stays on the vectorized path, so a seed's record never depends on it.
+        vectorized = group_size != 1 and not case.data.resplit
+        for block in grouping.split(seed_ids, size):   # seed-block-major: every job of a block, then the next
+            for job in jobs:
+                block_todo = [s for s in block if (job.arm.name, job.framework, job.mode, s) in todo]
+                if block_todo:
+                    groups.append((job, arrays, block_todo, vectorized))
     with store.RecordWriter(path) as writer:
-        for case, jobs, seed_ids in plans:
-            todo = {(job.arm.name, job.framework, job.mode, s) for c, job, s in pending if c is case}
-            if not todo:
-                continue
-            arrays = data.arrays_for(data.load(case.data.dataset, data_dir), case.budget(profile))
-            size = _group_size(case, jobs, len(seed_ids), group_size, bar)
-            # Vectorized unless asked for the per-seed path: a group that memory cuts to
-            # one seed stays on the vectorized path, so a seed's record never depends on it.
-            vectorized = group_size != 1 and not case.data.resplit
-            for block in grouping.split(seed_ids, size):   # seed-block-major: every job of a block, then the next
-                for job in jobs:
-                    block_todo = [s for s in block if (job.arm.name, job.framework, job.mode, s) in todo]
-                    if block_todo:
-                        _run_group(job, arrays, block_todo, writer, summary, bar, vectorized)
+        if workers > 1 and len(groups) > 1:
+            _run_in_workers(groups, min(workers, len(groups)), data_dir, writer, summary, bar)
+        else:
+            for job, arrays, seed_ids, vectorized in groups:
+                _run_group(job, arrays, seed_ids, writer.append, summary, bar, vectorized)
     bar.close()
     return summary
 
 
-def _group_size(case: Case, jobs: list[Job], n_seeds: int, requested: Optional[int], bar) -> int:
-    """One size for the whole case (so its blocks stay balanced), fitted to its widest arm."""
+def _group_size(case: Case, jobs: list[Job], n_seeds: int, requested: Optional[int], bar, workers: int = 1) -> int:
+    """One size for the whole case (so its blocks stay balanced), fitted to its widest arm
+    and to each worker's share of the free memory."""
     if requested == 1 or case.data.resplit:
         return 1   # a resplit gives every seed its own data, so its seeds cannot share a group
     per_seed = max(grouping.seed_bytes(case, job.arm, job.data.batch_size) for job in jobs)
     free = [backends.load(fw).free_memory() for fw in {job.framework for job in jobs}]
     free = [grouping.host_free_bytes() if f is None else f for f in free]
     known = [f for f in free if f is not None]
-    size, message = grouping.plan(n_seeds, requested, per_seed, min(known) if known else None)
+    size, message = grouping.plan(n_seeds, requested, per_seed, min(known) // workers if known else None)
     if message:
         bar.write(f"bench: {case.id}: {message}", file=sys.stderr)
     return size
 
 
-def _run_group(job: Job, arrays, seed_ids, writer, summary: Summary, bar, vectorized: bool) -> None:
-    """Train ``seed_ids`` of ``job`` together and write a record per seed. A group
+def _run_group(job: Job, arrays, seed_ids, emit, summary: Summary, bar, vectorized: bool) -> None:
+    """Train ``seed_ids`` of ``job`` together and ``emit`` a record per seed. A group
     that runs out of memory is halved and retried; one that raises otherwise is
     retried seed by seed, so a seed that crashes fails alone."""
     backend = backends.load(job.framework)
@@ -129,7 +140,7 @@ def _run_group(job: Job, arrays, seed_ids, writer, summary: Summary, bar, vector
             if vectorized else [train_seed(job, backend, arrays(seed_ids[0]), seed_ids[0])]
     except Exception as exc:  # one seed's crash must not stop the others
         if len(seed_ids) == 1:
-            writer.append(_record(job, seed_ids[0], status="failed", error=f"{type(exc).__name__}: {exc}",
+            emit(_record(job, seed_ids[0], status="failed", error=f"{type(exc).__name__}: {exc}",
                                   traceback=traceback.format_exc(limit=8), env=env))
             summary.failed += 1
             summary.failures.append(f"{name} seed {seed_ids[0]}: {type(exc).__name__}: {exc}")
@@ -140,13 +151,74 @@ def _run_group(job: Job, arrays, seed_ids, writer, summary: Summary, bar, vector
         bar.write(f"bench: {name}: a group of {len(seed_ids)} seeds raised {type(exc).__name__}; "
                   f"retrying as groups of {len(halves[0])}.", file=sys.stderr)
         for part in halves:
-            _run_group(job, arrays, part, writer, summary, bar, vectorized)
+            _run_group(job, arrays, part, emit, summary, bar, vectorized)
         return
     for seed, outcome in zip(seed_ids, outcomes):
-        writer.append(_record(job, seed, status="ok", **outcome, env=env))
+        emit(_record(job, seed, status="ok", **outcome, env=env))
         summary.ok += 1
         summary.diverged += bool(outcome["diverged"])
     bar.update(len(seed_ids))
+
+
+def _run_in_workers(groups, count: int, data_dir, writer, summary: Summary, bar) -> None:
+    """``groups`` in ``count`` worker processes; each group's records are written here
+    as it finishes. A worker that dies fails the seeds of the group it held."""
+    bar.write(f"bench: training groups in {count} worker processes", file=sys.stderr)
+    payloads = [(job, seed_ids, vectorized, data_dir) for job, _, seed_ids, vectorized in groups]
+    with pool.Pool(count) as workers:
+        for index, ok, value in workers.map(_group_in_worker, payloads):
+            job, _, seed_ids, _ = groups[index]
+            if ok:
+                records, part = value
+                for record in records:
+                    writer.append(record)
+                summary.ok += part.ok
+                summary.failed += part.failed
+                summary.diverged += part.diverged
+                summary.failures += part.failures
+                for line in part.messages:
+                    bar.write(line, file=sys.stderr)
+                bar.update(len(records))
+                continue
+            env = environment.describe(backends.load(job.framework).versions())
+            name = f"{job.case.id}/{job.arm.name}/{job.framework}/{job.mode}"
+            error = f"{type(value).__name__}: {value}"
+            for seed in seed_ids:
+                writer.append(_record(job, seed, status="failed", error=error,
+                                      traceback=getattr(value, "traceback", ""), env=env))
+                summary.failures.append(f"{name} seed {seed}: {error}")
+            summary.failed += len(seed_ids)
+            bar.update(len(seed_ids))
+
+
+class _Lines:
+    """A worker's stand-in for the progress bar: keeps its messages for the parent."""
+
+    def __init__(self, messages: list):
+        self.messages = messages
+
+    def write(self, line: str, file=None) -> None:
+        self.messages.append(line)
+
+    def set_postfix_str(self, text: str) -> None:
+        pass
+
+    def update(self, n: int) -> None:
+        pass
+
+
+_ARRAYS: dict = {}   # a worker's datasets, loaded once per (dataset, profile budget)
+
+
+def _group_in_worker(job: Job, seed_ids, vectorized: bool, data_dir) -> tuple[list[dict], Summary]:
+    """One group in a worker process: its records and counts (``_run_group``'s)."""
+    key = (job.case.data.dataset, job.case.id, job.profile, str(data_dir))
+    if key not in _ARRAYS:
+        _ARRAYS.clear()
+        _ARRAYS[key] = data.arrays_for(data.load(job.case.data.dataset, data_dir), job.data)
+    records, summary = [], Summary()
+    _run_group(job, _ARRAYS[key], seed_ids, records.append, summary, _Lines(summary.messages), vectorized)
+    return records, summary
 
 
 def _shared(arrays, seed_ids):

@@ -33,7 +33,7 @@ def test_plan_levels_sum_to_alpha():
 def fake_runner(effect):
     """Writes seeds 0..n-1 for every C1 arm; 'both' is lower by ``effect`` plus noise."""
     def run(cases, profile, frameworks, modes, arm_names, seeds, results_dir, data_dir, group_size=None,
-            progress=True):
+            progress=True, workers=1):
         done = {store.key(r) for r in store.load(results_dir, profile)} if \
             store.records_path(results_dir, profile).exists() else set()
         with store.RecordWriter(store.records_path(results_dir, profile)) as w:

@@ -14,7 +14,7 @@ C1 = registry.get("c1")
 SEEDS = (0, 1, 2)
 
 
-def _records(shift=0.0, loss_shift=0.0, device="cpu", cpu="Xeon [0123abcd]"):
+def _records(shift=0.0, loss_shift=0.0, device="cpu", cpu="Xeon [0123abcd]", threads=None):
     """C1 records for both frameworks: 'both' is clearly worse than the others, seeds vary."""
     out = []
     for fw in ("tf", "torch"):
@@ -25,7 +25,8 @@ def _records(shift=0.0, loss_shift=0.0, device="cpu", cpu="Xeon [0123abcd]"):
                             "profile": "smoke", "status": "ok", "diverged": False,
                             "metrics": {"test_accuracy": acc, "test_loss": 0.3 + loss_shift,
                                         "train_loss": 0.2 + 0.01 * seed},
-                            "env": {"device": device, "cpu": cpu, "bench": "test"}})
+                            "env": {"device": device, "cpu": cpu, "bench": "test",
+                                    **({} if threads is None else {"threads": threads})}})
     return out
 
 
@@ -150,6 +151,17 @@ def test_another_cpu_type_is_judged_by_the_test_not_the_bare_tolerance(stored):
     other = check.compare(stored, _records(shift=-0.02, cpu="EPYC [feedbeef]"), "smoke")
     assert not any(r.test.startswith("tolerance:") for r in other if r.check == "test_accuracy")
     assert not check.same_cpu_machine({"devices": ["cpu"]}, {"devices": ["cpu"], "cpus": ["x"]})
+
+
+def test_another_thread_count_is_judged_by_the_test_not_the_bare_tolerance():
+    """PyTorch's BatchNorm rounds differently per thread count, so one CPU type gives the
+    same bits only at the same count; a baseline from two threads in one process does not
+    make a run in one-thread workers bit-comparable."""
+    stored = baseline.build(_records(threads=2), "smoke")
+    same = check.compare(stored, _records(shift=-0.02, threads=2), "smoke")
+    assert any(r.failed and r.test.startswith("tolerance") for r in same)
+    other = check.compare(stored, _records(shift=-0.02, threads=1), "smoke")
+    assert not any(r.test.startswith("tolerance:") for r in other if r.check == "test_accuracy")
 
 
 @pytest.mark.parametrize("worse, result", [

@@ -99,7 +99,7 @@ def test_interrupt_keeps_finished_records(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(runner, "train_group", interrupted)
     argv = ["run", "--case", "c1", "--profile", "smoke", "--framework", "torch", "--arm", "none",
-            "--seeds", "4", "--group-size", "2", "--results-dir", str(tmp_path), "--no-progress"]
+            "--seeds", "4", "--group-size", "2", "--workers", "1", "--results-dir", str(tmp_path), "--no-progress"]
     assert main(argv) == 130
     assert "rerun the same command to resume" in capsys.readouterr().err
     assert [r["seed"] for r in store.load(tmp_path, "smoke")] == [0, 1]

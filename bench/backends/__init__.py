@@ -46,6 +46,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
+from bench import allocator
 from bench.errors import SpecError
 from bench.spec import Arm, Case, Data
 
@@ -75,6 +76,7 @@ def load(framework: str):
     """Import the backend module for ``framework`` with a clear error."""
     if framework not in BACKENDS:
         raise SpecError(f"unknown framework {framework!r}; choose from {sorted(BACKENDS)}.")
+    allocator.keep_freed_memory()   # training reuses the same large blocks every step
     try:
         return importlib.import_module(BACKENDS[framework])
     except ImportError as exc:
