@@ -62,17 +62,22 @@ def host_free_bytes() -> Optional[int]:
         return None
 
 
-def parse_size(value: str) -> Optional[int]:
-    """``--group-size``: "auto" -> None, else an int >= 1."""
+def parse_auto_count(value: str, option: str) -> Optional[int]:
+    """A command-line count: "auto" -> None, else an int >= 1; ``option`` names it in the error."""
     if value == "auto":
         return None
     try:
-        size = int(value)
+        count = int(value)
     except ValueError:
-        size = 0
-    if size < 1:
-        raise SpecError(f"--group-size must be 'auto' or an integer >= 1, got {value!r}.")
-    return size
+        count = 0
+    if count < 1:
+        raise SpecError(f"{option} must be 'auto' or an integer >= 1, got {value!r}.")
+    return count
+
+
+def parse_size(value: str) -> Optional[int]:
+    """``--group-size``: "auto" -> None, else an int >= 1."""
+    return parse_auto_count(value, "--group-size")
 
 
 def plan(n_seeds: int, requested: Optional[int], per_seed: int, free: Optional[int]) -> tuple[int, str]:

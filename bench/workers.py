@@ -26,8 +26,8 @@ import traceback
 from collections import deque
 from typing import Callable, Iterable, Iterator, Optional
 
-from bench import allocator
-from bench.errors import BenchError, SpecError
+from bench import allocator, grouping
+from bench.errors import BenchError
 
 WORKER_BYTES = 3 << 30   # host memory a worker needs beyond its groups: the frameworks and a dataset
 _POLL_S = 1.0
@@ -65,15 +65,7 @@ def default_count(gpu: bool, free_bytes: Optional[int]) -> int:
 
 def parse_count(value: str) -> Optional[int]:
     """``--workers``: "auto" -> None, else an int >= 1."""
-    if value == "auto":
-        return None
-    try:
-        count = int(value)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise SpecError(f"--workers must be 'auto' or an integer >= 1, got {value!r}.")
-    return count
+    return grouping.parse_auto_count(value, "--workers")
 
 
 def core_sets(count: int) -> list[list[int]]:

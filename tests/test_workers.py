@@ -195,3 +195,10 @@ def test_an_interrupted_run_in_workers_keeps_the_finished_groups(tmp_path, monke
     assert main(argv) == 130
     assert "rerun the same command to resume" in capsys.readouterr().err
     assert [r["seed"] for r in store.load(tmp_path, "smoke")] == [0, 1]
+
+
+def test_a_bad_worker_count_on_the_command_line_is_one_clear_sentence(capsys):
+    from bench.cli import main
+
+    assert main(["run", "--case", "c1", "--profile", "smoke", "--workers", "none", "--no-progress"]) == 2
+    assert "--workers must be 'auto' or an integer >= 1, got 'none'" in capsys.readouterr().err
