@@ -103,8 +103,8 @@ def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("
                 if block_todo:
                     groups.append((job, arrays, block_todo, vectorized))
     with store.RecordWriter(path) as writer:
-        if workers > 1 and len(groups) > 1:
-            _run_in_workers(groups, min(workers, len(groups)), data_dir, writer, summary, bar)
+        if workers > 1:   # even for one group: its threads, so its bits, follow the worker count
+            _run_in_workers(groups, workers, data_dir, writer, summary, bar)
         else:
             for job, arrays, seed_ids, vectorized in groups:
                 _run_group(job, arrays, seed_ids, writer.append, summary, bar, vectorized)
@@ -161,11 +161,13 @@ def _run_group(job: Job, arrays, seed_ids, emit, summary: Summary, bar, vectoriz
 
 
 def _run_in_workers(groups, count: int, data_dir, writer, summary: Summary, bar) -> None:
-    """``groups`` in ``count`` worker processes; each group's records are written here
-    as it finishes. A worker that dies fails the seeds of the group it held."""
-    bar.write(f"bench: training groups in {count} worker processes", file=sys.stderr)
+    """``groups`` in up to ``count`` worker processes, each on a ``count``-th of the
+    cores; each group's records are written here as it finishes. A worker that dies
+    fails the seeds of the group it held."""
+    started = min(count, len(groups))
+    bar.write(f"bench: training groups in {started} worker process{'es' if started > 1 else ''}", file=sys.stderr)
     payloads = [(job, seed_ids, vectorized, data_dir) for job, _, seed_ids, vectorized in groups]
-    with pool.Pool(count) as workers:
+    with pool.Pool(started, shares=count) as workers:
         for index, ok, value in workers.map(_group_in_worker, payloads):
             job, _, seed_ids, _ = groups[index]
             if ok:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from bench import backends, data, grouping, registry, workers as pool
+from bench import backends, data, grouping, registry, workers as worker_pool
 from bench.backends import Job
 from bench.training import train_group, train_seed
 
@@ -102,7 +102,7 @@ def _suite_rows(loop: str, epochs: int, group_sizes, counts, data_dir, flops_per
             rows += [_suite_row(loop, size, [_train(loop, epochs, list(range(size)), data_dir)], flops_per_run)
                      for size in group_sizes]
             continue
-        with pool.Pool(count) as workers:
+        with worker_pool.Pool(count) as workers:
             workers.each(_warm, (loop, epochs, data_dir))
             for size in group_sizes:
                 payloads = [(loop, epochs, list(range(i * size, (i + 1) * size)), data_dir) for i in range(count)]

@@ -5,10 +5,11 @@ the optimizer, the framework's per-op overhead) hold one core while the other
 waits, so two single-threaded processes, each training its own group, get more
 done than one process with two threads (see README, "Speed"). A worker is a
 spawned process pinned to its share of the CPUs before it imports a framework;
-PyTorch and TensorFlow size their thread pools from that affinity. A record
-does not depend on the thread count (the kernels split rows, never a sum, across
-threads; ``tests/test_workers.py`` checks that runs with one and two workers
-give the same bits).
+PyTorch and TensorFlow size their thread pools from that affinity. Most records
+are the same bits at any thread count (``tests/test_workers.py`` checks C1 in
+both frameworks); PyTorch's BatchNorm is the exception, as it splits its batch
+statistics across threads, so a worker's share of the cores is fixed by the
+worker count asked for, not by how many workers a run happens to need.
 
 A worker that dies (killed for memory, a crash in native code) fails only the
 task it held: ``map`` yields ``WorkerDied`` for it and starts a fresh worker on
@@ -92,12 +93,14 @@ def _serve(slot: int, cores: list[int], tasks, results) -> None:
 
 
 class Pool:
-    """``count`` worker processes; ``map`` runs a module-level function over payloads."""
+    """``count`` worker processes; ``map`` runs a module-level function over payloads.
+    ``shares`` (default ``count``) is how many ways the cores are dealt: fewer workers
+    than shares keep the per-worker cores, and so the thread count, of ``shares``."""
 
-    def __init__(self, count: int):
+    def __init__(self, count: int, shares: Optional[int] = None):
         self._ctx = multiprocessing.get_context("spawn")
         self._results = self._ctx.Queue()
-        self._cores = core_sets(count)
+        self._cores = core_sets(max(count, shares or count))[:count]
         self._procs: list = [None] * count
         self._tasks: list = [None] * count
         for slot in range(count):

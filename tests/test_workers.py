@@ -94,7 +94,7 @@ def test_the_allocator_settings_take_effect_on_glibc():
 class _FakePool:
     """Answers the first group with a dead worker and trains the rest in this process."""
 
-    def __init__(self, count):
+    def __init__(self, count, shares=None):
         pass
 
     def __enter__(self):
@@ -202,3 +202,23 @@ def test_a_bad_worker_count_on_the_command_line_is_one_clear_sentence(capsys):
 
     assert main(["run", "--case", "c1", "--profile", "smoke", "--workers", "none", "--no-progress"]) == 2
     assert "--workers must be 'auto' or an integer >= 1, got 'none'" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs two usable cores")
+def test_fewer_workers_than_asked_keep_the_asked_share_of_cores():
+    with workers.Pool(1, shares=2) as pool:
+        [cores] = pool.each(_affinity)
+    assert cores == workers.core_sets(2)[0]
+
+
+def test_a_run_with_one_group_left_still_trains_at_the_workers_thread_count(tmp_path):
+    """Its records must not depend on how many groups happened to be pending: with
+    --workers 2 on two cores, one group alone still gets one core (one thread)."""
+    pytest.importorskip("torch")
+    if not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) != 2:
+        pytest.skip("the thread count checked is that of two cores dealt to two workers")
+    summary = runner.run([registry.get("c1")], "smoke", frameworks=("torch",), arm_names=["none"], seeds=2,
+                         results_dir=tmp_path, progress=False, workers=2)
+    assert summary.ok == 2
+    assert {r["env"]["threads"] for r in store.load(tmp_path, "smoke")} == {1}
