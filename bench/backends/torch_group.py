@@ -29,7 +29,8 @@ its group): no operation mixes seeds; a batched matmul computes each slice of a
 group of two or more alike whatever the others are (tested); reductions over
 the seed axis are avoided (``_rowsum``, ``_AddBias``) because they may split
 rows differently as S changes; and the optimizer steps every seed's tensors
-alone, at their own size, so its vector loops and tails are those of S = 1. A
+alone, at their own size, so its vector loops and tails are those of S = 1
+(Adam by its fused kernel called directly, ``bench.backends.torch_adam``). A
 group of one would take different single-matrix kernels, so it is padded with
 a copy of its seed, whose results are dropped.
 """
@@ -43,6 +44,7 @@ import torch
 import torch.nn.functional as F
 
 from bench.backends.torch import _ACTIVATIONS, _device, _optimizer, _resolved
+from bench.backends import torch_adam
 from bench.backends.torch_layers import dropblock_gamma
 from bench.errors import SpecError
 from bench.grouping import EVAL_ROWS
@@ -130,6 +132,8 @@ class GroupTrainer:
                    "weight_decay": self._l2_coef},
                   {"params": [t for (_, _, leaves), d in zip(named, decays) if not d for t in leaves]}]
         self.optimizer = _optimizer(job.case.optimizer, [g for g in groups if g["params"]], defaults, job.mode)
+        if torch_adam.supports(self.optimizer):
+            self.optimizer = torch_adam.SeedAdam(self.optimizer)
         matched_adam = job.mode == "matched" and job.case.optimizer.name == "adam"
         self._keras_eps = self.optimizer.param_groups[0]["eps"] if matched_adam else None
         self._t = 0
@@ -247,10 +251,12 @@ class GroupTrainer:
     def _keep_mask(self, x, shape, keep: float, maps_last: bool):
         """Dropout's mask, scaled as the per-seed path scales it (``mask.div_(keep)``)."""
         if _bernoulli_is_uniform_below(x.device):
-            kept = self._per_seed(x, shape, lambda t, g: t.uniform_(generator=g), maps_last, torch.float64) < keep
+            uniform = self._per_seed(x, shape, lambda t, g: t.uniform_(generator=g), maps_last, torch.float64)
+            # compared straight into x's dtype: a bool mask and its cast cost a pass more
+            kept = torch.lt(uniform, keep, out=torch.empty(uniform.shape, dtype=x.dtype, device=x.device))
         else:
             kept = self._per_seed(x, shape, lambda t, g: t.bernoulli_(keep, generator=g), maps_last)
-        return self._seed_layout(kept, x, maps_last).to(x.dtype).div_(keep)
+        return self._seed_layout(kept, x, maps_last).div_(keep)
 
     def _forward(self, x, training: bool, joined=None):
         """``x``: (S, n, features) rows. Returns (S, n, outputs)."""
