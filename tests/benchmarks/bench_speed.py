@@ -1,4 +1,5 @@
-"""Speed of the C1 MLP per backend: one training step, one smoke-budget seed-run, and the data loading.
+"""Speed of the C1 MLP per backend: one training step (per-seed and for a vectorized group of
+GROUP seeds), one smoke-budget seed-run, and the data loading.
 
 Not a unit test: the file name does not match ``test_*.py``, so ``make test``
 never collects it. ``make bench-speed`` (``compare.sh``) times it on the base
@@ -16,6 +17,7 @@ from bench.training import train_seed
 C1 = registry.get("c1")
 ARM = C1.arm("both")  # dropout + L2: the most work per step
 BUDGET = C1.budget("smoke")
+GROUP = 4  # seeds per vectorized group: near the best per seed-run in ``bench speed`` on 2 cores
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +51,18 @@ def test_training_step(benchmark, framework, arrays):
     trainer.fit_epoch(first)  # build/trace once; the step itself is what is timed
     losses = benchmark(trainer.fit_epoch, first)
     assert len(losses) == 1
+
+
+def test_group_step(benchmark, framework, arrays):
+    job, backend = _job(framework), backends.load(framework)
+    seeds = list(range(GROUP))
+    scheme = initializer_for(framework, job.mode)
+    trainer = backend.GroupTrainer(job, [initial_params(ARM.layers, job.in_features, s, scheme) for s in seeds], seeds)
+    trainer.set_data(arrays[0], arrays[1])
+    first = [[batch_order(len(arrays[0]), BUDGET.batch_size, 1, s, True)[0]] for s in seeds]
+    trainer.fit_epoch(first)  # build/trace once; the step itself is what is timed
+    losses = benchmark(trainer.fit_epoch, first)
+    assert len(losses) == GROUP
 
 
 def test_short_run(benchmark, framework, arrays):
