@@ -52,8 +52,8 @@ def _device() -> torch.device:
     # warn_only: an op without a deterministic kernel should warn, not crash a run.
     torch.use_deterministic_algorithms(True, warn_only=True)
     # Deterministic mode also fills every new tensor with NaN before use, a debugging aid
-    # that adds a memory pass per allocation: about a tenth of a vectorized C1 step on a
-    # 2-core CPU. No result depends on it, since every tensor is written before it is read;
+    # that adds a memory pass per allocation (part of the step time measured in README,
+    # "Speed"). No result depends on it, since every tensor is written before it is read;
     # the bit-for-bit checks (tests, ``bench check``) would catch it if that stopped holding.
     torch.utils.deterministic.fill_uninitialized_memory = False
     return device
