@@ -99,24 +99,41 @@ def test_the_group_trainers_refuse_mismatched_input():
         backend.GroupTrainer(job, [], [0])
 
 
-def test_torch_masks_drawn_as_uniforms_are_bernoulli_draws():
-    """The torch group draws dropout masks as float64 uniforms below the keep rate,
-    which on the CPU is ``bernoulli_`` draw for draw (checked at run time, with
-    ``bernoulli_`` itself as the fallback). Both routes must give the same records."""
+def test_torch_masks_drawn_three_ways_give_the_same_records():
+    """The torch group draws dropout masks with the compiled Mersenne Twister
+    (``torch_mt``) where it can, else as float64 uniforms below the keep rate, which
+    on the CPU is ``bernoulli_`` draw for draw (both checked at run time, with
+    ``bernoulli_`` itself as the last fallback). All three routes must give the same records."""
     torch = pytest.importorskip("torch")
+    pytest.importorskip("numba")
     job, backend, arrays = _setup("c4", "conv_fc", "torch")   # masks on maps (channels-last order) and on rows
     from bench.backends import torch_group
 
-    assert torch_group._bernoulli_is_uniform_below(torch.device("cpu"))   # else the fast route is never taken
+    cpu = torch.device("cpu")
+    assert torch_group._bernoulli_is_uniform_below(cpu)        # else the fast routes are never taken
+    assert torch_group._mask_streams(job.arm.layers, [torch.Generator()], cpu) is not None
     fast = train_group(job, backend, arrays, [0, 1])
-    probe = torch_group._bernoulli_is_uniform_below
-    torch_group._bernoulli_is_uniform_below = lambda device: False
+    probe, streams = torch_group._bernoulli_is_uniform_below, torch_group._mask_streams
     try:
+        torch_group._mask_streams = lambda *args: None
+        uniform = train_group(job, backend, arrays, [0, 1])
+        torch_group._bernoulli_is_uniform_below = lambda device: False
         slow = train_group(job, backend, arrays, [0, 1])
     finally:
-        torch_group._bernoulli_is_uniform_below = probe
-    for a, b in zip(fast, slow):
-        assert a["metrics"] == b["metrics"] and a["curve"] == b["curve"]
+        torch_group._bernoulli_is_uniform_below, torch_group._mask_streams = probe, streams
+    for a, b, c in zip(fast, uniform, slow):
+        assert a["metrics"] == b["metrics"] == c["metrics"] and a["curve"] == b["curve"] == c["curve"]
+
+
+def test_torch_mask_streams_only_where_masks_are_all_that_is_drawn():
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("numba")
+    from bench.backends import torch_group
+
+    cpu, gens = torch.device("cpu"), [torch.Generator()]
+    assert torch_group._mask_streams(registry.get("c4").arm("spatial").layers, gens, cpu) is not None
+    for case_id, arm in [("c4", "dropblock"), ("c1", "none")]:     # DropBlock draws uniforms; "none" draws nothing
+        assert torch_group._mask_streams(registry.get(case_id).arm(arm).layers, gens, cpu) is None
 
 
 @pytest.mark.parametrize("case_id, arm", [("c1", "both"), ("c4", "conv_fc")])

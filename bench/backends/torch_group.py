@@ -18,7 +18,8 @@ the CPU the dropout masks exactly too: seed s draws its masks from its own
 ``torch.Generator`` seeded with s, with the same calls, shapes and memory
 order as the per-seed path makes on its private generator state (Dropout's
 ``bernoulli_`` as the float64 uniforms it is made of, see
-``_bernoulli_is_uniform_below``). What differs
+``_bernoulli_is_uniform_below``; where only keep masks are drawn, the same words
+come from a compiled copy of each generator, ``bench.backends.torch_mt``). What differs
 is the float rounding of batched versus single kernels (about 1 ulp per op),
 which training amplifies; ``tests/test_group.py`` bounds it. On CUDA the
 per-seed path's dropout is a fused kernel with another draw order, so masks
@@ -95,6 +96,24 @@ def _bernoulli_is_uniform_below(device: torch.device) -> bool:
     return True
 
 
+def _mask_streams(layers, gens: list, device: torch.device):
+    """``bench.backends.torch_mt.SeedStreams`` over ``gens`` where they draw the same
+    masks as torch, faster: on the CPU, when every stochastic layer is Dropout or
+    SpatialDropout2D (only keep masks come from the generators, so nothing else
+    draws while the streams hold the states), numba is installed and
+    ``torch_mt.exact()`` holds. Otherwise None, and torch draws."""
+    noisy = [layer for layer in layers if isinstance(layer, (Dropout, SpatialDropout2D, GaussianDropout, DropBlock))]
+    if device.type != "cpu" or not noisy or not all(isinstance(layer, (Dropout, SpatialDropout2D)) for layer in noisy):
+        return None
+    if not _bernoulli_is_uniform_below(device):
+        return None
+    try:
+        from bench.backends import torch_mt
+    except ImportError:      # numba not installed: torch draws the same bits
+        return None
+    return torch_mt.SeedStreams(gens) if torch_mt.exact() else None
+
+
 class GroupTrainer:
     """Trains ``len(seeds)`` seeds of ``job.arm`` at once; ``params[i]`` is seed i's
     initial weights (``bench.seeds.initial_params``)."""
@@ -138,6 +157,7 @@ class GroupTrainer:
         self._keras_eps = self.optimizer.param_groups[0]["eps"] if matched_adam else None
         self._t = 0
         self._gens = [torch.Generator(self.device).manual_seed(int(s)) for s in seeds]
+        self._streams = _mask_streams(job.arm.layers, self._gens, self.device)
         self._x = self._y = None
 
     # --- weights ------------------------------------------------------------
@@ -230,13 +250,18 @@ class GroupTrainer:
         return channels-last tensors and the ``*_like`` noise of Dropout and
         GaussianDropout fills them in (n, H, W, C) order. Returns the seeds' noise
         stacked as ``(S, *memory order)``, for ``_seed_layout``."""
-        n = x.shape[1] if x.ndim == 3 else x.shape[0]
-        per = tuple(shape(n))
-        last = maps_last and len(per) == 4
-        buf = torch.empty(self.S, *((per[0], per[2], per[3], per[1]) if last else per), device=x.device, dtype=dtype)
+        buf, last = self._noise_buffer(x, shape, maps_last, dtype)
         for block, g in zip(buf.unbind(0), self._gens):
             fill(block.permute(0, 3, 1, 2) if last else block, g)
         return buf
+
+    def _noise_buffer(self, x, shape, maps_last: bool, dtype):
+        """``_per_seed``'s empty ``(S, *memory order)`` buffer, and whether its maps are channels-last."""
+        n = x.shape[1] if x.ndim == 3 else x.shape[0]
+        per = tuple(shape(n))
+        last = maps_last and len(per) == 4
+        return torch.empty(self.S, *((per[0], per[2], per[3], per[1]) if last else per), device=x.device,
+                           dtype=dtype), last
 
     def _seed_layout(self, noise, x, maps_last: bool = False):
         """``(S, *memory order)`` noise from ``_per_seed`` laid out like ``x``:
@@ -250,6 +275,10 @@ class GroupTrainer:
 
     def _keep_mask(self, x, shape, keep: float, maps_last: bool):
         """Dropout's mask, scaled as the per-seed path scales it (``mask.div_(keep)``)."""
+        if self._streams is not None and x.dtype == torch.float32:
+            kept, _ = self._noise_buffer(x, shape, maps_last, x.dtype)
+            self._streams.keep_masks(kept.numpy().reshape(self.S, -1), keep)   # scaled already
+            return self._seed_layout(kept, x, maps_last)
         if _bernoulli_is_uniform_below(x.device):
             uniform = self._per_seed(x, shape, lambda t, g: t.uniform_(generator=g), maps_last, torch.float64)
             # compared straight into x's dtype: a bool mask and its cast cost a pass more
@@ -409,6 +438,8 @@ class GroupTrainer:
             rows = idx.reshape(-1)   # index_select: a plain gather, faster than advanced indexing
             x = self._x.index_select(0, rows).reshape(*idx.shape, -1)
             losses[i] = self._step(x, self._y.index_select(0, rows).reshape(*idx.shape, *self._y.shape[1:]))
+        if self._streams is not None:
+            self._streams.store()
         return losses.T[:self.n].cpu().numpy().astype(np.float64)
 
     def evaluate(self, x, y) -> list[dict]:
