@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -110,6 +111,9 @@ def _mask_streams(layers, gens: list, device: torch.device):
     try:
         from bench.backends import torch_mt
     except ImportError:      # numba not installed: torch draws the same bits
+        return None
+    except RuntimeError as err:  # numba present but unusable (e.g. no writable cache): the same bits, slower
+        warnings.warn(f"dropout masks drawn by torch, not the compiled generator: {err}", RuntimeWarning)
         return None
     return torch_mt.SeedStreams(gens) if torch_mt.exact() else None
 
