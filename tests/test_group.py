@@ -128,12 +128,40 @@ def test_torch_masks_drawn_three_ways_give_the_same_records():
 def test_torch_mask_streams_only_where_masks_are_all_that_is_drawn():
     torch = pytest.importorskip("torch")
     pytest.importorskip("numba")
+    backends.load("torch")
     from bench.backends import torch_group
 
     cpu, gens = torch.device("cpu"), [torch.Generator()]
     assert torch_group._mask_streams(registry.get("c4").arm("spatial").layers, gens, cpu) is not None
     for case_id, arm in [("c4", "dropblock"), ("c1", "none")]:     # DropBlock draws uniforms; "none" draws nothing
         assert torch_group._mask_streams(registry.get(case_id).arm(arm).layers, gens, cpu) is None
+
+
+def test_torch_mask_streams_fall_back_to_torch_without_a_usable_numba(monkeypatch):
+    """No numba: torch draws, silently (the same bits). A numba that cannot compile or
+    cache raises RuntimeError on import: torch draws, with a warning saying why."""
+    torch = pytest.importorskip("torch")
+    import sys
+
+    backends.load("torch")   # torch.py imports torch_group, not the other way round
+    from bench.backends import torch_group
+
+    layers, gens, cpu = registry.get("c1").arm("both").layers, [torch.Generator()], torch.device("cpu")
+    import bench.backends
+
+    monkeypatch.delattr(bench.backends, "torch_mt", raising=False)         # else `from ... import` finds it there
+    monkeypatch.setitem(sys.modules, "bench.backends.torch_mt", None)      # import -> ImportError
+    assert torch_group._mask_streams(layers, gens, cpu) is None
+
+    class Broken:
+        def find_spec(self, name, path=None, target=None):
+            if name == "bench.backends.torch_mt":
+                raise RuntimeError("cannot cache function '_twist': no locator available")
+
+    monkeypatch.delitem(sys.modules, "bench.backends.torch_mt")
+    monkeypatch.setattr(sys, "meta_path", [Broken(), *sys.meta_path])
+    with pytest.warns(RuntimeWarning, match="no locator available"):
+        assert torch_group._mask_streams(layers, gens, cpu) is None
 
 
 @pytest.mark.parametrize("case_id, arm", [("c1", "both"), ("c4", "conv_fc")])
