@@ -230,3 +230,17 @@ def test_out_of_memory_is_recognised():
     assert grouping.is_out_of_memory(RuntimeError("CUDA out of memory. Tried to allocate"))
     assert grouping.is_out_of_memory(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried"))
     assert not grouping.is_out_of_memory(RuntimeError("shape mismatch"))
+
+
+def test_torch_mask_streams_refuse_a_non_float32_activation():
+    """While the compiled streams hold the generators' states torch must not draw, so a
+    float64 activation is an error rather than a silent fallback to stale generators."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("numba")
+    job, backend, _ = _setup("c1", "dropout", "torch")
+    scheme = initializer_for("torch", job.mode)
+    group = backend.GroupTrainer(job, [initial_params(job.arm.layers, job.case.input_shape, s, scheme)
+                                       for s in (0, 1)], [0, 1])
+    assert group._streams is not None
+    with pytest.raises(SpecError, match="float32"):
+        group._keep_mask(torch.zeros(2, 4, 8, dtype=torch.float64), lambda n: (n, 8), 0.5, maps_last=True)

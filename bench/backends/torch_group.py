@@ -279,7 +279,9 @@ class GroupTrainer:
 
     def _keep_mask(self, x, shape, keep: float, maps_last: bool):
         """Dropout's mask, scaled as the per-seed path scales it (``mask.div_(keep)``)."""
-        if self._streams is not None and x.dtype == torch.float32:
+        if self._streams is not None:   # it holds the generators' states: torch must not draw now
+            if x.dtype != torch.float32:
+                raise SpecError(f"the compiled dropout masks are float32; this activation is {x.dtype}.")
             kept, _ = self._noise_buffer(x, shape, maps_last, x.dtype)
             self._streams.keep_masks(kept.numpy().reshape(self.S, -1), keep)   # scaled already
             return self._seed_layout(kept, x, maps_last)

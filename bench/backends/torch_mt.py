@@ -4,13 +4,13 @@ PyTorch's CPU generator is MT19937, and its dropout mask for keep probability
 k is, element by element in memory order, a 53-bit uniform ``u`` made of two
 32-bit draws (``(a & (2**21 - 1)) << 32 | b``, scaled by 2**-53) and kept when
 ``u < k``, then divided by k (``bench.backends.torch_group``). ``torch.Tensor.
-uniform_`` makes those uniforms one element at a time, about 7 to 10 ns each on
-the CPUs this suite was measured on, which made mask drawing the largest cost
-of a dropout step after the matmuls. ``SeedStreams`` copies each seed's
-generator state (the 624-word MT19937 state and its position) and draws the
-same words with the twist and tempering compiled by numba, vectorized, and
-writes the scaled mask (``1/k`` or 0, in float32) directly: the same bits and
-the same generator state after, at about 1 ns per element.
+uniform_`` makes those uniforms one element at a time, which made mask drawing
+the largest cost of a dropout step after the matmuls. ``SeedStreams`` copies
+each seed's generator state (the 624-word MT19937 state and its position) and
+draws the same words with the twist and tempering compiled by numba,
+vectorized, and writes the scaled mask (``1/k`` or 0, in float32) directly: the
+same bits and the same generator state after, several times faster
+(``test_keep_masks`` in ``tests/benchmarks/bench_speed.py``; README, "Speed").
 
 The state layout of ``torch.Generator.get_state()`` is PyTorch's own and could
 change between releases, so ``exact()`` checks every process once: masks from

@@ -1,5 +1,6 @@
 """Speed of the C1 MLP per backend: one training step (per-seed and for a vectorized group of
-GROUP seeds), one smoke-budget seed-run, and the data loading.
+GROUP seeds), one smoke-budget seed-run, one step's dropout masks for 16 seeds (PyTorch, by
+both routes), and the data loading.
 
 Not a unit test: the file name does not match ``test_*.py``, so ``make test``
 never collects it. ``make bench-speed`` (``compare.sh``) times it on the base
@@ -69,3 +70,28 @@ def test_short_run(benchmark, framework, arrays):
     job, backend = _job(framework), backends.load(framework)
     out = benchmark.pedantic(train_seed, args=(job, backend, arrays, 0), rounds=5, warmup_rounds=1)
     assert out["steps"] == out["planned_steps"] and not out["diverged"]
+
+
+@pytest.mark.parametrize("route", ["torch", "compiled"])
+def test_keep_masks(benchmark, route, arrays):
+    """One C1 step's dropout masks (Dropout(0.5) on 256 and on 128 units, batch 128) for a
+    group of 16 seeds: drawn by torch (``uniform_`` < keep, then scaled) or by the compiled
+    generator (``bench.backends.torch_mt``). Same bits either way (tests/test_torch_mt.py)."""
+    pytest.importorskip("torch")
+    import torch
+
+    backend, job, seeds = backends.load("torch"), _job("torch"), list(range(16))
+    scheme = initializer_for("torch", job.mode)
+    trainer = backend.GroupTrainer(job, [initial_params(ARM.layers, job.in_features, s, scheme) for s in seeds], seeds)
+    benchmark.extra_info["bench_module"] = bench.__file__
+    if route == "compiled" and getattr(trainer, "_streams", None) is None:
+        pytest.skip("no compiled mask generator in this checkout or environment")
+    if route == "torch":
+        trainer._streams = None
+    rows = [torch.empty(16, BUDGET.batch_size, width) for width in (256, 128)]
+
+    def masks():
+        return [trainer._keep_mask(x, lambda n, w=x.shape[2]: (n, w), 0.5, maps_last=True) for x in rows]
+
+    out = benchmark(masks)
+    assert [tuple(m.shape) for m in out] == [(16, BUDGET.batch_size, 256), (16, BUDGET.batch_size, 128)]
