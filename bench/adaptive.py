@@ -37,7 +37,7 @@ from pathlib import Path
 
 from scipy import stats as _st
 
-from bench import report, runner, store, verdict
+from bench import atomic, report, runner, store, verdict
 from bench.errors import SpecError
 
 SPENDING = ("obrien_fleming", "pocock")
@@ -133,7 +133,6 @@ def _write(outcome: Outcome, out_dir: Path, max_seeds: int, batch: int, alpha: f
     decided = "; ".join(f"{k}: {v} at {n} seeds" for k, (v, n) in sorted(outcome.decided.items())) or "none"
     result = (f"Decided: {decided}. Undecided at the budget: {', '.join(outcome.undecided) or 'none'}."
               + (" Stopped early: every claim was decided." if outcome.stopped_early else ""))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "adaptive.json").write_text(json.dumps(
+    atomic.write_text(out_dir / "adaptive.json", json.dumps(
         {"procedure": procedure, "outcome": result, "looks": outcome.looks, "spending": spending,
-         "alpha": alpha, "max_seeds": max_seeds, "batch": batch}, indent=1), encoding="utf-8")
+         "alpha": alpha, "max_seeds": max_seeds, "batch": batch}, indent=1))

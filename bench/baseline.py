@@ -24,7 +24,7 @@ import math
 import os
 from pathlib import Path
 
-from bench import registry, report, store
+from bench import atomic, registry, report, store
 from bench.errors import StoreError
 from bench.spec import Case
 
@@ -164,12 +164,7 @@ def write(results_dir: str | os.PathLike, profile: str, path: str | os.PathLike 
                          f"rerun `bench run --profile {profile} --results-dir {results_dir}` to retry them "
                          f"before writing a baseline.")
     path = Path(path) if path is not None else default_path(profile)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(build(records, profile), indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise StoreError(f"cannot write the baseline {path}: {exc.strerror}; pass a writable --baseline.") from exc
-    return path
+    return atomic.write_text(path, json.dumps(build(records, profile), indent=1, sort_keys=True) + "\n")
 
 
 # --- reading -------------------------------------------------------------------

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import atomic
 from bench.spec import Case
 
 
@@ -43,7 +44,7 @@ def curves(records: list[dict], case: Case, out_dir: Path, metric: str | None = 
     fig.tight_layout()
     path = Path(out_dir) / f"{case.id}_curves.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    atomic.write_with(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
     return [path]
 

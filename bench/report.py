@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
-from bench import equivalence, kinds, registry, store, verdict
+from bench import atomic, equivalence, kinds, registry, store, verdict
 from bench.errors import StoreError
 from bench.spec import Case
 from bench.tables import agreement_rows, arm_table, claim_rows, environment_rows, notes
@@ -126,10 +126,8 @@ def write(results_dir, profile: str) -> Path:
         lines.append("")
     lines += adaptive_section(out_dir)
     lines += ["## Environment", "", tabulate(environment_rows(records), headers="keys", tablefmt="github"), ""]
-    pd.DataFrame(claim_rows(evaluated)).to_csv(out_dir / "claims.csv", index=False)
-    path = out_dir / "REPORT.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    atomic.write_with(out_dir / "claims.csv", lambda tmp: pd.DataFrame(claim_rows(evaluated)).to_csv(tmp, index=False))
+    return atomic.write_text(out_dir / "REPORT.md", "\n".join(lines))
 
 
 def _family(evaluated) -> str:

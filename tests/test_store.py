@@ -10,7 +10,7 @@ from bench.errors import StoreError
 
 def _rec(seed, status="ok", acc=0.9):
     return {"case": "c1", "arm": "none", "framework": "tf", "mode": "as_written", "seed": seed,
-            "status": status, "metrics": {"test_accuracy": acc}}
+            "status": status, "diverged": False, "metrics": {"test_accuracy": acc}}
 
 
 def test_round_trip_keeps_nan_and_last_record_wins(tmp_path):
