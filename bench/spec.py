@@ -40,7 +40,9 @@ two updates equal); the BN moving-variance estimator stays each framework's own.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
+import typing
 from dataclasses import dataclass, field, replace
 from typing import Literal, Optional, Union
 
@@ -82,7 +84,7 @@ class Dropout:
 
     def validate(self) -> None:
         if not (0.0 <= self.rate < 1.0) or math.isnan(self.rate):
-            raise SpecError(f"Dropout rate must lie in [0, 1), got {self.rate}.")
+            raise SpecError(f"Dropout rate (field 'rate') must lie in [0, 1), got {self.rate}.")
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ class SpatialDropout2D:
 
     def validate(self) -> None:
         if not (0.0 <= self.rate < 1.0) or math.isnan(self.rate):
-            raise SpecError(f"SpatialDropout2D rate must lie in [0, 1), got {self.rate}.")
+            raise SpecError(f"SpatialDropout2D rate (field 'rate') must lie in [0, 1), got {self.rate}.")
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,7 @@ class GaussianDropout:
 
     def validate(self) -> None:
         if not (0.0 <= self.rate < 1.0) or math.isnan(self.rate):
-            raise SpecError(f"GaussianDropout rate must lie in [0, 1), got {self.rate}.")
+            raise SpecError(f"GaussianDropout rate (field 'rate') must lie in [0, 1), got {self.rate}.")
 
 
 Layer = Union[Dense, Dropout, BatchNorm, Activation, Conv2D, MaxPool2D, Flatten, SpatialDropout2D,
@@ -352,10 +354,12 @@ class Arm:
             raise SpecError(f"arm name {self.name!r} must be a plain identifier.")
         if not self.layers or not isinstance(self.layers[-1], Dense):
             raise SpecError(f"arm {self.name!r} must end in a Dense output layer.")
-        for layer in self.layers:
-            layer.validate()
+        for i, layer in enumerate(self.layers):
+            with _where(f"layer {i} ({type(layer).__name__})"):
+                layer.validate()
         if self.l2 is not None:
-            self.l2.validate()
+            with _where("l2"):
+                self.l2.validate()
 
 
 CLAIM_KINDS = ("two_arm", "interaction", "binary", "equivalence", "noninferiority", "trend")
@@ -440,17 +444,34 @@ class Case:
         )
 
     def validate(self) -> "Case":
+        """Check every field's type, then every value, naming where a problem is:
+        ``case 'c2', arm 'bn', layer 3 (Dropout), field 'rate': ...``."""
+        check_types(self, f"case {self.id!r}" if isinstance(self.id, str) else "case")
+        with _where(f"case {self.id!r}"):
+            self._validate()
+        return self
+
+    def _validate(self) -> None:
         if not self.id.isidentifier() or self.id != self.id.lower():
             raise SpecError(f"case id {self.id!r} must be a lower-case identifier.")
-        self.data.validate()
-        self.loss.validate()
-        self.optimizer.validate()
+        with _where("data"):
+            self.data.validate()
+        with _where("loss"):
+            self.loss.validate()
+        with _where("optimizer"):
+            self.optimizer.validate()
         names = [a.name for a in self.arms]
         if len(set(names)) != len(names):
             raise SpecError(f"case {self.id!r} has duplicate arm names {names}.")
         for arm in self.arms:
-            arm.validate()
-            layer_shapes(arm.layers, self.input_shape)
+            with _where(f"arm {arm.name!r}"):
+                arm.validate()
+                layer_shapes(arm.layers, self.input_shape)
+        known = producible_metrics(self)
+        for metric in self.metrics:
+            if metric.name not in known:
+                raise SpecError(f"metric {metric.name!r} is not one this case can produce (a "
+                                f"{self.loss.name} case records {sorted(known)}).")
         for claim in self.claims:
             self.metric(claim.metric)
             for arm_name in claim.arms:
@@ -466,8 +487,108 @@ class Case:
                 raise SpecError(f"case {self.id!r} defines unknown profile {name!r}; use {PROFILES}.")
             if prof.seeds < 1:
                 raise SpecError(f"profile {name!r} of case {self.id!r} needs >= 1 seed.")
-            self.budget(name).validate()
+            with _where(f"profile {name!r}"):
+                self.budget(name).validate()
+
+
+# --- where a spec is wrong ----------------------------------------------------
+
+class _where:
+    """Prefix a ``SpecError`` raised inside the block with where it arose."""
+
+    def __init__(self, place: str):
+        self.place = place
+
+    def __enter__(self):
         return self
+
+    def __exit__(self, kind, exc, tb):
+        if isinstance(exc, SpecError):
+            raise SpecError(f"{self.place}, {exc}" if str(exc).startswith(("arm ", "layer ", "field ", "l2", "data",
+                                                                             "loss", "optimizer", "profile "))
+                            else f"{self.place}: {exc}") from None
+        return False
+
+
+# Metrics a case records (``bench.training``): its evaluation metrics on the test
+# set, the last training loss and, for regression, the validation-curve outcomes.
+_ALWAYS = ("test_loss", "train_loss", "diverged")
+_BY_LOSS = {"softmax_cross_entropy": ("test_accuracy",),
+            "mae": ("test_mae", "min_val_mae", "final_val_mae", "baseline_val_mae", "fit_failed"),
+            "mse": ("test_mae", "min_val_mae", "final_val_mae", "baseline_val_mae", "fit_failed")}
+
+
+def producible_metrics(case: "Case") -> set[str]:
+    names = set(_ALWAYS) | set(_BY_LOSS.get(case.loss.name, ()))
+    if case.loss.name in ("mae", "mse") and case.data.eval_train:
+        names.add("gap_mae")
+    return names
+
+
+def _type_name(hint) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is Union:
+        return " or ".join(_type_name(a) for a in args)
+    if origin is Literal:
+        return " or ".join(repr(a) for a in args)
+    if origin is tuple:
+        return "a tuple"
+    if hint is type(None):
+        return "None"
+    return getattr(hint, "__name__", str(hint))
+
+
+def _matches(value, hint) -> bool:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is Union:
+        return any(_matches(value, a) for a in args)
+    if origin is Literal:   # which value is allowed is each validate()'s sentence; here only the type
+        return any(isinstance(value, type(a)) for a in args)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_matches(v, args[0]) for v in value)
+        return len(args) == len(value) and all(_matches(v, a) for v, a in zip(value, args))
+    if origin is dict:
+        return isinstance(value, dict)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True
+
+
+def check_types(obj, where: str) -> None:
+    """Every field of the spec dataclass ``obj``, recursively, has its declared type;
+    else one ``SpecError`` naming the place and field (e.g. ``Dropout("0.5")``)."""
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if not _matches(value, hints[f.name]):
+            raise SpecError(f"{where}, field {f.name!r}: must be {_type_name(hints[f.name])}, "
+                            f"got {value!r} ({type(value).__name__}).")
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            check_types(value, f"{where}, {f.name}")
+    if isinstance(obj, Case):
+        for arm in obj.arms:
+            check_types(arm, f"{where}, arm {arm.name!r}")
+            for i, layer in enumerate(arm.layers):
+                check_types(layer, f"{where}, arm {arm.name!r}, layer {i} ({type(layer).__name__})")
+        for i, metric in enumerate(obj.metrics):
+            check_types(metric, f"{where}, metric {i}")
+        for claim in obj.claims:
+            check_types(claim, f"{where}, claim {claim.id!r}")
+        for name, prof in obj.profiles.items():
+            if not isinstance(prof, Profile):
+                raise SpecError(f"{where}, profile {name!r}: must be a Profile, got {type(prof).__name__}.")
+            check_types(prof, f"{where}, profile {name!r}")
 
 
 def param_layers(layers: tuple[Layer, ...]) -> list[int]:

@@ -14,7 +14,10 @@ worker count asked for, not by how many workers a run happens to need.
 A worker that dies (killed for memory, a crash in native code) fails only the
 task it held: ``map`` yields ``WorkerDied`` for it and starts a fresh worker on
 the same cores. A task that raises yields ``TaskError``. Closing the pool, or
-leaving its ``with`` block by an exception (ctrl-c), ends every worker.
+leaving its ``with`` block by an exception (ctrl-c), ends every worker. A worker
+also ends when its parent dies without closing the pool (SIGKILL, a crash): on
+Linux the kernel kills it (``PR_SET_PDEATHSIG``), and everywhere a watchdog
+thread exits it once its parent process is gone, so no worker outlives its run.
 """
 from __future__ import annotations
 
@@ -23,6 +26,9 @@ import os
 import pickle
 import queue
 import signal
+import sys
+import threading
+import time
 import traceback
 from collections import deque
 from typing import Callable, Iterable, Iterator, Optional
@@ -76,7 +82,35 @@ def core_sets(count: int) -> list[list[int]]:
     return [cores[i::count] or [cores[i % len(cores)]] for i in range(count)]
 
 
-def _serve(slot: int, cores: list[int], tasks, results) -> None:
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` dies, however it dies. Without this a worker whose
+    parent was SIGKILLed waits on its task queue forever, holding its memory."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass   # the watchdog below still applies
+    if os.getppid() != parent:   # it died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(_POLL_S)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="bench-parent-watchdog", daemon=True).start()
+
+
+def _serve(slot: int, cores: list[int], tasks, results, parent: Optional[int] = None) -> None:
+    if parent is not None:
+        die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent handles ctrl-c and ends the workers
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, cores)
@@ -112,7 +146,7 @@ class Pool:
     def _start(self, slot: int) -> None:
         self._tasks[slot] = self._ctx.Queue()
         self._procs[slot] = self._ctx.Process(target=_serve, args=(slot, self._cores[slot], self._tasks[slot],
-                                                                   self._results), daemon=True)
+                                                                   self._results, os.getpid()), daemon=True)
         self._procs[slot].start()
 
     def map(self, fn: Callable, payloads: Iterable[tuple]) -> Iterator[tuple[int, bool, object]]:

@@ -46,7 +46,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from bench import allocator
+from bench import allocator, quiet
 from bench.errors import SpecError
 from bench.spec import Arm, Case, Data
 
@@ -78,7 +78,8 @@ def load(framework: str):
         raise SpecError(f"unknown framework {framework!r}; choose from {sorted(BACKENDS)}.")
     allocator.keep_freed_memory()   # training reuses the same large blocks every step
     try:
-        return importlib.import_module(BACKENDS[framework])
+        with quiet.framework_import():
+            return importlib.import_module(BACKENDS[framework])
     except ImportError as exc:
         pkg = FRAMEWORK_PACKAGES[framework]
         raise SpecError(
