@@ -2,14 +2,20 @@
 
 Every user-facing problem is a ``BenchError`` and is printed as one sentence
 with exit status 2; an interrupted run says where its records are kept.
+``bench run`` checks its arguments and data before any framework is imported,
+holds a lock on its results directory, and keeps framework logging off the
+terminal unless ``-v`` is given (``bench.quiet``).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
 import threading
+import warnings
+from pathlib import Path
 
 from bench.errors import BenchError, SpecError
 from bench.spec import MODES, PROFILES
@@ -19,10 +25,34 @@ def _csv(value: str) -> list[str]:
     return [v for v in value.split(",") if v]
 
 
+class _Version(argparse.Action):
+    """``--version``: the package version and git commit, computed only when asked."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from bench import environment
+
+        print(f"bench {environment.code_version()}")
+        parser.exit()
+
+
+def _verbosity(p: argparse.ArgumentParser, top: bool) -> None:
+    # On the top parser and on every subcommand, so both `bench -q run` and `bench run -q` work.
+    default = {} if top else {"default": argparse.SUPPRESS}
+    p.add_argument("-v", "--verbose", action="store_true", **default,
+                   help="show the frameworks' own start-up logging")
+    p.add_argument("-q", "--quiet", action="store_true", **default,
+                   help="no progress bar or notes: only errors and the final line")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bench", description="Reproduce regularization claims in TF and PyTorch.")
+    p.add_argument("--version", action=_Version, help="print the version (and git commit) and exit")
+    _verbosity(p, top=True)
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list cases, arms, claims and profiles")
+    _verbosity(sub.add_parser("list", help="list cases, arms, claims and profiles"), top=False)
 
     run = sub.add_parser("run", help="train arms x seeds x frameworks; resumable")
     run.add_argument("--case", type=_csv, default=[], help="comma-separated case ids (default: all)")
@@ -55,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="worker processes for the suite's rows, e.g. 1,2: each worker trains its own group "
                           "of S seeds at the same time ('auto' = as bench run picks)")
     spd.add_argument("--data-dir", default=None)
+    _verbosity(spd, top=False)
 
     rep = sub.add_parser("report", help="statistics, verdicts, tables and plots from the records")
     rep.add_argument("--profile", default="quick", choices=PROFILES)
@@ -77,38 +108,104 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--results-dir", default=os.environ.get("BENCH_RESULTS_DIR", "results"))
     p.add_argument("--data-dir", default=None, help="directory holding the datasets (or BENCH_DATA_DIR)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _verbosity(p, top=False)
 
 
 def _list() -> None:
     from bench import registry
 
-    for case in registry.discover().values():
+    cases, broken = registry.scan()
+    for case in cases.values():
         print(f"{case.id}: {case.title}  [{case.source}]")
         print(f"  arms: {', '.join(a.name for a in case.arms)}")
         for name, prof in case.profiles.items():
             print(f"  profile {name}: {prof.seeds} seeds; {prof.notes}")
         for claim in case.claims:
             print(f"  {claim.id}: {claim.statement}")
+    for b in broken:
+        print(f"{b.case_id or b.file}: BROKEN: {b.error}")
+
+
+def _check_run_arguments(args, cases, profile: str) -> None:
+    """Every argument and dataset of ``bench run`` checked before a framework is imported:
+    a typo costs a second, not a framework start-up."""
+    from bench import adaptive, backends, data, runner
+    from bench.spec import MODES as modes
+
+    for fw in args.framework:
+        if fw not in backends.BACKENDS:
+            raise SpecError(f"unknown framework {fw!r}; choose from {sorted(backends.BACKENDS)}.")
+    for mode in args.mode:
+        if mode not in modes:
+            raise SpecError(f"unknown mode {mode!r}; choose from {modes}.")
+    if args.seeds is not None and args.seeds < 1:
+        raise SpecError(f"--seeds must be >= 1, got {args.seeds}.")
+    if args.adaptive:
+        adaptive.looks(args.max_seeds, args.batch)
+    for case in cases:
+        for arm in args.arm:
+            case.arm(arm)
+        if profile != "auto":
+            runner.jobs_for(case, profile, args.framework, args.mode, args.arm or None)
+            runner.seed_list(case, profile, args.seeds)
+    for dataset in sorted({case.data.dataset for case in cases}):
+        data.load(dataset, args.data_dir)   # present and verified, or one DataError sentence
+
+
+def _notes(quiet: bool):
+    """``-q``: keep only errors, warnings and failures of what the run writes to stderr."""
+    if not quiet:
+        return contextlib.nullcontext()
+
+    class _Important:
+        def __init__(self, stream):
+            self.stream = stream
+
+        def write(self, text: str) -> int:
+            if any(word in text.lower() for word in ("error", "warning", "failed", "interrupted")):
+                self.stream.write(text)
+            return len(text)
+
+        def flush(self) -> None:
+            self.stream.flush()
+
+    return contextlib.redirect_stderr(_Important(sys.stderr))
 
 
 def _run(args) -> int:
-    from bench import environment, grouping, registry, runner, workers
+    from bench import environment, grouping, lock, quiet, registry, runner, workers
 
-    profile = args.profile
-    if profile == "auto":
-        profile = "full" if environment.gpu_visible() else "quick"
-        print(f"bench: profile auto -> {profile} ({'GPU visible' if profile == 'full' else 'no GPU visible'})")
     cases = registry.select(args.case)
+    if not args.case and not args.quiet:
+        for b in registry.broken():
+            print(f"bench: warning: skipping a broken suite: {b.error}", file=sys.stderr)
     group_size = grouping.parse_size(args.group_size)
     count = workers.parse_count(args.workers)
+    _check_run_arguments(args, cases, args.profile)
+    profile = args.profile
+    if profile == "auto":
+        with quiet.framework_import():
+            profile = "full" if environment.gpu_visible() else "quick"
+        if not args.quiet:
+            print(f"bench: profile auto -> {profile} ({'GPU visible' if profile == 'full' else 'no GPU visible'})")
+        _check_run_arguments(args, cases, profile)
     if count is None:
-        count = workers.default_count(environment.gpu_visible(), grouping.host_free_bytes())
-    if args.adaptive:
-        return _adaptive(args, cases, profile, group_size, count)
+        with quiet.framework_import():
+            gpu = environment.gpu_visible()
+        count = workers.default_count(gpu, grouping.host_free_bytes())
+    with lock.hold(Path(args.results_dir) / profile), _notes(args.quiet):
+        if args.adaptive:
+            return _adaptive(args, cases, profile, group_size, count)
+        return _run_locked(args, cases, profile, group_size, count)
+
+
+def _run_locked(args, cases, profile: str, group_size, count: int) -> int:
+    from bench import runner
+
     try:
         summary = runner.run(cases, profile, args.framework, args.mode, args.arm or None, args.seeds,
-                             args.results_dir, args.data_dir, group_size=group_size, progress=not args.no_progress,
-                             workers=count)
+                             args.results_dir, args.data_dir, group_size=group_size,
+                             progress=not (args.no_progress or args.quiet), workers=count)
     except KeyboardInterrupt:
         print(f"\nbench: interrupted; finished records are kept in {args.results_dir}/{profile}/records.jsonl; "
               f"rerun the same command to resume.", file=sys.stderr)
@@ -127,7 +224,8 @@ def _adaptive(args, cases, profile: str, group_size, count: int) -> int:
 
     try:
         out = adaptive.run(cases, profile, args.max_seeds, args.batch, args.framework, args.mode,
-                           args.arm or None, args.results_dir, args.data_dir, progress=not args.no_progress,
+                           args.arm or None, args.results_dir, args.data_dir,
+                           progress=not (args.no_progress or args.quiet),
                            group_size=group_size, workers=count)
     except KeyboardInterrupt:
         print("\nbench: interrupted; rerun the same command to resume the adaptive run.", file=sys.stderr)
@@ -187,8 +285,17 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt  # a killed run ends like ctrl-c: finished records stay, rerun resumes
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"bench: warning: {message}\n"
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    from bench import quiet
+
+    quiet.configure(args.verbose)   # before any framework import, here and in every worker
+    if not args.verbose:
+        warnings.formatwarning = _one_line_warning
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     try:
