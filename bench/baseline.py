@@ -193,4 +193,50 @@ def load(path: str | os.PathLike | None, profile: str) -> dict:
     for case_id, entry in data["cases"].items():
         if not (isinstance(entry, dict) and {"spec_hash", "groups", "verdicts"} <= set(entry)):
             raise StoreError(f"the baseline {path} has an incomplete entry for case {case_id!r}; {hint}.")
+    problem = shape_problem(data)
+    if problem:
+        raise StoreError(f"the baseline {path} {problem}; {hint}.")
     return data
+
+
+def _number(x) -> bool:
+    return x is None or (isinstance(x, (int, float)) and not isinstance(x, bool))
+
+
+def shape_problem(data: dict) -> str | None:
+    """What is wrong with the shape or types of a parsed baseline, naming the key path, or None.
+    A baseline that compares nothing (no cases, a case without groups) is wrong too: it would pass."""
+    if not data["cases"]:
+        return "has no cases (key 'cases' is empty), so it would compare nothing"
+    for case_id, entry in data["cases"].items():
+        at = f"cases.{case_id}"
+        if not isinstance(entry["spec_hash"], str):
+            return f"has {at}.spec_hash = {entry['spec_hash']!r}, which is not a string"
+        if not isinstance(entry["groups"], dict) or not entry["groups"]:
+            return f"has no groups at {at}.groups (got {entry['groups']!r}), so it would compare nothing"
+        if not isinstance(entry["verdicts"], dict):
+            return f"has {at}.verdicts = {entry['verdicts']!r}, which is not an object"
+        for name, group in entry["groups"].items():
+            g = f"{at}.groups.{name}"
+            if not isinstance(group, dict):
+                return f"has {g} = {group!r}, which is not an object"
+            for key, kind in (("metrics", dict), ("diverged", dict), ("devices", list)):
+                if not isinstance(group.get(key), kind):
+                    return f"has {g}.{key} = {group.get(key)!r}, which is not {'a list' if kind is list else 'an object'}"
+            for metric, seeds in group["metrics"].items():
+                if not isinstance(seeds, dict):
+                    return f"has {g}.metrics.{metric} = {seeds!r}, which is not an object of seeds"
+                for seed, value in seeds.items():
+                    if not seed.isdigit():
+                        return f"has seed {seed!r} at {g}.metrics.{metric}, which is not a seed number"
+                    if not _number(value):
+                        return f"has {g}.metrics.{metric}.{seed} = {value!r}, which is not a number"
+            for seed, flag in group["diverged"].items():
+                if not seed.isdigit() or not isinstance(flag, bool):
+                    return f"has {g}.diverged.{seed} = {flag!r}, which is not true/false for a seed"
+            if not all(isinstance(d, str) for d in group["devices"] + list(group.get("cpus", []))):
+                return f"has a device or cpu at {g} that is not a string"
+        for name, v in entry["verdicts"].items():
+            if not (isinstance(v, dict) and isinstance(v.get("verdict"), str)):
+                return f"has {at}.verdicts.{name} = {v!r}, which has no 'verdict' string"
+    return None

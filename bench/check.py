@@ -193,7 +193,10 @@ def compare(stored: dict, records: list[dict], profile: str, method: str = "auto
             if group not in fresh:
                 rows.append(Row(case.id, group, "seeds", "in baseline", "no ok records", "presence", FAIL,
                                 f"{case.id}/{group} has no finished records; run the profile in full."))
-            elif group in entry["groups"]:
+            elif group not in entry["groups"]:   # the baseline must cover every group it is asked about
+                rows.append(Row(case.id, group, "group", "absent", "in records", "presence", FAIL,
+                                f"{case.id}/{group} is in the fresh run but not in the baseline; {regen}."))
+            else:
                 rows += _metric_rows(case, group, entry["groups"][group], fresh[group], method)
         rows += _verdict_rows(case, entry["verdicts"], fresh_verdicts[case.id])
     return rows
