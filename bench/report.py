@@ -101,6 +101,7 @@ def write(results_dir, profile: str) -> Path:
     if not records:
         raise StoreError(f"no records in {store.records_path(results_dir, profile)}; "
                          f"run `bench run --profile {profile}` first.")
+    store.require_complete(records, store.records_path(results_dir, profile))
     cases = [c for c in registry.select(None) if any(r["case"] == c.id for r in records)]
     evaluated = evaluate(records, cases)
     out_dir = Path(results_dir) / profile

@@ -215,6 +215,22 @@ def iter_records(path: str | os.PathLike, profile: str | None = None) -> Iterato
         yield record
 
 
+def require_complete(records: Iterable[dict], path: str | os.PathLike) -> None:
+    """What a report needs beyond the reader's checks: every ok record's learning curve
+    and timing (synthetic records in tests may lack them; records the runner writes never do)."""
+    for r in records:
+        if r.get("status") != "ok":
+            continue
+        where = f"the record {'/'.join(str(r[f]) for f in KEY_FIELDS)} in {path}"
+        if not isinstance(r.get("curve"), dict):
+            raise StoreError(f"{where} has no 'curve' object, so no report can be drawn from it; "
+                             f"rerun that seed into a fresh --results-dir.")
+        timing = r.get("timing")
+        if not (isinstance(timing, dict) and isinstance(timing.get("wall_s"), numbers.Real)):
+            raise StoreError(f"{where} has no 'timing.wall_s' number, so no report can be drawn from it; "
+                             f"rerun that seed into a fresh --results-dir.")
+
+
 def latest(records: Iterable[dict]) -> dict[tuple, dict]:
     """The last record per key."""
     out = {}
