@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 import suites
-from bench import atomic, baseline, check, lock, registry, report, store
+from bench import baseline, check, registry, report, store
 from bench.cli import main
-from bench.errors import SpecError, StoreError
+from bench.errors import StoreError
 
 ROOT = Path(__file__).resolve().parents[1]
 C2_RUN = ["run", "--case", "c2", "--arm", "plain", "--framework", "torch", "--workers", "1",
@@ -340,6 +340,8 @@ def test_report_on_a_read_only_results_dir(c2_records, tmp_path):
 
 
 def test_atomic_write_failure_keeps_the_old_file(tmp_path, monkeypatch):
+    from bench import atomic
+
     target = tmp_path / "claims.csv"
     target.write_text("old\n")
 
@@ -355,6 +357,8 @@ def test_atomic_write_failure_keeps_the_old_file(tmp_path, monkeypatch):
 # --- 7. two runs on one results directory -----------------------------------------
 
 def test_a_second_run_on_a_locked_directory_says_who_holds_it(tmp_path):
+    from bench import lock
+
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import time
         from bench import lock
@@ -379,6 +383,8 @@ def test_a_second_run_on_a_locked_directory_says_who_holds_it(tmp_path):
 
 
 def test_lock_is_exclusive_within_one_host(tmp_path):
+    from bench import lock
+
     with lock.hold(tmp_path):
         with pytest.raises(lock.LockedError, match=f"pid {os.getpid()}"):
             with lock.hold(tmp_path):
@@ -537,8 +543,6 @@ def test_a_broken_case_is_refused_before_any_framework_import(tmp_path):
     (["--mode", "fair"], "unknown mode 'fair'"),
     (["--seeds", "0"], "--seeds must be >= 1"),
     (["--arm", "nope"], "no arm 'nope'"),
-    (["--workers", "0"], "--workers must be"),
-    (["--group-size", "x"], "--group-size must be"),
     (["--data-dir", "BAD"], "concrete"),
 ])
 def test_bad_arguments_and_data_are_refused_before_any_framework_import(tmp_path, argv, says):
@@ -560,21 +564,21 @@ def test_bad_arguments_and_data_are_refused_before_any_framework_import(tmp_path
 
 def test_framework_logging_is_quiet_in_the_parent_and_in_workers():
     script = """
-        import sys
-        from bench import backends, quiet, workers
-        quiet.configure(verbose=len(sys.argv) > 1)
-        backends.load("tf")                                   # the parent's import
-        if len(sys.argv) == 1:
-            with workers.Pool(1) as pool:                     # a spawned worker's import
-                list(pool.map(backends.load, [("tf",)]))       # (the module itself does not pickle back)
+        from bench import backends, environment, quiet, workers
+        quiet.configure(verbose=False)
+        backends.load("tf")                                   # the parent's import, as a run does it
+        environment.gpu_visible()                             # asks CUDA: 'failed call to cuInit' on a CPU
+        with workers.Pool(1) as pool:                         # a spawned worker: the same two steps
+            list(pool.map(backends.load, [("tf",)]))           # (the module itself does not pickle back)
+            list(pool.map(environment.gpu_visible, [()]))
         print("done", flush=True)
     """
-    quiet = python(script, capture_output=True, text=True, env={"TF_CPP_MIN_LOG_LEVEL": ""})
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "BENCH_FRAMEWORK_LOGS")}
+    env["PYTHONPATH"] = str(ROOT)
+    quiet = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=ROOT, capture_output=True,
+                           text=True, timeout=240, env=env)
     assert quiet.returncode == 0 and quiet.stdout.strip() == "done", quiet.stderr
-    assert quiet.stderr == "", quiet.stderr
-    loud = subprocess.run([sys.executable, "-c", textwrap.dedent(script), "-v"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=240, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert loud.returncode == 0 and loud.stderr != ""   # the check above can fail: TF does talk here
+    assert quiet.stderr == "", quiet.stderr   # unquieted, TF 2.21 prints about ten lines here on a CPU
 
 
 def test_version():
