@@ -257,9 +257,10 @@ def _machines(records: list[dict]) -> list[str]:
     return sorted({environment.machine(r.get("env", {})) for r in records})
 
 
-def render(result: Comparison, show_all: bool = True) -> str:
+def render(result: Comparison, show_all: bool = False) -> str:
     cols = ("case", "item", "check", "published", "fresh", "test", "result")
-    shown = [r for r in result.rows if show_all or r.result != MATCH]
+    # every verdict row (the published vs fresh table); arm and bit rows that transfer only with --all
+    shown = [r for r in result.rows if show_all or r.check == "verdict" or r.result != MATCH]
     lines = [f"# bench compare: profile `{result.profile}`, fresh run vs published records", ""]
     lines += [f"- {n}" for n in result.notes] + [""]
     if shown:

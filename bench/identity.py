@@ -57,7 +57,9 @@ def canonical(obj):
 
 def spec_hash(case: Case, profile: str) -> str:
     """sha256 (16 hex digits) of ``case`` as it runs under ``profile``; stable across processes."""
-    scoped = dataclasses.replace(case, profiles={profile: case.profile(profile)})
+    # The seed count is left out: seed i's record does not depend on how many seeds run,
+    # so adding seeds (or a seed range run elsewhere) keeps every record current.
+    scoped = dataclasses.replace(case, profiles={profile: dataclasses.replace(case.profile(profile), seeds=0)})
     text = json.dumps(canonical(scoped), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
