@@ -2,14 +2,17 @@
 PY := .venv/bin/python
 BENCH := $(PY) -m bench
 PROFILE ?= quick
+# Runs go to a local, git-ignored directory; only `make publish` (bench publish) writes results/.
+RUNS ?= $(or $(BENCH_RESULTS_DIR),runs)
 export BENCH_DATA_DIR ?= $(abspath $(wildcard ../shared/data))
 
-.PHONY: install bench smoke test report baseline bench-speed
+.PHONY: install bench smoke test report publish baseline bench-speed
 
 install: ; python3 -m venv .venv && $(PY) -m pip install -q torch==2.13.0 && $(PY) -m pip install -q -e '.[all]'
-bench: ; $(BENCH) run --profile auto --report
-smoke: ; $(BENCH) run --profile smoke --report --results-dir results
+bench: ; $(BENCH) run --profile auto --report --results-dir $(RUNS); rc=$$?; $(BENCH) compare --profile auto --results-dir $(RUNS) && exit $$rc
+smoke: ; $(BENCH) run --profile smoke --report --results-dir $(RUNS)
 test: ; $(PY) -m pytest -q
-report: ; $(BENCH) report --profile $(PROFILE)
+report: ; $(BENCH) report --profile $(PROFILE) --results-dir $(RUNS)
+publish: ; $(BENCH) publish --profile $(PROFILE) --from $(RUNS)
 baseline: ; d=$$(mktemp -d) && $(BENCH) run --profile smoke --results-dir $$d --no-progress && $(BENCH) baseline --profile smoke --results-dir $$d
 bench-speed: ; bash tests/benchmarks/compare.sh $(BASE)

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from scipy import stats as _st
 
-from bench import atomic, report, runner, store, verdict
+from bench import atomic, identity, report, runner, store, verdict
 from bench.errors import SpecError
 
 SPENDING = ("obrien_fleming", "pocock")
@@ -103,7 +103,9 @@ def run(cases, profile: str, max_seeds: int, batch: int, frameworks=runner.DEFAU
     for n, t, cum, level in plan:
         runner.run(cases, profile, frameworks, modes, arm_names, n, results_dir, data_dir, group_size=group_size,
                    progress=progress, workers=workers)
-        records = [r for r in store.load(results_dir, profile) if r["seed"] < n
+        current = identity.split(store.load(results_dir, profile), profile,   # never a stale record
+                                 {c.id: identity.spec_hash(c, profile) for c in cases}).records
+        records = [r for r in current if r["seed"] < n
                    and r["framework"] in frameworks and r["mode"] in modes]
         evaluated = report.evaluate(records, cases)
         results = verdict.adjust([res for *_, res in evaluated], alpha=level)

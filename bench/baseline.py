@@ -16,20 +16,17 @@ adding a new defaulted field to ``bench.spec`` keeps every existing hash.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import hashlib
 import json
 import math
 import os
 from pathlib import Path
 
-from bench import atomic, registry, report, store
+from bench import atomic, identity, registry, report, store
 from bench.errors import StoreError
 from bench.spec import Case
 
 SCHEMA = 1
-PROSE_FIELDS = frozenset({"title", "source", "notes", "statement", "reported"})
 
 
 def default_path(profile: str) -> Path:
@@ -42,37 +39,10 @@ def regenerate_hint(profile: str) -> str:
     return f"regenerate the baseline from a fresh run with `{command}` and commit it"
 
 
-# --- spec hash ---------------------------------------------------------------
+# --- spec hash (kept here for existing callers; it lives in bench.identity) ----
 
-def _is_default(f: dataclasses.Field, value) -> bool:
-    if f.default is not dataclasses.MISSING:
-        return value == f.default
-    return f.default_factory is not dataclasses.MISSING and value == f.default_factory()
-
-
-def _canonical(obj):
-    """A JSON-ready form that names each dataclass's type and drops prose and default-valued fields."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        out = {"type": type(obj).__name__}
-        for f in dataclasses.fields(obj):
-            value = getattr(obj, f.name)
-            if f.name not in PROSE_FIELDS and not _is_default(f, value):
-                out[f.name] = _canonical(value)
-        return out
-    if isinstance(obj, dict):
-        return {str(k): _canonical(v) for k, v in sorted(obj.items())}
-    if isinstance(obj, (list, tuple)):
-        return [_canonical(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return repr(obj)
-    return obj
-
-
-def spec_hash(case: Case, profile: str) -> str:
-    """sha256 (16 hex digits) of ``case`` as it runs under ``profile``; stable across processes."""
-    scoped = dataclasses.replace(case, profiles={profile: case.profile(profile)})
-    text = json.dumps(_canonical(scoped), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+_canonical = identity.canonical
+spec_hash = identity.spec_hash
 
 
 # --- building and writing ----------------------------------------------------
@@ -153,10 +123,13 @@ def build(records: list[dict], profile: str) -> dict:
 
 
 def write(results_dir: str | os.PathLike, profile: str, path: str | os.PathLike | None = None) -> Path:
-    """Freeze the records of ``profile`` under ``results_dir`` into a baseline; return its path."""
-    records = store.load(results_dir, profile)
+    """Freeze the current records of ``profile`` under ``results_dir`` into a baseline (stale
+    records, made under another spec, are left out: ``bench.identity``); return its path."""
+    loaded = identity.load(results_dir, profile)
+    records = loaded.records
     if not records:
-        raise StoreError(f"no records in {store.records_path(results_dir, profile)}; run "
+        raise StoreError(f"no current records in {store.records_path(results_dir, profile)}"
+                         f"{' (' + loaded.note() + ')' if loaded.stale else ''}; run "
                          f"`bench run --profile {profile} --results-dir {results_dir}` first.")
     failed = [r for r in records if r.get("status") != "ok"]
     if failed:

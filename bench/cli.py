@@ -1,4 +1,4 @@
-"""The command line: ``bench list | run | report | baseline | check``. Thin: parse, call, print.
+"""The command line: ``bench list | run | report | baseline | check | publish | compare``. Thin: parse, call, print.
 
 Every user-facing problem is a ``BenchError`` and is printed as one sentence
 with exit status 2; an interrupted run says where its records are kept.
@@ -61,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--framework", type=_csv, default=["tf", "torch"], help="tf,torch")
     run.add_argument("--mode", type=_csv, default=["as_written"], help=f"any of {','.join(MODES)}")
     run.add_argument("--arm", type=_csv, default=[], help="only these arms (default: all)")
-    run.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the profile's)")
+    run.add_argument("--seeds", default=None,
+                     help="a count N (seeds 0..N-1) or a range A:B (seeds A..B-1; default: the profile's count)")
     run.add_argument("--group-size", default="auto",
                      help="seeds trained together as one vectorized model: auto (as many as memory allows, "
                           "up to 64) or N; 1 = the per-seed reference path")
@@ -101,11 +102,29 @@ def _parser() -> argparse.ArgumentParser:
                      help="metric test: auto = tolerance on CPU (deterministic), paired t-test elsewhere")
     chk.add_argument("--json", action="store_true", help="print JSON instead of the table")
     chk.add_argument("--all", action="store_true", help="list unchanged comparisons too")
+
+    pub = sub.add_parser("publish", help="copy run records of a profile into results/<profile>/ (clean tree, "
+                                         "one commit and spec per case) and regenerate its report")
+    pub.add_argument("--profile", required=True, choices=PROFILES)
+    pub.add_argument("--from", dest="sources", type=_csv, required=True,
+                     help="comma-separated results directories to publish or merge (e.g. runs,/mnt/other/runs)")
+    pub.add_argument("--case", type=_csv, default=[], help="only these cases (default: every case found)")
+    pub.add_argument("--to", dest="dest", default="results", help="the published results directory")
+    pub.add_argument("--replace", action="store_true",
+                     help="let a case's new records replace published ones of another commit or spec")
+    pub.add_argument("--no-report", action="store_true", help="do not regenerate the report")
+
+    cmp_ = sub.add_parser("compare", help="judge a fresh run against the published records of its profile")
+    cmp_.add_argument("--profile", default="quick", choices=(*PROFILES, "auto"))
+    cmp_.add_argument("--published", default="results", help="the published results directory")
+    cmp_.add_argument("--all", action="store_true", help="list every arm comparison, not only the notable ones")
+    _common(cmp_)
     return p
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--results-dir", default=os.environ.get("BENCH_RESULTS_DIR", "results"))
+    # Runs go to a local, git-ignored directory: a user's run never touches the published results/.
+    p.add_argument("--results-dir", default=os.environ.get("BENCH_RESULTS_DIR", "runs"))
     p.add_argument("--data-dir", default=None, help="directory holding the datasets (or BENCH_DATA_DIR)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _verbosity(p, top=False)
@@ -179,6 +198,7 @@ def _run(args) -> int:
     if not args.case and not args.quiet:
         for b in registry.broken():
             print(f"bench: warning: skipping a broken suite: {b.error}", file=sys.stderr)
+    args.seeds = None if args.seeds is None else runner.parse_seeds(args.seeds)
     group_size = grouping.parse_size(args.group_size)
     count = workers.parse_count(args.workers)
     _check_run_arguments(args, cases, args.profile)
@@ -212,6 +232,9 @@ def _run_locked(args, cases, profile: str, group_size, count: int) -> int:
         return 130
     print(f"bench: {summary.ok} runs finished ({summary.diverged} diverged), {summary.failed} failed, "
           f"{summary.skipped} already done; records in {args.results_dir}/{profile}/records.jsonl")
+    if summary.stale:
+        print(f"bench: retrained {summary.stale} run(s) whose records were stale (made under another spec of "
+              f"their case: a changed budget or hyperparameter); the stale records are kept but never used.")
     for line in summary.failures:
         print(f"  failed: {line}", file=sys.stderr)
     if args.report:
@@ -269,7 +292,12 @@ def _speed(args) -> int:
 def _baseline(args) -> int:
     from bench import baseline
 
+    from bench import identity
+
     print(f"bench: wrote {baseline.write(args.results_dir, args.profile, args.baseline)}")
+    note = identity.load(args.results_dir, args.profile).note()
+    if note:
+        print(f"bench: {note}")
     return 0
 
 
@@ -278,7 +306,29 @@ def _check(args) -> int:
 
     rows = check.run(args.results_dir, args.profile, args.baseline, args.method)
     print(check.to_json(rows, args.profile) if args.json else check.render(rows, args.all))
+    if not args.json:
+        print(check.render_detectable(args.baseline, args.profile))
     return 1 if any(r.failed for r in rows) else 0
+
+
+def _publish(args) -> int:
+    from bench import publish
+
+    out = publish.publish(args.sources, args.profile, args.dest, args.case or None, replace=args.replace,
+                          report=not args.no_report)
+    print(out.render())
+    return 0
+
+
+def _compare(args) -> int:
+    from bench import compare, environment
+
+    profile = args.profile
+    if profile == "auto":   # the same choice as `bench run --profile auto`
+        profile = "full" if environment.gpu_visible() else "quick"
+    result = compare.run(args.results_dir, args.published, profile)
+    print(compare.render(result, args.all))
+    return 0 if result.passed else 1
 
 
 def _terminate(signum, frame):
@@ -313,6 +363,10 @@ def main(argv=None) -> int:
             return _baseline(args)
         if args.command == "check":
             return _check(args)
+        if args.command == "publish":
+            return _publish(args)
+        if args.command == "compare":
+            return _compare(args)
         raise SpecError(f"unknown command {args.command!r}.")
     except BenchError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)

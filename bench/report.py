@@ -97,17 +97,23 @@ def write(results_dir, profile: str) -> Path:
     """Write the report for ``profile`` and return its path."""
     from bench import plots
 
-    records = store.load(results_dir, profile)
+    from bench import environment, identity
+
+    loaded = identity.load(results_dir, profile)   # current records only: never two specs in one table
+    records = loaded.records
     if not records:
         raise StoreError(f"no records in {store.records_path(results_dir, profile)}; "
-                         f"run `bench run --profile {profile}` first.")
+                         f"run `bench run --profile {profile}` first." + (f" ({loaded.note()})" if loaded.stale else ""))
     store.require_complete(records, store.records_path(results_dir, profile))
     cases = [c for c in registry.select(None) if any(r["case"] == c.id for r in records)]
     evaluated = evaluate(records, cases)
     out_dir = Path(results_dir) / profile
     lines = [f"# Results: profile `{profile}`", "",
              f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC from {len(records)} records "
-             f"in `records.jsonl`. {_family(evaluated)}", "", HOW_TO_READ]
+             f"in `records.jsonl`. {_family(evaluated)}", "",
+             "**What ran** (as found in the records: spec hash, commit, machine, training path, budget, seeds):", "",
+             *environment.summary(records), *([f"\n**Note:** {loaded.note()}"] if loaded.stale else []), "",
+             HOW_TO_READ]
     for case in cases:
         prof = case.profile(profile)
         lines += [f"## {case.id}: {case.title}", "", f"Source: {case.source}. Profile: {prof.notes}.", "",

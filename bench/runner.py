@@ -20,7 +20,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Optional
 
-from bench import backends, data, environment, grouping, store, workers as pool
+from bench import backends, data, environment, grouping, identity, store, workers as pool
 from bench.backends import Job
 from bench.errors import SpecError
 from bench.spec import MODES, Case
@@ -35,6 +35,7 @@ class Summary:
     failed: int = 0
     diverged: int = 0
     skipped: int = 0
+    stale: int = 0        # records of a planned run made under another spec, ignored (retrained)
     failures: list = field(default_factory=list)
     messages: list = field(default_factory=list)   # a worker's notes, printed by the parent
 
@@ -54,16 +55,40 @@ def jobs_for(case: Case, profile: str, frameworks, modes, arm_names=None) -> lis
             for arm in arms]
 
 
-def seed_list(case: Case, profile: str, seeds: Optional[int]) -> list[int]:
+def parse_seeds(text: str) -> "int | range":
+    """``--seeds``: a count ``N`` (seeds 0..N-1) or a half-open range ``A:B`` (seeds A..B-1),
+    so one machine can run seeds 10-19 while another runs 0-9 (merged by ``bench publish``)."""
+    start, colon, stop = str(text).partition(":")
+    try:
+        if not colon:
+            return int(text)
+        return range(int(start), int(stop))
+    except ValueError:
+        raise SpecError(f"--seeds takes a count N or a range A:B (seeds A..B-1), got {text!r}.") from None
+
+
+def seed_list(case: Case, profile: str, seeds: "Optional[int | range]") -> list[int]:
+    if isinstance(seeds, range):
+        if seeds.start < 0 or len(seeds) < 1:
+            raise SpecError(f"--seeds A:B needs 0 <= A < B, got {seeds.start}:{seeds.stop}.")
+        return list(seeds)
     n = case.profile(profile).seeds if seeds is None else seeds
     if n < 1:
         raise SpecError(f"--seeds must be >= 1, got {n}.")
     return list(range(n))
 
 
+def _budget(job: Job) -> dict:
+    """The budget the record was trained under, as run (the profile applied to the case)."""
+    d = job.data
+    return {"epochs": d.epochs, "batch_size": d.batch_size, "train_subsample": d.train_subsample,
+            "test_subsample": d.test_subsample}
+
+
 def _record(job: Job, seed: int, **fields) -> dict:
     return {"case": job.case.id, "arm": job.arm.name, "framework": job.framework, "mode": job.mode,
-            "seed": seed, "profile": job.profile, **fields}
+            "seed": seed, "profile": job.profile, "spec_hash": identity.spec_hash(job.case, job.profile),
+            "budget": _budget(job), **fields}
 
 
 def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("as_written",),
@@ -79,10 +104,16 @@ def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("
     plans = [(case, jobs_for(case, profile, frameworks, modes, arm_names), seed_list(case, profile, seeds))
              for case in cases]
     path = store.records_path(results_dir, profile)
-    done = {store.key(r) for r in store.latest(store.iter_records(path)).values() if r.get("status") == "ok"}
+    # Only a record of the case's current spec counts as done: one made under another
+    # spec (another budget, a changed hyperparameter) is stale and its seed retrains.
+    on_disk = list(store.latest(store.iter_records(path)).values())
+    hashes = {case.id: identity.spec_hash(case, profile) for case in cases}
+    done = {store.key(r) for r in identity.split(on_disk, profile, hashes).records if r.get("status") == "ok"}
     pending = [(case, job, s) for case, jobs, seed_ids in plans for s in seed_ids for job in jobs
                if (case.id, job.arm.name, job.framework, job.mode, s) not in done]
-    summary = Summary(skipped=sum(len(j) * len(s) for _, j, s in plans) - len(pending))
+    stale = {store.key(r) for r in on_disk if r["case"] in hashes and r.get("spec_hash") != hashes[r["case"]]}
+    summary = Summary(skipped=sum(len(j) * len(s) for _, j, s in plans) - len(pending),
+                      stale=sum((c.id, j.arm.name, j.framework, j.mode, s) in stale for c, j, s in pending))
     if not pending:
         return summary
 

@@ -30,10 +30,17 @@ from bench.errors import StoreError
 
 SCHEMA = 1
 KEY_FIELDS = ("case", "arm", "framework", "mode", "seed")
+# A record's identity: its key and the spec hash it was trained under (``bench.identity``), so a
+# record of another spec never hides, nor is hidden by, one of the current spec.
+IDENTITY_FIELDS = (*KEY_FIELDS, "spec_hash")
 
 
 def key(record: dict) -> tuple:
     return tuple(record[f] for f in KEY_FIELDS)
+
+
+def identity(record: dict) -> tuple:
+    return tuple(record.get(f) for f in IDENTITY_FIELDS)
 
 
 def records_path(results_dir: str | os.PathLike, profile: str) -> Path:
@@ -232,13 +239,13 @@ def require_complete(records: Iterable[dict], path: str | os.PathLike) -> None:
 
 
 def latest(records: Iterable[dict]) -> dict[tuple, dict]:
-    """The last record per key."""
+    """The last record per identity (key and spec hash)."""
     out = {}
     for record in records:
-        out[key(record)] = record
+        out[identity(record)] = record
     return out
 
 
 def load(results_dir: str | os.PathLike, profile: str) -> list[dict]:
-    """The latest record per key for ``profile``."""
+    """The latest record per identity for ``profile``; ``bench.identity.load`` keeps the current ones."""
     return list(latest(iter_records(records_path(results_dir, profile), profile)).values())

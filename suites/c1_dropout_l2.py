@@ -50,9 +50,11 @@ CASES = [Case(
               kind="interaction"),
     ),
     profiles={
-        # CI: minutes for everything. 2000 train / 1000 test images, 1 epoch (16 steps).
-        "smoke": Profile(seeds=2, epochs=1, train_subsample=2000, test_subsample=1000,
-                         notes="2000 train / 1000 test images, 1 epoch, 2 seeds"),
+        # CI: minutes for everything. 2000 train / 1000 test images, 1 epoch (16 steps). 8 seeds
+        # (one vectorized group): enough for the gate to catch a regression on another CPU
+        # type (bench/check.py, tests/test_gate.py).
+        "smoke": Profile(seeds=8, epochs=1, train_subsample=2000, test_subsample=1000,
+                         notes="2000 train / 1000 test images, 1 epoch, 8 seeds"),
         # CPU: all data, 3 of 10 epochs (1407 steps), 10 seeds; the claims concern the end of
         # training, so this checks whether the ordering has appeared by 30% of the budget.
         "quick": Profile(seeds=10, epochs=3, notes="3 epochs instead of 10 (1407 of 4690 steps)"),

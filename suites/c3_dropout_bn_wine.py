@@ -44,8 +44,9 @@ CASES = [Case(
               "min_val_mae", (("standardized", 1.0), ("post", -1.0)), "less"),
     ),
     profiles={
-        # CI: 3 epochs (15 steps), enough to exercise every arm and outcome.
-        "smoke": Profile(seeds=2, epochs=3, notes="3 epochs, 2 seeds"),
+        # CI: 3 epochs (15 steps), enough to exercise every arm and outcome; 8 seeds so the
+        # gate can see a regression off its own machine (bench/check.py, tests/test_gate.py).
+        "smoke": Profile(seeds=8, epochs=3, notes="3 epochs, 8 seeds"),
         # A CPU: the exact 100 epochs (500 steps) with 5 seeds, the post's own run count x5.
         "quick": Profile(seeds=5, notes="the post's exact budget, 5 seeds"),
         "full": Profile(seeds=10, notes="the post's exact budget (100 epochs, 500 steps), 10 seeds"),

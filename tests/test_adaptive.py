@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from bench import adaptive, registry, report, store
+from bench import adaptive, identity, registry, report, store
 from bench.errors import SpecError
 
 C1 = registry.get("c1")
@@ -46,6 +46,7 @@ def fake_runner(effect):
                         acc = 0.95 + 0.002 * rng.normal() - (effect if arm.name == "both" else 0.0)
                         w.append({"case": "c1", "arm": arm.name, "framework": fw, "mode": "as_written",
                                   "seed": s, "profile": profile, "status": "ok", "diverged": False,
+                                  "spec_hash": identity.spec_hash(C1, profile),
                                   "metrics": {"test_accuracy": acc, "test_loss": 0.1, "train_loss": 0.1}})
     return run
 

@@ -11,6 +11,7 @@ from bench.errors import StoreError
 from bench.spec import Metric, Optimizer, Profile
 
 C1 = registry.get("c1")
+C1_HASH = baseline.spec_hash(C1, "smoke")   # records of the current spec; others are stale
 SEEDS = (0, 1, 2)
 
 
@@ -22,7 +23,7 @@ def _records(shift=0.0, loss_shift=0.0, device="cpu", cpu="Xeon [0123abcd]", thr
             for seed in SEEDS:
                 acc = 0.9 - (0.1 if arm == "both" else 0.0) + 0.01 * seed + 0.001 * i + shift
                 out.append({"case": "c1", "arm": arm, "framework": fw, "mode": "as_written", "seed": seed,
-                            "profile": "smoke", "status": "ok", "diverged": False,
+                            "profile": "smoke", "status": "ok", "diverged": False, "spec_hash": C1_HASH,
                             "metrics": {"test_accuracy": acc, "test_loss": 0.3 + loss_shift,
                                         "train_loss": 0.2 + 0.01 * seed},
                             "env": {"device": device, "cpu": cpu, "bench": "test",

@@ -1,0 +1,113 @@
+"""What produced a record: its case's spec hash under its profile, and which records are stale.
+
+A record is identified by (case, arm, framework, mode, seed) *and* the hash of
+the case spec it was trained under (``spec_hash``). The hash covers what can
+change a result under one profile: the case with only that profile's budget,
+minus prose (titles, sources, notes, claim statements, the post's reported
+numbers), so rewording a docstring keeps it but any hyperparameter, layer,
+arm, claim contrast or budget change does not. Fields left at their default
+are omitted too, so that adding a new defaulted field to ``bench.spec`` keeps
+every existing hash.
+
+A record is *current* when its ``spec_hash`` equals the hash of its case as the
+code defines it now, and *stale* otherwise. Records written before records
+carried a hash have none and count as stale: nothing says which spec made
+them, so no table may describe them with today's spec. Every reader (runner
+resume, report, baseline, check, compare, publish) keeps only current records
+and says how many stale ones it ignored.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass, field
+
+from bench import registry, store
+from bench.spec import Case
+
+PROSE_FIELDS = frozenset({"title", "source", "notes", "statement", "reported"})
+
+
+def _is_default(f: dataclasses.Field, value) -> bool:
+    if f.default is not dataclasses.MISSING:
+        return value == f.default
+    return f.default_factory is not dataclasses.MISSING and value == f.default_factory()
+
+
+def canonical(obj):
+    """A JSON-ready form that names each dataclass's type and drops prose and default-valued fields."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out = {"type": type(obj).__name__}
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if f.name not in PROSE_FIELDS and not _is_default(f, value):
+                out[f.name] = canonical(value)
+        return out
+    if isinstance(obj, dict):
+        return {str(k): canonical(v) for k, v in sorted(obj.items())}
+    if isinstance(obj, (list, tuple)):
+        return [canonical(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return repr(obj)
+    return obj
+
+
+def spec_hash(case: Case, profile: str) -> str:
+    """sha256 (16 hex digits) of ``case`` as it runs under ``profile``; stable across processes."""
+    # The seed count is left out: seed i's record does not depend on how many seeds run,
+    # so adding seeds (or a seed range run elsewhere) keeps every record current.
+    scoped = dataclasses.replace(case, profiles={profile: dataclasses.replace(case.profile(profile), seeds=0)})
+    text = json.dumps(canonical(scoped), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def current_hashes(profile: str, cases=None) -> dict[str, str]:
+    """``{case id: spec hash}`` of ``cases`` (default: every case the suites define) under ``profile``."""
+    cases = registry.discover().values() if cases is None else cases
+    return {c.id: spec_hash(c, profile) for c in cases if profile in c.profiles}
+
+
+@dataclass
+class Loaded:
+    """One profile's latest records, split into current and stale (per case)."""
+    records: list
+    stale: dict = field(default_factory=dict)      # case id -> count of stale records
+    unhashed: int = 0                               # of those, records with no spec hash at all
+
+    def note(self) -> str:
+        """One sentence saying what was ignored, or "" when nothing was."""
+        return stale_note(self.stale, self.unhashed)
+
+
+def stale_note(stale: dict, unhashed: int = 0) -> str:
+    total = sum(stale.values())
+    if not total:
+        return ""
+    where = ", ".join(f"{case} {n}" for case, n in sorted(stale.items()))
+    legacy = (f"; {unhashed} of them carry no spec hash (written before records were keyed by spec)"
+              if unhashed else "")
+    return (f"ignored {total} stale record(s) made under another spec of their case ({where}){legacy}; "
+            f"a rerun into this directory trains them afresh.")
+
+
+def split(records, profile: str, hashes: dict | None = None) -> Loaded:
+    """Keep the records whose spec hash is their case's current one; count the rest per case.
+    A record of a case no suite defines is kept (the readers say so themselves)."""
+    hashes = current_hashes(profile) if hashes is None else hashes
+    out = Loaded([])
+    for r in records:
+        want = hashes.get(r.get("case"))
+        if want is None or r.get("spec_hash") == want:
+            out.records.append(r)
+            continue
+        out.stale[r["case"]] = out.stale.get(r["case"], 0) + 1
+        out.unhashed += "spec_hash" not in r
+    return out
+
+
+def load(results_dir: str | os.PathLike, profile: str) -> Loaded:
+    """The latest current records of ``profile`` under ``results_dir``, and the stale count."""
+    return split(store.load(results_dir, profile), profile)
