@@ -283,7 +283,8 @@ def _decide_equivalence(result: ClaimResult, p: float, alpha: float, label: str)
         return "inconclusive", (f"{result.primary.name} {label} = {p:.3g} >= alpha = {alpha:g}: neither "
                                 f"equivalence within {margin} nor a larger difference is shown")
     if result.primary.name == "tost":
-        return "reproduced", f"TOST {label} = {p:.3g} < {alpha:g}: equivalent within {margin}"
+        extra = f" ({result.primary.note})" if result.primary.note else ""
+        return "reproduced", f"TOST {label} = {p:.3g} < {alpha:g}: equivalent within {margin}{extra}"
     return "contradicted", f"{label} = {p:.3g} < {alpha:g}: |difference| is larger than {margin}"
 
 
