@@ -243,29 +243,28 @@ def tost_power(difference: float, sd: float, n: int, margin: float, alpha: float
     TOST rejects when mean - t s / sqrt(n) > -margin and mean + t s / sqrt(n) < margin
     (t = t_{1-alpha, n-1}); given the sample SD s the mean is normal, so the
     power is the integral over s (s^2 ~ sd^2 chi2_{n-1} / (n - 1)) of a
-    difference of two normal CDFs.
+    difference of two normal CDFs, taken by the midpoint rule over 4000
+    equally likely chi-square quantiles (error well below 1e-4).
     """
     if n < 2 or not sd > 0 or not margin > 0:
         return math.nan
     df = n - 1
     t = _st.t.ppf(1 - alpha, df)
     se = sd / math.sqrt(n)
-
-    def given(u: float) -> float:
-        half = margin - t * sd * math.sqrt(u / df) / math.sqrt(n)
-        if half <= 0:
-            return 0.0
-        return float(_st.norm.cdf((half - difference) / se) - _st.norm.cdf((-half - difference) / se))
-
-    # The rejection needs t s / sqrt(n) < margin, i.e. u < df (margin sqrt(n) / (t sd))^2.
-    top = df * (margin * math.sqrt(n) / (t * sd)) ** 2
-    val, _ = _quad(lambda u: given(u) * _st.chi2.pdf(u, df), 0.0, top)
-    return float(min(1.0, max(0.0, val)))
+    # Midpoint rule over the chi-square's quantiles: E_u[g(u)] = mean of g at equally likely u.
+    s = sd * np.sqrt(_chi2_nodes(df) / df)
+    half = np.maximum(margin - t * s / math.sqrt(n), 0.0)
+    inside = _st.norm.cdf((half - difference) / se) - _st.norm.cdf((-half - difference) / se)
+    return float(min(1.0, max(0.0, np.mean(np.where(half > 0, inside, 0.0)))))
 
 
-def _quad(fn, lo, hi):
-    from scipy import integrate
-    return integrate.quad(fn, lo, hi, limit=200, epsabs=1e-10)
+_NODES: dict = {}
+
+
+def _chi2_nodes(df: int, m: int = 4000) -> np.ndarray:
+    if df not in _NODES:
+        _NODES[df] = _st.chi2.ppf((np.arange(m) + 0.5) / m, df)
+    return _NODES[df]
 
 
 def tost(difference: float, sd: float, n: int, margin: float, alpha: float = 0.05,

@@ -385,8 +385,8 @@ def t_ci(values, confidence: float = 0.95) -> Interval:
         return Interval(mean, math.nan, math.nan, confidence, n, FEW)
     mean = float(v.mean())
     sd = float(v.std(ddof=1))
-    if sd == 0:
-        return Interval(mean, mean, mean, confidence, n, EQUAL if mean == 0 else ZERO_VAR)
+    if np.all(v == v[0]):   # exact check: the float sd of equal values need not be 0
+        return Interval(float(v[0]), float(v[0]), float(v[0]), confidence, n, EQUAL if v[0] == 0 else ZERO_VAR)
     half = float(_st.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
     return Interval(mean, mean - half, mean + half, confidence, n)
 
@@ -428,3 +428,20 @@ def constant_sign_flip(diffs, shift: float = 0.0, alternative: str = "two-sided"
         return TestResult("sign_flip_exact", c, min(1.0, 2.0 / 2 ** n), n, note)
     toward = (c > 0) == (alternative == "greater")
     return TestResult("sign_flip_exact", c, 1.0 / 2 ** n if toward else 1.0, n, note)
+
+
+def welch_ci(a, b, confidence: float = 0.95) -> Interval:
+    """Welch t CI of mean(a) - mean(b) for unpaired ``a`` (n_a,) and ``b`` (n_b,), the
+    interval ``welch_t`` inverts (Welch-Satterthwaite df); ``n`` is n_a + n_b."""
+    a, b = _finite(a, "a"), _finite(b, "b")
+    n = a.size + b.size
+    if min(a.size, b.size) < 2:
+        est = float(a.mean() - b.mean()) if a.size and b.size else math.nan
+        return Interval(est, math.nan, math.nan, confidence, n, FEW)
+    est = float(a.mean() - b.mean())
+    ua, ub = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    if ua + ub == 0:
+        return Interval(est, est, est, confidence, n, EQUAL if est == 0 else ZERO_VAR)
+    df = (ua + ub) ** 2 / (ua ** 2 / (a.size - 1) + ub ** 2 / (b.size - 1))
+    half = float(_st.t.ppf(0.5 + confidence / 2, df)) * math.sqrt(ua + ub)
+    return Interval(est, est - half, est + half, confidence, n)

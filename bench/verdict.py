@@ -88,8 +88,8 @@ class ClaimResult:
 
     ``n_excluded`` maps each arm to the number of seeds dropped because that
     arm had no finite value (NaN, inf or missing) there. ``estimate`` is the
-    mean per-seed contrast and ``ci_low``/``ci_high`` its percentile-bootstrap
-    95% interval. ``unpaired`` holds Welch t and Mann-Whitney on each arm's
+    mean per-seed contrast and ``ci_low``/``ci_high`` the interval named by
+    ``ci_label`` (Student-t 95 % for paired contrasts). ``unpaired`` holds Welch t and Mann-Whitney on each arm's
     finite values (two-arm claims only, for reporting). ``p_superiority`` is
     the fraction of paired seeds with a positive contrast (ties 0.5).
     ``p_holm`` is None until ``adjust``; before that ``verdict`` treats the

@@ -67,6 +67,22 @@ def test_tost_power_is_exact():
     assert z > 0
 
 
+def test_tost_power_matches_numerical_integration():
+    from scipy import integrate
+
+    def by_quad(d, sd, n, m, alpha=0.05):
+        df, se = n - 1, sd / math.sqrt(n)
+        t = st.t.ppf(1 - alpha, df)
+
+        def g(u):
+            h = m - t * sd * math.sqrt(u / df) / math.sqrt(n)
+            return 0.0 if h <= 0 else (st.norm.cdf((h - d) / se) - st.norm.cdf((-h - d) / se)) * st.chi2.pdf(u, df)
+        return integrate.quad(g, 0, df * (m * math.sqrt(n) / (t * sd)) ** 2, limit=200)[0]
+
+    for args in [(0.0, 1.0, 10, 1.0), (0.3, 1.0, 5, 1.5), (0.0, 1.0, 20, 0.5), (0.2, 1.0, 3, 2.0)]:
+        assert power.tost_power(*args) == pytest.approx(by_quad(*args), abs=1e-5)
+
+
 def test_binary_power_is_exact_enumeration():
     # Only the all-discordant outcome rejects McNemar at n = 5 (p = 2/32 > 0.05: never).
     assert power.mcnemar_power(1.0, 0.0, 5) == 0.0
