@@ -14,17 +14,14 @@ error cannot be estimated, so neither test is defined).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats as _st
 
 from bench.stats import FEW, ZERO_VAR, TestResult, _finite
 
-# The default TF<->PyTorch agreement margin, in units of the pooled seed-to-seed
-# SD of the claim's per-seed contrast (one SD: two frameworks "agree" when their
-# effects differ by less than the noise between two seeds of one framework).
-DEFAULT_AGREEMENT_SD = 1.0
+AGREEMENTS = ("equivalent", "different", "undetermined")
 
 
 def _tost_from(estimate: float, se: float, df: float, margin: float, n: int) -> TestResult:
@@ -109,7 +106,8 @@ class Agreement:
 
     ``paired`` says whether the difference was taken per shared seed (the
     frameworks see the same batches per seed) or from two independent
-    estimates (Welch). ``outcome`` is "agree", "disagree" or "undetermined".
+    estimates (Welch). ``outcome`` is "equivalent", "different" or
+    "undetermined"; ``beyond`` is the test that the gap exceeds the margin.
     """
     outcome: str
     difference: float
@@ -119,31 +117,43 @@ class Agreement:
     tost: TestResult
     paired: bool
     note: str = ""
+    beyond: TestResult = TestResult("beyond_margin", math.nan, math.nan, 0)
+
+
+def _constant(est: float, margin: float, n: int, usable: bool):
+    """(tost, beyond) for a gap equal on every shared seed, by exact sign flips."""
+    if est == 0:
+        return (TestResult("tost", math.inf, 0.0, n, "identical on every seed: equivalent by construction"),
+                TestResult("beyond_margin", -math.inf, 1.0, n, "all equal"))
+    if not usable:
+        nan = TestResult("tost", math.nan, math.nan, n, "no agreement margin declared")
+        return nan, replace(nan, name="beyond_margin")
+    one, note = 1.0 / 2 ** n, "constant difference: exact sign-flip p"
+    return (TestResult("tost", est, one if abs(est) < margin else 1.0, n, note),
+            TestResult("beyond_margin", est, min(1.0, 2 * one) if abs(est) > margin else 1.0, n, note))
 
 
 def compare_effects(a: dict, b: dict, margin: float | None = None, alpha: float = 0.05) -> Agreement:
-    """Compare two frameworks' per-seed contrasts ``a`` and ``b``, each ``{seed: value}``.
+    """Compare two frameworks' per-seed contrasts ``a`` and ``b``, each ``{seed: value}``,
+    as an equivalence question first.
 
-    With >= 3 shared seeds the per-seed differences are tested (paired t and
-    paired TOST); otherwise the two means are compared with Welch's standard
-    error and Welch-Satterthwaite df. ``margin`` defaults to
-    ``DEFAULT_AGREEMENT_SD`` times the pooled SD of the two contrasts.
-    "disagree": the difference test rejects at ``alpha``; "agree": TOST rejects;
-    "undetermined": neither (or either is undefined). When the difference is
-    the same on every shared seed (zero spread) there is nothing to test:
-    0 -> "agree"; otherwise "agree"/"disagree" by whether it lies inside a
-    usable margin, else "undetermined".
+    With >= 3 shared seeds the per-seed differences are tested (paired TOST,
+    paired beyond-margin test, paired t); otherwise the two means are compared
+    with Welch's standard error and Welch-Satterthwaite df. ``margin`` is in
+    metric units and declared with the claim (``bench.verdict.agreement_margin``),
+    never estimated from these seeds; None leaves the outcome undetermined.
+
+    "equivalent": TOST rejects at ``alpha`` (the gap lies inside +-margin),
+    whatever the difference test says; "different": the gap is shown beyond
+    the margin; "undetermined": neither. A gap equal on every shared seed is
+    decided by exact sign flips, and an identical one (0 on every seed) is
+    equivalent by construction. The plain difference t-test is reported only.
     """
     va = np.array([v for v in a.values() if math.isfinite(v)], dtype=float)
     vb = np.array([v for v in b.values() if math.isfinite(v)], dtype=float)
-    source = "declared"
-    if margin is None:
-        source = f"{DEFAULT_AGREEMENT_SD:g} pooled SD"
-        if va.size >= 2 and vb.size >= 2:
-            pooled = ((va.size - 1) * va.var(ddof=1) + (vb.size - 1) * vb.var(ddof=1)) / (va.size + vb.size - 2)
-            margin = DEFAULT_AGREEMENT_SD * math.sqrt(pooled)
-        else:
-            margin = math.nan
+    source = "declared" if margin is not None else "none declared"
+    usable = margin is not None and margin > 0 and math.isfinite(margin)
+    margin = float(margin) if margin is not None else math.nan
     shared = sorted(s for s in set(a) & set(b) if math.isfinite(a[s]) and math.isfinite(b[s]))
     paired = len(shared) >= 3
     if paired:
@@ -158,26 +168,23 @@ def compare_effects(a: dict, b: dict, margin: float | None = None, alpha: float 
         df = (ua + ub) ** 2 / (ua ** 2 / (va.size - 1) + ub ** 2 / (vb.size - 1)) if se > 0 else math.nan
         n = n if va.size >= 2 and vb.size >= 2 else min(va.size, vb.size)
     diff = _difference(est, se, df, n)
-    usable = margin > 0 and math.isfinite(margin)
-    if n >= 2 and se == 0 and math.isfinite(est):
-        # Every shared seed gives the same difference: no sampling error to test against.
-        if est == 0:
-            return Agreement("agree", est, margin, source, diff, diff, paired, "identical on every seed")
-        outcome = ("agree" if abs(est) < margin else "disagree") if usable else "undetermined"
-        return Agreement(outcome, est, margin, source, diff, diff, paired, "constant difference on every seed")
     note = ""
-    if usable:
-        tost = _tost_from(est, se, df, margin, n)
-    else:
-        tost = TestResult("tost", math.nan, math.nan, n, "no usable margin (zero or undefined spread)")
+    if n >= 2 and se == 0 and math.isfinite(est):
+        tost, beyond = _constant(est, margin, n, usable)
         note = tost.note
-    if diff.p_value < alpha:
-        outcome = "disagree"
-    elif tost.p_value < alpha:
-        outcome = "agree"
+    elif usable:
+        tost, beyond = _tost_from(est, se, df, margin, n), _beyond_from(est, se, df, margin, n)
+    else:
+        tost = TestResult("tost", math.nan, math.nan, n, "no agreement margin declared")
+        beyond = replace(tost, name="beyond_margin")
+        note = tost.note
+    if tost.p_value < alpha:
+        outcome = "equivalent"
+    elif beyond.p_value < alpha:
+        outcome = "different"
     else:
         outcome = "undetermined"
-    return Agreement(outcome, est, margin, source, diff, tost, paired, note)
+    return Agreement(outcome, est, margin, source, diff, tost, paired, note, beyond)
 
 
 def _difference(est: float, se: float, df: float, n: int) -> TestResult:

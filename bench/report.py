@@ -2,9 +2,11 @@
 
 Every number in the report is computed here from the committed records; none
 is typed in. Claims are evaluated per (framework, mode) with the test that
-matches their kind, and Holm's correction runs over every claim x framework x
-mode in the report (the family). The tables themselves are built in
-``bench.tables``.
+matches their kind; Holm's correction runs within each case (its claims x
+frameworks x modes are one family), and Benjamini-Hochberg over the whole
+report as a suite-level figure. After ``bench run --adaptive`` the verdicts
+shown are the sequential ones (``bench.adaptive.apply``). The tables
+themselves are built in ``bench.tables``.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
-from bench import atomic, equivalence, kinds, registry, store, verdict
+from bench import atomic, kinds, registry, store, verdict
 from bench.errors import StoreError
 from bench.spec import Case
 from bench.tables import agreement_rows, arm_table, claim_rows, environment_rows, notes
@@ -28,43 +30,54 @@ HOW_TO_READ = """\
 the same initial weights (where shapes match) and the same batch order, and both frameworks
 the same batches, so comparisons are **paired by seed**. A claim is a per-seed contrast of
 one metric between arms. Its kind decides the test (`test` column); the primary test's
-p-value is two-sided and Holm-corrected across the whole family of claims x frameworks x
-modes in this report (`p Holm`); `q BH` is the Benjamini-Hochberg q-value, for reference only.
+p-value is two-sided and Holm-corrected within the claim's **case** (the family: that case's
+claims x frameworks x modes, which replicate one hypothesis per claim, so a case's verdicts
+never depend on which other cases share this report; `p Holm`). `q BH` is the
+Benjamini-Hochberg q-value over every result in this report, a suite-level figure, never a verdict.
 
 | kind | test |
 |---|---|
 {tests}
 
 `estimate` is the mean per-seed contrast (for binary claims, the difference of the two
-rates) with a bootstrap 95 % CI (seeds resampled; Newcombe's score CI for rates). `robustness p`
+rates) with the CI its label names: the Student-t 95 % CI of the mean contrast (it covers
+95 % at 5-20 seeds; the percentile bootstrap covered 84-93 % there), the 90 % t CI for
+equivalence (inside +-margin exactly when TOST at 0.05 succeeds) and the 95 % t CI for
+non-inferiority (above -margin exactly when its test succeeds); Newcombe's score CI for rates.
+These CIs are unadjusted; a verdict at the Holm level implies the CI's side. `robustness p`
 lists the checks; a note under the table says when a check and the primary test disagree
-about significance. `MDE 80%` is the smallest true effect, in metric units (Cohen's h for
-rates; for equivalence the smallest margin provable at a true difference of 0; for
-non-inferiority the distance from -margin), that the
-primary test would detect with 80 % power at the `n` used and at alpha / family size, the
-strictest Holm step (exact noncentral-t power for paired t; normal approximations for rates
-and TOST). `seeds needed` (inconclusive verdicts only) is the number of seeds that would
-detect the observed effect with 80 % power.
+about significance. `MDE 80%` is the smallest true effect, in metric units (a rate difference
+from the reference arm's rate for binary claims; for equivalence the smallest margin provable
+at a true difference of 0; for non-inferiority the distance above -margin), that the primary
+test detects with 80 % power at the `n` used and at alpha / family size, the strictest Holm
+step: exact noncentral-t power for t-tests, exact TOST power, exact enumerated power for the
+McNemar / Boschloo tests; an approximation for trend claims. `seeds needed` (inconclusive
+verdicts only) is the number of seeds that would detect the observed effect with 80 % power.
 
 | verdict | meaning |
 |---|---|
-| reproduced | Holm-adjusted p < 0.05 and the effect has the claimed sign (equivalence: TOST shows the difference inside the margin; non-inferiority: the 95 % CI lies above -margin) |
-| contradicted | Holm-adjusted p < 0.05 and the effect has the opposite sign (equivalence: the difference is shown larger than the margin; non-inferiority: the 95 % CI lies below -margin) |
+| reproduced | Holm-adjusted p < 0.05, the effect has the claimed sign, and its CI is not entirely below the claim's smallest effect that matters (equivalence: TOST shows the difference inside the margin; non-inferiority: shown above -margin) |
+| smaller than claimed | Holm-adjusted p < 0.05 in the claimed direction, but the CI lies entirely below the smallest effect that matters (the claim's `min_effect`, else {frac:g} x the post's own effect where the post reports one) |
+| contradicted | Holm-adjusted p < 0.05 and the effect has the opposite sign (equivalence: the difference is shown larger than the margin; non-inferiority: shown below -margin) |
 | inconclusive | otherwise (too few seeds, too small an effect, or no effect); never read as "no difference" |
 
-**TensorFlow vs PyTorch.** For each claim the two frameworks' per-seed contrasts are compared
-(per shared seed when at least 3 are shared, otherwise as two independent means): *disagree*
-when a t-test on the difference rejects at 0.05 (or the verdicts are reproduced vs
-contradicted), *agree* when TOST shows the difference lies within the margin (the claim's
-`agreement_margin`, else {sd:g} pooled seed-to-seed SD of the contrast), *undetermined*
-otherwise. These tests are not part of the Holm family.
+**TensorFlow vs PyTorch** is an equivalence question. For each claim the two frameworks'
+per-seed contrasts are compared (per shared seed when at least 3 are shared, otherwise as two
+independent means) against a margin in metric units fixed with the claim, never estimated from
+these seeds (its `agreement_margin`, else its smallest effect that matters, else its
+equivalence / non-inferiority margin): *equivalent* when TOST shows the gap inside the margin
+(whatever a difference test says), *different* when the gap is shown beyond it, *undetermined*
+otherwise or without a margin. A gap of exactly 0 on every seed is equivalent by construction;
+a constant gap is decided by exact sign flips. These tests are not part of the Holm families.
 
 A diverged run (NaN/inf loss) is an outcome: it is counted in the arm table and enters binary
-claims (`diverged` = 1); in continuous-metric contrasts its seed is **excluded and counted**
-(`excl.`), never imputed. Fewer than 2 usable seeds, a zero-spread contrast or an undefined
-p-value give an inconclusive verdict whose reason is listed under the table.
+claims (`diverged` = 1). In a continuous two-arm or interaction contrast its seed is kept and
+ranked worst (primary: Wilcoxon over every seed); the paired t on the surviving seeds
+(`excl.` counts the seeds it drops) is shown beside it as a sensitivity check. A contrast equal
+on every seed is decided by its exact sign-flip p (2 / 2^n). Fewer than 2 usable seeds or an
+undefined p-value give an inconclusive verdict whose reason is listed under the table.
 """.format(tests="\n".join(f"| {k} | {v} |" for k, v in kinds.TESTS.items()),
-           sd=equivalence.DEFAULT_AGREEMENT_SD)
+           frac=verdict.MIN_EFFECT_FRACTION)
 
 
 def samples_for(records: list[dict], case: Case, framework: str, mode: str, metric: str) -> dict:
@@ -77,8 +90,15 @@ def samples_for(records: list[dict], case: Case, framework: str, mode: str, metr
     return dict(out)
 
 
+def _higher_is_better(case: Case, metric: str):
+    try:
+        return case.metric(metric).higher_is_better
+    except Exception:   # a claim on a metric the case does not declare: keep the exclusion analysis
+        return None
+
+
 def evaluate(records: list[dict], cases: list[Case]) -> list[tuple[Case, str, str, object]]:
-    """Every claim x (framework, mode) with records for all its arms, Holm-adjusted together."""
+    """Every claim x (framework, mode) with records for all its arms; Holm within each case."""
     rows, results = [], []
     for case in cases:
         mine = [r for r in records if r["case"] == case.id]
@@ -88,8 +108,9 @@ def evaluate(records: list[dict], cases: list[Case]) -> list[tuple[Case, str, st
                 if not all(arm in samples for arm in claim.arms):
                     continue
                 rows.append((case, fw, mode))
-                results.append(verdict.evaluate_claim(claim, samples))
-    adjusted = verdict.adjust(results)
+                results.append(verdict.evaluate_claim(
+                    claim, samples, higher_is_better=_higher_is_better(case, claim.metric)))
+    adjusted = verdict.adjust(results, families=[case.id for case, _, _ in rows])
     return [(case, fw, mode, res) for (case, fw, mode), res in zip(rows, adjusted)]
 
 
@@ -106,8 +127,8 @@ def write(results_dir, profile: str) -> Path:
                          f"run `bench run --profile {profile}` first." + (f" ({loaded.note()})" if loaded.stale else ""))
     store.require_complete(records, store.records_path(results_dir, profile))
     cases = [c for c in registry.select(None) if any(r["case"] == c.id for r in records)]
-    evaluated = evaluate(records, cases)
     out_dir = Path(results_dir) / profile
+    evaluated = adaptive_verdicts(evaluate(records, cases), out_dir)
     lines = [f"# Results: profile `{profile}`", "",
              f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC from {len(records)} records "
              f"in `records.jsonl`. {_family(evaluated)}", "",
@@ -138,11 +159,20 @@ def write(results_dir, profile: str) -> Path:
 
 
 def _family(evaluated) -> str:
-    m = evaluated[0][3].family_size if evaluated else 0
+    sizes = {}
+    for case, _, _, res in evaluated:
+        sizes[case.id] = res.family_size
     undefined = sum(res.primary.p_value != res.primary.p_value for *_, res in evaluated)
     extra = f" ({undefined} more with an undefined p-value stay inconclusive)" if undefined else ""
-    return (f"Holm family size: {m}{extra}; every claim x framework x mode result below is one "
-            f"member, and Benjamini-Hochberg runs over the same family.")
+    families = ", ".join(f"{case} {m}" for case, m in sizes.items()) or "none"
+    return (f"Holm families (one per case: its claims x frameworks x modes), sizes: {families}{extra}. "
+            f"Benjamini-Hochberg runs over all {len(evaluated)} results as a suite-level figure.")
+
+
+def adaptive_verdicts(evaluated, out_dir: Path):
+    """After ``bench run --adaptive``: the sequential decisions replace the fixed-n verdicts."""
+    from bench import adaptive
+    return adaptive.apply(evaluated, out_dir)
 
 
 def adaptive_section(out_dir: Path) -> list[str]:

@@ -382,6 +382,9 @@ class Claim:
     kind: Literal["two_arm", "interaction", "binary", "equivalence", "noninferiority", "trend"] = "two_arm"
     margin: Optional[float] = None            # equivalence / non-inferiority margin, in metric units
     agreement_margin: Optional[float] = None  # TF<->PyTorch TOST margin; None = report default
+    # Smallest effect that matters, in metric units on the claimed side; None = a fixed
+    # fraction of the post's own effect where ``reported`` gives one (bench.verdict).
+    min_effect: Optional[float] = None
 
     @property
     def arms(self) -> tuple[str, ...]:

@@ -71,7 +71,9 @@ def test_label(res) -> str:
     if res.kind == "trend":
         return f"peak IUT ({res.peak})"
     return {"paired_t": "paired t", "welch_t": "Welch t (unpaired fallback)",
-            "boschloo": "Boschloo exact"}.get(name, name)
+            "boschloo": "Boschloo exact", "mcnemar_exact": "exact McNemar (paired)",
+            "sign_flip_exact": "exact sign flip (constant contrast)",
+            "wilcoxon_all_seeds": "Wilcoxon, all seeds (diverged = worst)"}.get(name, name)
 
 
 def _checks(res) -> str:
@@ -83,7 +85,7 @@ def _mde(res) -> str:
     pw = res.power
     if pw is None:
         return "n/a"
-    unit = " h" if res.kind == "binary" else ""
+    unit = " (rate diff.)" if res.kind == "binary" else ""
     return f"{fmt(pw.mde, 3)}{unit} (n={res.n_pairs if res.paired else pw.n})"
 
 
@@ -107,7 +109,7 @@ def claim_rows(evaluated) -> list[dict]:
         rows.append({
             "claim": claim.id, "framework": f"{fw}/{mode}", "test": test_label(res), "n": res.n_pairs,
             "excl.": sum(n for _, n in res.n_excluded), "ours (mean)": ours, "post reported": reported,
-            "estimate [95% CI]": f"{fmt(res.estimate)} [{fmt(res.ci_low)}, {fmt(res.ci_high)}]",
+            "estimate [CI]": f"{fmt(res.estimate)} [{fmt(res.ci_low)}, {fmt(res.ci_high)}] {res.ci_label}",
             "effect": f"{res.effect_name} {fmt(res.effect_size, 3)}",
             "p": fmt(res.primary.p_value, 3), "p Holm": fmt(res.p_holm, 3), "q BH": fmt(res.q_bh, 3),
             "robustness p": _checks(res), "MDE 80%": _mde(res), "seeds needed": _needed(res),
@@ -120,8 +122,11 @@ def notes(evaluated) -> list[str]:
     """One bullet per result whose reason or robustness check a reader should see."""
     out = []
     for _, fw, mode, res in evaluated:
+        sens = res.sensitivity
         out.append(f"- {res.claim_id} {fw}/{mode}: {res.verdict}: {res.reason}."
-                   + (f" Robustness disagrees: {res.robust_note}." if res.robust_note else ""))
+                   + (f" Robustness disagrees: {res.robust_note}." if res.robust_note else "")
+                   + (f" Sensitivity (the {res.n_diverged} seed(s) with a diverged run excluded): "
+                      f"{sens.name} p = {fmt(sens.p_value, 3)}, estimate {fmt(res.estimate)}." if sens else ""))
     return out
 
 
@@ -137,8 +142,9 @@ def agreement_rows(evaluated) -> list[dict]:
                          "torch": fws["torch"].verdict,
                          "tf - torch": fmt(found.difference), "paired": "yes" if found.paired else "no",
                          "margin": f"±{fmt(found.margin, 3)} ({found.margin_source})",
-                         "p diff": fmt(found.difference_test.p_value, 3),
                          "p TOST": fmt(found.tost.p_value, 3),
+                         "p beyond margin": fmt(found.beyond.p_value, 3),
+                         "p diff": fmt(found.difference_test.p_value, 3),
                          "frameworks": found.outcome + (f" ({found.note})" if found.note else "")})
     return rows
 

@@ -18,7 +18,10 @@ columns in the claim's declared order (k >= 3). How the peak is located and test
    A monotone curve is neither and stays inconclusive.
 
 The reported per-seed contrast is the chosen interior column minus the mean of
-the two ends (positive for a peak). Degenerate tables give NaN with a note.
+the two ends (positive for a peak). Fewer than 2 seeds give NaN with a note. A
+leg whose differences are constant (zero spread) is decided by its exact
+sign-flip p, and no leg's p is ever dropped or read as significant because it
+is undefined.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as _st
 
-from bench.stats import FEW, TestResult
+from bench.stats import FEW, TestResult, constant_sign_flip
 
 METHODS = ("t", "wilcoxon")
 
@@ -45,14 +48,22 @@ class Shape:
 
 
 def _one_sided(diffs: np.ndarray, method: str) -> float:
-    """p for H1: mean(diffs) > 0; NaN when undefined (zero spread for t)."""
+    """p for H1: mean(diffs) > 0, always defined.
+
+    A constant leg (zero spread, where t is undefined) is decided by its exact
+    sign-flip p: 1 / 2**n when every seed is positive, 1 otherwise. An
+    undefined p never silently drops out: it counts as 1 (no evidence), which
+    is what an intersection-union test must do with a leg it cannot show.
+    """
     if np.all(diffs == 0):
         return 1.0
+    if np.all(diffs == diffs[0]):
+        return float(constant_sign_flip(diffs, alternative="greater").p_value)
     if method == "t":
-        if np.all(diffs == diffs[0]):
-            return math.nan
-        return float(_st.ttest_1samp(diffs, 0.0, alternative="greater").pvalue)
-    return float(_st.wilcoxon(diffs, zero_method="wilcox", alternative="greater").pvalue)
+        p = float(_st.ttest_1samp(diffs, 0.0, alternative="greater").pvalue)
+    else:
+        p = float(_st.wilcoxon(diffs, zero_method="wilcox", alternative="greater").pvalue)
+    return 1.0 if math.isnan(p) else p
 
 
 def _shape_p(table: np.ndarray, sign: float, method: str) -> tuple[float, int]:
@@ -60,8 +71,12 @@ def _shape_p(table: np.ndarray, sign: float, method: str) -> tuple[float, int]:
     means = sign * table[:, interior].mean(axis=0)
     j = int(interior[np.argmax(means)])
     x = sign * table
-    p_iut = max(_one_sided(x[:, j] - x[:, 0], method), _one_sided(x[:, j] - x[:, -1], method))
-    return min(1.0, p_iut * interior.size), j
+    # Intersection-union: the larger leg p. np.fmax would drop a NaN leg, so
+    # _one_sided never returns one; the explicit check guards that contract.
+    legs = [_one_sided(x[:, j] - x[:, 0], method), _one_sided(x[:, j] - x[:, -1], method)]
+    if any(math.isnan(q) for q in legs):
+        raise AssertionError("an intersection-union leg has an undefined p")
+    return min(1.0, max(legs) * interior.size), j
 
 
 def inverted_u(table, method: str = "t") -> Shape:
@@ -84,14 +99,7 @@ def inverted_u(table, method: str = "t") -> Shape:
         return Shape(TestResult(name, math.nan, math.nan, n, FEW), j, "peak", contrast)
     p_peak, j_peak = _shape_p(arr, 1.0, method)
     p_trough, j_trough = _shape_p(arr, -1.0, method)
-    both_nan = math.isnan(p_peak) and math.isnan(p_trough)
-    p_peak, p_trough = (1.0 if math.isnan(q) else q for q in (p_peak, p_trough))  # undefined: no evidence
     p, j, shape = (p_peak, j_peak, "peak") if p_peak <= p_trough else (p_trough, j_trough, "trough")
     contrast = arr[:, j] - arr[:, [0, -1]].mean(axis=1)
-    if both_nan:
-        p = math.nan
-    if math.isnan(p):
-        return Shape(TestResult(name, math.nan, math.nan, n, "zero variance in a peak-vs-end difference"),
-                     j, shape, contrast)
     note = f"{shape} at column {j}; IUT x {arr.shape[1] - 2} candidates x 2 shapes"
     return Shape(TestResult(name, float(np.mean(contrast)), min(1.0, 2 * p), n, note), j, shape, contrast)

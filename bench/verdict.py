@@ -4,14 +4,21 @@ The design is paired by seed: the arms of a case share initial weights and
 batch order per seed, so the unit of analysis is the per-seed contrast
 ``sum(w * metric[arm][seed])`` over the claim's arms. A seed enters only if
 every arm has a finite value for it; diverged runs (NaN/inf) are excluded and
-counted, never imputed.
+counted. When the metric's direction is known, a continuous two-arm or
+interaction contrast keeps them instead, ranked worst (``bench.kinds``), and
+the exclusion analysis is shown beside it as a sensitivity check.
 
 ``evaluate_claim`` computes the statistics of one claim in one framework with
 the test that matches the claim's kind (``bench.kinds``); ``adjust`` then
-applies Holm across the whole family of a run (every claim x framework), adds
-Benjamini-Hochberg q-values for reference, recomputes power at the Holm level
-and sets the verdicts from the adjusted primary p-value. ``agreement`` compares
-the two frameworks' effects (``bench.equivalence.compare_effects``).
+applies Holm within each family (the report uses one per case: its claims x
+frameworks x modes, which replicate one hypothesis per claim), adds
+Benjamini-Hochberg q-values over the whole report as a suite-level figure,
+recomputes power at the Holm level and sets the verdicts from the adjusted
+primary p-value: reproduced, smaller than claimed (significant in the claimed
+direction but the CI lies entirely below the claim's smallest effect that
+matters), contradicted or inconclusive. ``agreement`` compares the two
+frameworks' effects as an equivalence question
+(``bench.equivalence.compare_effects``).
 """
 from __future__ import annotations
 
@@ -27,8 +34,39 @@ from bench.errors import SpecError
 from bench.spec import Claim
 
 ALPHA = 0.05
-VERDICTS = ("reproduced", "contradicted", "inconclusive")
-AGREEMENTS = ("agree", "disagree", "undetermined")
+VERDICTS = ("reproduced", "smaller than claimed", "contradicted", "inconclusive")
+AGREEMENTS = ("equivalent", "different", "undetermined")
+# A claim's smallest effect that matters, when it declares none: this fraction of the
+# effect the post itself reports (the contrast of its per-arm figures), where it reports one.
+MIN_EFFECT_FRACTION = 0.5
+
+
+def post_effect(claim: Claim) -> Optional[float]:
+    """The post's own effect on the claim's contrast, from ``claim.reported``; None unless
+    every arm of the contrast has a plain number there."""
+    reported = dict(claim.reported)
+    total = 0.0
+    for arm, w in claim.contrast:
+        try:
+            total += w * float(reported[arm])
+        except (KeyError, ValueError):
+            return None
+    return total if math.isfinite(total) else None
+
+
+def min_effect(claim: Claim) -> tuple[Optional[float], str]:
+    """The smallest effect that matters for ``claim`` (metric units, > 0) and where it came from.
+
+    ``claim.min_effect`` when declared; else ``MIN_EFFECT_FRACTION`` x |the post's
+    own effect| when the post reports one on the claimed side; else None (no size check).
+    """
+    if claim.min_effect is not None:
+        return float(claim.min_effect), "declared"
+    post = post_effect(claim)
+    claimed = 1.0 if claim.direction == "greater" else -1.0
+    if post is None or post * claimed <= 0 or claim.kind in ("equivalence", "noninferiority"):
+        return None, ""
+    return MIN_EFFECT_FRACTION * abs(post), f"{MIN_EFFECT_FRACTION:g} x the post's {abs(post):.3g}"
 
 
 @dataclass(frozen=True)
@@ -50,8 +88,8 @@ class ClaimResult:
 
     ``n_excluded`` maps each arm to the number of seeds dropped because that
     arm had no finite value (NaN, inf or missing) there. ``estimate`` is the
-    mean per-seed contrast and ``ci_low``/``ci_high`` its percentile-bootstrap
-    95% interval. ``unpaired`` holds Welch t and Mann-Whitney on each arm's
+    mean per-seed contrast and ``ci_low``/``ci_high`` the interval named by
+    ``ci_label`` (Student-t 95 % for paired contrasts). ``unpaired`` holds Welch t and Mann-Whitney on each arm's
     finite values (two-arm claims only, for reporting). ``p_superiority`` is
     the fraction of paired seeds with a positive contrast (ties 0.5).
     ``p_holm`` is None until ``adjust``; before that ``verdict`` treats the
@@ -64,7 +102,13 @@ class ClaimResult:
     ``contrast`` ((seed, value) per paired seed, used for TF<->PyTorch
     agreement), ``rates`` ((arm, rate, low, high) Wilson 95 % CIs, binary),
     ``margin`` (equivalence), ``peak`` (trend: the interior arm tested),
-    ``q_bh`` (Benjamini-Hochberg, reference only), ``family_size`` and ``power``.
+    ``q_bh`` (Benjamini-Hochberg over the whole report, a suite-level figure),
+    ``family``/``family_size`` (the Holm family: one case), ``power``,
+    ``ci_label`` (which interval ``ci_low``/``ci_high`` is: the one the
+    verdict uses), ``min_effect`` (smallest effect that matters, metric units)
+    with its source, and, when a seed diverged in a continuous contrast,
+    ``n_diverged`` and ``sensitivity`` (the paired t on the surviving seeds,
+    beside the all-seeds primary).
     """
     claim_id: str
     metric: str
@@ -98,6 +142,12 @@ class ClaimResult:
     q_bh: Optional[float] = None
     family_size: int = 1
     power: Optional[powerlib.Power] = None
+    ci_label: str = "95% t"
+    min_effect: Optional[float] = None
+    min_effect_source: str = ""
+    family: str = ""
+    sensitivity: Optional[stats.TestResult] = None
+    n_diverged: int = 0
 
     def to_dict(self) -> dict:
         """A JSON-ready dict; non-finite floats become None (JSON has no NaN)."""
@@ -143,7 +193,7 @@ def _check(claim: Claim, samples: dict) -> None:
 
 
 def evaluate_claim(claim: Claim, samples: dict, alpha: float = ALPHA, random_state=0,
-                   n_resamples: int = 10_000) -> ClaimResult:
+                   n_resamples: int = 10_000, higher_is_better: Optional[bool] = None) -> ClaimResult:
     """Test ``claim`` on ``samples`` = {arm: {seed: metric value}}.
 
     The test matches ``claim.kind`` (see ``bench.kinds.TESTS``). For two-arm
@@ -152,14 +202,17 @@ def evaluate_claim(claim: Claim, samples: dict, alpha: float = ALPHA, random_sta
     between the two arms' finite values (positive-weight arm minus the other)
     is the effect size; interactions use Hedges' g_z of the contrast.
     ``random_state`` seeds the bootstrap and any Monte Carlo permutation.
+    ``higher_is_better`` (the metric's direction) lets a continuous contrast keep
+    seeds whose run diverged, ranked worst; None keeps the exclusion analysis.
     """
     _check(claim, samples)
-    fields = kinds.ANALYSES[claim.kind](claim, samples, random_state, n_resamples)
+    fields = kinds.ANALYSES[claim.kind](claim, samples, random_state, n_resamples, higher_is_better)
+    smallest, source = min_effect(claim)
     result = ClaimResult(
         claim_id=claim.id, metric=claim.metric, kind=claim.kind, direction=claim.direction,
         arm_summary=tuple(_summarize(arm, samples[arm]) for arm in claim.arms),
-        p_holm=None, verdict="inconclusive", reason="", agreement_margin=claim.agreement_margin,
-        **fields)
+        p_holm=None, verdict="inconclusive", reason="", agreement_margin=agreement_margin(claim),
+        min_effect=smallest, min_effect_source=source, **fields)
     result = replace(result, robust_note=_robust_note(result, alpha), power=powerlib.for_result(result, alpha))
     verdict, reason = _decide(result, result.primary.p_value, alpha, "unadjusted p")
     return replace(result, verdict=verdict, reason=reason)
@@ -191,22 +244,37 @@ def _decide(result: ClaimResult, p: float, alpha: float, label: str) -> tuple[st
     if math.isnan(p):
         note = result.primary.note or "undefined"
         return "inconclusive", f"primary test p-value undefined ({note})"
-    if result.primary.note == stats.EQUAL:
-        return "inconclusive", "contrast is exactly 0 on every paired seed"
     if result.kind == "equivalence":
         return _decide_equivalence(result, p, alpha, label)
     if result.kind == "noninferiority":
         return _decide_noninferiority(result, p, alpha, label)
+    if result.primary.note == stats.EQUAL:
+        return "inconclusive", "contrast is exactly 0 on every paired seed"
     if p >= alpha:
         return "inconclusive", f"{label} = {p:.3g} >= alpha = {alpha:g}"
     claimed = 1.0 if result.direction == "greater" else -1.0
-    sign = float(np.sign(result.estimate))
-    significant = f"{label} = {p:.3g} < {alpha:g} and mean contrast {result.estimate:+.3g} has"
+    # The sign of a rank test over every seed is its statistic's; else the estimate's.
+    sign = float(np.sign(_signed_effect(result)))
+    significant = f"{label} = {p:.3g} < {alpha:g} and the contrast has"
     if sign == claimed:
+        smallest = result.min_effect
+        near = result.ci_high if claimed > 0 else -result.ci_low
+        if smallest is not None and math.isfinite(near) and near < smallest:
+            return "smaller than claimed", (f"{significant} the claimed sign, but its {result.ci_label} CI "
+                                            f"lies entirely below the smallest effect that matters, "
+                                            f"{smallest:.3g} ({result.min_effect_source})")
         return "reproduced", f"{significant} the claimed sign"
     if sign == -claimed:
         return "contradicted", f"{significant} the opposite sign"
     return "inconclusive", "mean contrast is 0"
+
+
+def _signed_effect(result: ClaimResult) -> float:
+    """The direction the primary test found: for the all-seeds rank test, the sign of
+    its rank sums (the survivors' mean can point the other way); else the estimate."""
+    if result.primary.name == "wilcoxon_all_seeds":
+        return result.primary.statistic
+    return result.estimate
 
 
 def _decide_equivalence(result: ClaimResult, p: float, alpha: float, label: str) -> tuple[str, str]:
@@ -215,7 +283,8 @@ def _decide_equivalence(result: ClaimResult, p: float, alpha: float, label: str)
         return "inconclusive", (f"{result.primary.name} {label} = {p:.3g} >= alpha = {alpha:g}: neither "
                                 f"equivalence within {margin} nor a larger difference is shown")
     if result.primary.name == "tost":
-        return "reproduced", f"TOST {label} = {p:.3g} < {alpha:g}: equivalent within {margin}"
+        extra = f" ({result.primary.note})" if result.primary.note else ""
+        return "reproduced", f"TOST {label} = {p:.3g} < {alpha:g}: equivalent within {margin}{extra}"
     return "contradicted", f"{label} = {p:.3g} < {alpha:g}: |difference| is larger than {margin}"
 
 
@@ -230,48 +299,71 @@ def _decide_noninferiority(result: ClaimResult, p: float, alpha: float, label: s
     return "contradicted", f"{label} = {p:.3g} < {alpha:g}: more than {result.margin:.3g} behind (inferior)"
 
 
-def adjust(results: list[ClaimResult], alpha: float = ALPHA) -> list[ClaimResult]:
-    """Holm-adjust the primary p-values of ``results`` as one family; set verdicts.
+def adjust(results: list[ClaimResult], alpha: float = ALPHA, families=None) -> list[ClaimResult]:
+    """Holm-adjust the primary p-values within each family; BH over all; set verdicts.
 
-    Returns new results in the same order with ``p_holm`` filled (NaN where
-    the primary p is NaN; those do not count towards the family size),
-    ``q_bh`` (Benjamini-Hochberg, for reference), ``family_size``, ``power``
-    recomputed at alpha / family size (the strictest Holm step, so the MDE is
-    an upper bound) and ``verdict``/``reason`` decided on ``p_holm``.
+    ``families`` (one label per result, e.g. the case id) splits ``results``
+    into Holm families: a case's claims x frameworks x modes are one family,
+    so one case's verdicts never depend on which other cases share the
+    report. None makes ``results`` one family. Returns new results in the
+    same order with ``p_holm`` (NaN where the primary p is NaN; those do not
+    count towards the family size), ``q_bh`` (Benjamini-Hochberg over every
+    result given: a suite-level false-discovery figure, never a verdict),
+    ``family``/``family_size``, ``power`` recomputed at alpha / family size
+    (the strictest Holm step, so the MDE is an upper bound) and
+    ``verdict``/``reason`` decided on ``p_holm``.
     """
-    raw = [r.primary.p_value for r in results]
-    p_holm, q_bh = stats.holm(raw), stats.benjamini_hochberg(raw)
-    m = max(1, int(np.sum(~np.isnan(np.asarray(raw, dtype=float)))))
+    labels = list(families) if families is not None else [""] * len(results)
+    if len(labels) != len(results):
+        raise ValueError(f"got {len(labels)} family labels for {len(results)} results.")
+    raw = np.array([r.primary.p_value for r in results], dtype=float)
+    q_bh = stats.benjamini_hochberg(raw)
+    p_holm = np.full(raw.shape, math.nan)
+    size = {}
+    for label in dict.fromkeys(labels):
+        idx = np.array([i for i, lab in enumerate(labels) if lab == label], dtype=int)
+        p_holm[idx] = stats.holm(raw[idx])
+        size[label] = max(1, int(np.sum(~np.isnan(raw[idx]))))
     out = []
-    for result, p, q in zip(results, p_holm, q_bh):
-        result = replace(result, p_holm=float(p), q_bh=float(q), family_size=m,
+    for result, label, p, q in zip(results, labels, p_holm, q_bh):
+        m = size[label]
+        result = replace(result, p_holm=float(p), q_bh=float(q), family_size=m, family=label,
                          power=powerlib.for_result(result, alpha / m))
         verdict, reason = _decide(result, float(p), alpha, "Holm-adjusted p")
         out.append(replace(result, verdict=verdict, reason=reason))
     return out
 
 
-def agreement_test(a: ClaimResult, b: ClaimResult, alpha: float = ALPHA) -> equivalence.Agreement:
-    """TF vs PyTorch for one claim: a difference test and TOST on the two per-seed contrasts.
+def agreement_margin(claim: Claim) -> Optional[float]:
+    """The TF<->PyTorch equivalence margin of ``claim``, in metric units, fixed before any data.
 
-    The margin is the claim's ``agreement_margin`` or, when None,
-    ``equivalence.DEFAULT_AGREEMENT_SD`` pooled SDs of the contrast. Opposite
-    decisive verdicts (one reproduced, one contradicted) always disagree.
+    ``claim.agreement_margin`` when declared; else the claim's smallest effect
+    that matters (``min_effect``: two frameworks agree when their effects
+    differ by less than an effect that would matter); else the claim's
+    equivalence / non-inferiority ``margin``; else None (agreement stays
+    undetermined). Never estimated from the seeds being compared.
+    """
+    if claim.agreement_margin is not None:
+        return float(claim.agreement_margin)
+    smallest, _ = min_effect(claim)
+    if smallest is not None:
+        return smallest
+    return float(claim.margin) if claim.margin is not None else None
+
+
+def agreement_test(a: ClaimResult, b: ClaimResult, alpha: float = ALPHA) -> equivalence.Agreement:
+    """TF vs PyTorch for one claim, as an equivalence question first.
+
+    *equivalent*: TOST shows the two effects differ by less than the claim's
+    agreement margin (``agreement_margin``), whatever a difference test says;
+    *different*: the gap is shown beyond the margin; *undetermined*: neither,
+    or no margin. Identical per-seed contrasts are equivalent by construction.
     """
     if a.claim_id != b.claim_id:
         raise ValueError(f"cannot compare different claims {a.claim_id!r} and {b.claim_id!r}.")
-    found = equivalence.compare_effects(dict(a.contrast), dict(b.contrast), a.agreement_margin, alpha)
-    if {a.verdict, b.verdict} == {"reproduced", "contradicted"} and found.outcome != "disagree":
-        found = replace(found, outcome="disagree", note="opposite decisive verdicts")
-    return found
+    return equivalence.compare_effects(dict(a.contrast), dict(b.contrast), a.agreement_margin, alpha)
 
 
 def agreement(a: ClaimResult, b: ClaimResult, alpha: float = ALPHA) -> str:
-    """"agree", "disagree" or "undetermined" for two frameworks' results of one claim.
-
-    "disagree": the difference of the two effects is significant (or the
-    verdicts are opposite and decisive); "agree": TOST shows the difference
-    lies within the agreement margin; "undetermined": neither. Two
-    inconclusive results can agree, and two reproduced ones can disagree in size.
-    """
+    """"equivalent", "different" or "undetermined" (see ``agreement_test``)."""
     return agreement_test(a, b, alpha).outcome

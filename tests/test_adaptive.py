@@ -14,20 +14,58 @@ C1 = registry.get("c1")
 
 def test_obrien_fleming_spending_by_hand():
     assert adaptive.spent(1.0) == pytest.approx(0.05)
-    assert adaptive.spent(0.25) == pytest.approx(2 * st.norm.sf(1.959964 / 0.5), rel=1e-5)
+    # spent per side at alpha / 2: 4 (1 - Phi(z_{1 - 0.0125} / sqrt(t)))
+    assert adaptive.spent(0.25) == pytest.approx(4 * st.norm.sf(2.241403 / 0.5), rel=1e-5)
     assert adaptive.spent(0.5, spending="pocock") == pytest.approx(0.05 * math.log(1 + (math.e - 1) / 2))
     with pytest.raises(ValueError):
         adaptive.spent(0.0)
 
 
-def test_plan_levels_sum_to_alpha():
+def test_boundaries_match_published_lan_demets_values():
+    # Lan-DeMets O'Brien-Fleming, 5 equally spaced looks, two-sided 0.05 (ldbounds / gsDesign).
+    published = [4.8769, 3.3569, 2.6803, 2.2898, 2.0310]
+    assert adaptive.boundaries([0.2, 0.4, 0.6, 0.8, 1.0]) == pytest.approx(published, abs=2e-4)
+    # One look is the fixed-n test; unequal looks stay monotone and end near 1.96.
+    assert adaptive.boundaries([1.0]) == pytest.approx([1.959964], abs=1e-6)
+    uneven = adaptive.boundaries([5 / 7, 1.0])
+    assert uneven[0] > uneven[1] > 1.96
+    with pytest.raises(ValueError):
+        adaptive.boundaries([0.5, 0.4, 1.0])
+
+
+def test_boundaries_spend_alpha_by_simulation():
+    rng = np.random.default_rng(3)
+    t = np.array([0.25, 0.5, 0.75, 1.0])
+    c = np.array(adaptive.boundaries(t))
+    steps = rng.normal(size=(200_000, 4)) * np.sqrt(np.diff(t, prepend=0.0))
+    z = np.cumsum(steps, axis=1) / np.sqrt(t)
+    crossed = (np.abs(z) >= c).any(axis=1).mean()
+    assert crossed == pytest.approx(0.05, abs=4 * math.sqrt(0.05 * 0.95 / 200_000))
+
+
+def test_plan_levels_exceed_the_union_bound_increments():
     plan = adaptive.nominal_levels(20, 5)
     assert [n for n, *_ in plan] == [5, 10, 15, 20]
-    assert sum(level for *_, level in plan) == pytest.approx(0.05)
-    assert all(level > 0 for *_, level in plan)
+    increments = np.diff([0.0, *[cum for _, _, cum, _ in plan]])
+    levels = [level for *_, level in plan]
+    # Using the correlation between looks, every look after the first gets more than its increment.
+    assert levels[0] == pytest.approx(increments[0], rel=1e-6)
+    assert all(lev > inc for lev, inc in zip(levels[1:], increments[1:]))
+    assert 0.035 < levels[-1] < 0.05 and plan[-1][2] == pytest.approx(0.05)
     assert [n for n, *_ in adaptive.nominal_levels(7, 3)] == [3, 6, 7]
     with pytest.raises(SpecError):
         adaptive.looks(10, 1)
+
+
+def test_step_down_passes_alpha_on_within_a_family():
+    levels = adaptive.look_levels(20, 5)
+    half = adaptive.look_levels(20, 5, alpha=0.025)
+    # Two claims at the last look: the smaller p is tested at alpha / 2, then the other at alpha.
+    p = [half[-1] * 0.9, levels[-1] * 0.9]
+    assert [i for i, _ in adaptive.step_down(p, [False, False], 3, 20, 5)] == [0, 1]
+    assert adaptive.step_down([half[-1] * 1.1, 0.5], [False, False], 3, 20, 5) == []
+    # A claim rejected at an earlier look frees its share.
+    assert [i for i, _ in adaptive.step_down([0.9, levels[-1] * 0.9], [True, False], 3, 20, 5)] == [1]
 
 
 def fake_runner(effect):
@@ -59,8 +97,13 @@ def test_large_effect_stops_early(tmp_path, monkeypatch):
     assert not out.undecided and out.stopped_early
     assert {v for v, _ in out.decided.values()} == {"reproduced"}
     log = json.loads((tmp_path / "smoke" / "adaptive.json").read_text())
-    assert log["looks"][0]["seeds"] == 10 and "not sequentially valid" in log["procedure"]
+    assert log["looks"][0]["seeds"] == 10 and "not valid under optional stopping" in log["procedure"]
     assert "## Adaptive seeds" in "\n".join(report.adaptive_section(tmp_path / "smoke"))
+    # The report's verdicts are the sequential ones, with the fixed-n reading kept in the reason.
+    records = store.load(tmp_path, "smoke")
+    shown = report.adaptive_verdicts(report.evaluate(records, [C1]), tmp_path / "smoke")
+    assert all(res.reason.startswith("adaptive: decided at") for *_, res in shown)
+    assert {res.verdict for *_, res in shown} == {"reproduced"}
 
 
 def test_no_effect_runs_the_whole_budget(tmp_path, monkeypatch):
@@ -69,3 +112,7 @@ def test_no_effect_runs_the_whole_budget(tmp_path, monkeypatch):
                        results_dir=tmp_path, progress=False)
     assert [look["seeds"] for look in out.looks] == [4, 8, 12]
     assert not out.stopped_early and len(out.undecided) + len(out.decided) == 4
+    records = store.load(tmp_path, "smoke")
+    shown = report.adaptive_verdicts(report.evaluate(records, [C1]), tmp_path / "smoke")
+    undecided = [res for case, fw, mode, res in shown if f"c1/{res.claim_id}/{fw}/{mode}" in out.undecided]
+    assert all(r.verdict == "inconclusive" and "not valid under optional stopping" in r.reason for r in undecided)

@@ -36,14 +36,19 @@ def test_unpaired_fallback_when_seeds_do_not_overlap():
     assert r.verdict == "reproduced" and r.estimate == pytest.approx(0.91 - 0.51)
 
 
-def test_binary_uses_boschloo_wilson_and_mcnemar():
+def test_binary_uses_mcnemar_on_seed_pairs_boschloo_wilson():
     plain = {i: 1.0 for i in range(8)}
     bn = {i: 0.0 for i in range(8)}
     r = verdict.evaluate_claim(claim("binary", ("plain", "bn")), {"plain": plain, "bn": bn}, **FAST)
-    assert r.primary.name == "boschloo"
+    # The seeds are paired by design, so the conditional (McNemar) test is primary.
+    assert r.primary.name == "mcnemar_exact" and r.primary.p_value == pytest.approx(2 / 2 ** 8) and r.paired
     table = [[8, 0], [0, 8]]
-    assert r.primary.p_value == pytest.approx(st.boschloo_exact(table).pvalue)
-    assert r.robustness.name == "mcnemar_exact" and r.robustness.p_value == pytest.approx(2 / 2 ** 8)
+    assert r.robustness.name == "boschloo" and r.robustness.p_value == pytest.approx(st.boschloo_exact(table).pvalue)
+    assert r.power.method.startswith("exact McNemar")
+    # Without paired seeds Boschloo is primary.
+    apart = {"plain": {i: 1.0 for i in range(4)}, "bn": {i: 0.0 for i in range(4, 8)}}
+    u = verdict.evaluate_claim(claim("binary", ("plain", "bn")), apart, **FAST)
+    assert u.primary.name == "boschloo" and not u.paired
     assert r.estimate == 1.0 and r.ci_high == 1.0 and 0.5 < r.ci_low < 1.0
     (arm, rate, low, high), _ = r.rates
     assert (arm, rate, high) == ("plain", 1.0, 1.0) and low == pytest.approx(
@@ -77,6 +82,10 @@ def test_equivalence_needs_tost_not_nonsignificance():
              "b": {i: 0.9 for i in range(12)}}
     r = verdict.evaluate_claim(eq, tight, **FAST)
     assert r.primary.name == "tost" and r.verdict == "reproduced" and "equivalent" in r.reason
+    # The CI shown is the 90 % t CI, inside the margin exactly when TOST succeeds.
+    d = np.array([v - 0.9 for v in tight["a"].values()])
+    half = st.t.ppf(0.95, 11) * d.std(ddof=1) / math.sqrt(12)
+    assert r.ci_label == "90% t" and (r.ci_low, r.ci_high) == pytest.approx((d.mean() - half, d.mean() + half))
     noisy = {"a": {0: 0.9, 1: 0.7, 2: 1.1}, "b": {0: 0.9, 1: 0.9, 2: 0.9}}
     r = verdict.evaluate_claim(eq, noisy, **FAST)
     assert r.robustness.p_value > 0.5                     # no significant difference...
@@ -94,6 +103,7 @@ def test_noninferiority_reads_the_ci_against_the_margin():
     near = {"a": {i: 0.898 + e for i, e in enumerate(rng.normal(0, 0.002, 10))}, "b": base}
     r = verdict.evaluate_claim(ni, near, **FAST)
     assert r.primary.name == "noninferior" and r.verdict == "reproduced" and r.estimate < 0
+    assert r.ci_label == "95% t" and r.ci_low > -0.01    # the CI the test inverts
     # Worse by 0.03, three margins: contradicted.
     far = {"a": {i: 0.87 + e for i, e in enumerate(rng.normal(0, 0.002, 10))}, "b": base}
     r = verdict.evaluate_claim(ni, far, **FAST)
@@ -139,6 +149,23 @@ def test_trend_monotone_curve_is_not_a_peak():
     assert shape.test.p_value > 0.05
 
 
+def test_trend_rising_curve_is_not_an_inverted_u():
+    # The example: x2 > x1 on every seed by a constant 0.01 (a t leg with zero spread).
+    rng = np.random.default_rng(17)
+    x0 = 0.90 + rng.normal(0, 0.01, 8)
+    x1 = x0 + 0.03 + rng.normal(0, 0.005, 8)
+    x2 = x1 + 0.01
+    for table in (np.column_stack([x0, x1, x2]), np.column_stack([x2, x1, x0])):
+        for method in ("t", "wilcoxon"):
+            assert trend.inverted_u(table, method).test.p_value > 0.5
+    arms = ("r0", "r1", "r2")
+    s = {arm: dict(enumerate(x)) for arm, x in zip(arms, (x0, x1, x2))}
+    assert verdict.evaluate_claim(claim("trend", arms, (1.0,) * 3), s, **FAST).verdict == "inconclusive"
+    # A real peak whose both legs are constant is decided by exact sign flips: 2 * 1/2**8.
+    peak = np.column_stack([x0, x0 + 0.03, x0 + 0.01])
+    assert trend.inverted_u(peak).test.p_value == pytest.approx(2 / 2 ** 8)
+
+
 def test_trend_p_by_hand():
     # k = 3: one interior candidate; p = 2 * max(one-sided p of j - first, j - last)
     table = np.array([[0.0, 1.0, 0.5], [0.1, 1.2, 0.4], [0.0, 0.9, 0.6], [0.2, 1.1, 0.5]])
@@ -155,5 +182,9 @@ def test_bad_input_is_defined_never_a_crash_or_silent_nan(kind, values):
     weights = {"interaction": (1.0, -1.0, -1.0, 1.0), "trend": (1.0, 1.0, 1.0)}.get(kind, (1.0, -1.0))
     c = claim(kind, arms, weights, margin=0.1 if kind in ("equivalence", "noninferiority") else None)
     r = verdict.adjust([verdict.evaluate_claim(c, {arm: dict(values) for arm in arms}, **FAST)])[0]
-    assert r.verdict == "inconclusive" and r.reason
+    if kind == "equivalence" and len(values) == 3:
+        # Identical arms on every seed: equivalent by construction.
+        assert r.verdict == "reproduced" and "by construction" in r.reason
+    else:
+        assert r.verdict == "inconclusive" and r.reason
     r.to_dict()

@@ -52,8 +52,45 @@ def test_two_proportions():
     assert math.isnan(power.two_proportions(0.5, 0, 5).mde)
 
 
-def test_tost_power():
+def test_tost_power_is_exact():
     res = power.tost(difference=0.0, sd=1.0, n=20, margin=1.0)
-    assert res.mde == pytest.approx((1.644854 + 1.281552) / math.sqrt(20), rel=1e-5)
-    assert res.seeds_needed == math.ceil((1.644854 + 0.841621) ** 2)
+    assert power.tost_power(0.0, 1.0, 20, res.mde) == pytest.approx(0.8, abs=1e-6)
+    # Above the normal approximation (z_{0.95} + z_{0.9}) / sqrt(n), which ignores the t quantile and s.
+    assert res.mde > (1.644854 + 1.281552) / math.sqrt(20)
+    # At large n the exact power approaches the normal approximation.
+    z = 1.0 / (1.0 / math.sqrt(400))
+    assert power.tost_power(0.0, 1.0, 400, 0.15) == pytest.approx(
+        2 * st.norm.cdf(0.15 * 20 - 1.644854) - 1, abs=5e-3)
+    k = res.seeds_needed
+    assert k is not None and power.tost_power(0.0, 1.0, k, 1.0) >= 0.8 > power.tost_power(0.0, 1.0, k - 1, 1.0)
     assert power.tost(1.5, 1.0, 20, 1.0).seeds_needed is None
+    assert z > 0
+
+
+def test_tost_power_matches_numerical_integration():
+    from scipy import integrate
+
+    def by_quad(d, sd, n, m, alpha=0.05):
+        df, se = n - 1, sd / math.sqrt(n)
+        t = st.t.ppf(1 - alpha, df)
+
+        def g(u):
+            h = m - t * sd * math.sqrt(u / df) / math.sqrt(n)
+            return 0.0 if h <= 0 else (st.norm.cdf((h - d) / se) - st.norm.cdf((-h - d) / se)) * st.chi2.pdf(u, df)
+        return integrate.quad(g, 0, df * (m * math.sqrt(n) / (t * sd)) ** 2, limit=200)[0]
+
+    for args in [(0.0, 1.0, 10, 1.0), (0.3, 1.0, 5, 1.5), (0.0, 1.0, 20, 0.5), (0.2, 1.0, 3, 2.0)]:
+        assert power.tost_power(*args) == pytest.approx(by_quad(*args), abs=1e-5)
+
+
+def test_binary_power_is_exact_enumeration():
+    # Only the all-discordant outcome rejects McNemar at n = 5 (p = 2/32 > 0.05: never).
+    assert power.mcnemar_power(1.0, 0.0, 5) == 0.0
+    # n = 6, rates 1 vs 0: every seed discordant, p = 2/64 < 0.05: power 1.
+    assert power.mcnemar_power(1.0, 0.0, 6) == pytest.approx(1.0)
+    # By hand at n = 6, p_a = 0.5, p_b = 0: only-a ~ Bin(6, 0.5); reject iff all 6 are only-a.
+    assert power.mcnemar_power(0.5, 0.0, 6) == pytest.approx(0.5 ** 6)
+    res = power.binary_exact(0.9, 0.0, 10, 10, paired=True)
+    assert power.mcnemar_power(res.mde, 0.0, 10) == pytest.approx(0.8, abs=1e-4)
+    # Boschloo: enumerated power agrees with the region scipy's test defines.
+    assert 0.0 < power.boschloo_power(0.8, 0.1, 6, 6) < 1.0

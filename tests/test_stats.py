@@ -229,3 +229,33 @@ def test_permutation_degenerate_and_monte_carlo():
     assert "Monte Carlo" in big.note and big.p_value == pytest.approx(2 / 1000)
     with pytest.raises(ValueError, match="NaN or inf"):
         stats.paired_permutation([1.0, math.nan])
+
+
+def test_t_ci_by_hand_and_degenerate():
+    d = np.array([0.1, 0.3, 0.2, 0.4])
+    half = st.t.ppf(0.975, 3) * d.std(ddof=1) / 2
+    ci = stats.t_ci(d)
+    assert (ci.low, ci.high) == pytest.approx((d.mean() - half, d.mean() + half))
+    # The 95 % t CI excludes 0 exactly when the paired t p < 0.05.
+    assert (ci.low > 0) == (stats.paired_t(d).p_value < 0.05)
+    assert stats.t_ci([0.2] * 3).note == "zero variance" and math.isnan(stats.t_ci([1.0]).low)
+    low = stats.t_bound(d, 0.95, "lower")
+    assert low.low == pytest.approx(d.mean() - st.t.ppf(0.95, 3) * d.std(ddof=1) / 2) and low.high == math.inf
+
+
+def test_welch_ci_inverts_welch_t():
+    a, b = np.array([1.0, 1.2, 0.9, 1.4]), np.array([0.5, 0.9, 0.4])
+    ci = stats.welch_ci(a, b)
+    res = st.ttest_ind(a, b, equal_var=False)
+    assert (ci.low > 0) == (res.pvalue < 0.05)
+    assert (ci.low, ci.high) == pytest.approx(tuple(res.confidence_interval(0.95)))
+
+
+def test_constant_sign_flip_is_the_exact_permutation_p():
+    d = np.full(6, 0.3)
+    assert stats.constant_sign_flip(d).p_value == pytest.approx(stats.paired_permutation(d).p_value)
+    assert stats.constant_sign_flip(d, alternative="greater").p_value == pytest.approx(1 / 64)
+    assert stats.constant_sign_flip(d, alternative="less").p_value == 1.0
+    assert stats.constant_sign_flip(d, shift=-0.3).p_value == 1.0
+    with pytest.raises(ValueError):
+        stats.constant_sign_flip([0.1, 0.2])

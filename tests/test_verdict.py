@@ -104,10 +104,17 @@ def test_one_paired_seed_is_inconclusive():
     assert math.isnan(r.primary.p_value)
 
 
-def test_zero_variance_contrast_is_inconclusive():
-    r = verdict.evaluate_claim(two_arm(), samples_from([0.1] * 5), **FAST)
-    assert r.verdict == "inconclusive" and "zero variance" in r.reason
-    assert r.robustness.p_value == pytest.approx(2 / 32)
+def test_constant_contrast_is_decided_by_its_exact_sign_flip_p():
+    # The same +0.1 on every seed: t is undefined, the exact sign-flip p is 2 / 2**n.
+    five = verdict.evaluate_claim(two_arm(), samples_from([0.1] * 5), **FAST)
+    assert five.primary.name == "sign_flip_exact" and five.primary.p_value == pytest.approx(2 / 32)
+    assert five.verdict == "inconclusive" and five.permutation.p_value == pytest.approx(2 / 32)
+    ten = verdict.evaluate_claim(two_arm(), samples_from([0.1] * 10), **FAST)
+    assert ten.primary.p_value == pytest.approx(2 / 1024) and ten.verdict == "reproduced"
+    assert ten.ci_low == ten.ci_high == pytest.approx(0.1)
+    assert verdict.evaluate_claim(two_arm("less"), samples_from([0.1] * 10), **FAST).verdict == "contradicted"
+    zero = verdict.evaluate_claim(two_arm(), samples_from([0.0] * 10), **FAST)
+    assert zero.verdict == "inconclusive" and "exactly 0" in zero.reason
 
 
 def test_interaction_uses_paired_standardized_contrast():
@@ -141,7 +148,7 @@ def test_holm_turns_borderline_result_inconclusive():
 
 def test_adjust_keeps_nan_out_of_family():
     good = verdict.evaluate_claim(two_arm(cid="g"), samples_from(POSITIVE), **FAST)
-    flat = verdict.evaluate_claim(two_arm(cid="f"), samples_from([0.1] * 5), **FAST)
+    flat = verdict.evaluate_claim(two_arm(cid="f"), {"a": {0: 0.9}, "b": {0: 0.5}}, **FAST)
     out = verdict.adjust([flat, good])
     assert math.isnan(out[0].p_holm) and out[0].verdict == "inconclusive"
     assert out[1].p_holm == good.primary.p_value      # family size 1
@@ -151,31 +158,98 @@ def test_agreement_cases():
     r = verdict.evaluate_claim(two_arm(), samples_from(POSITIVE), **FAST)
     rep, con = r, replace(r, verdict="contradicted")
     inc = replace(r, verdict="inconclusive")
-    # identical per-seed contrasts: agree whatever the verdicts, except opposite decisive ones
-    assert verdict.agreement(rep, rep) == "agree"
-    assert verdict.agreement(inc, inc) == "agree"
-    assert verdict.agreement(rep, con) == "disagree"
-    assert verdict.agreement_test(rep, con).note == "opposite decisive verdicts"
+    # identical per-seed contrasts are equivalent by construction, whatever the verdicts or margin
+    for x, y in ((rep, rep), (inc, inc), (rep, con), (replace(rep, agreement_margin=None), rep)):
+        found = verdict.agreement_test(x, y)
+        assert found.outcome == "equivalent" and "by construction" in found.note
     with pytest.raises(ValueError):
         verdict.agreement(rep, replace(r, claim_id="other"))
 
 
-def test_agreement_uses_tost_and_difference_test():
+def test_agreement_is_an_equivalence_question():
     rng = np.random.default_rng(0)
     close = [0.10 + e for e in rng.normal(0, 0.01, 20)]
-    near = [c + e for c, e in zip(close, rng.normal(0.0, 0.002, 20))]
+    near = [c + 0.003 + e for c, e in zip(close, rng.normal(0.0, 0.002, 20))]
     far = [c + 0.05 + e for c, e in zip(close, rng.normal(0, 0.01, 20))]
-    a = verdict.evaluate_claim(two_arm(), samples_from(close), **FAST)
-    b = verdict.evaluate_claim(two_arm(), samples_from(near), **FAST)
-    c = verdict.evaluate_claim(two_arm(), samples_from(far), **FAST)
+    claim = replace(two_arm(), agreement_margin=0.01)
+    a, b, c = (verdict.evaluate_claim(claim, samples_from(x), **FAST) for x in (close, near, far))
     found = verdict.agreement_test(a, b)
-    assert found.paired and found.outcome == "agree" and found.tost.p_value < 0.05
-    assert found.margin_source == "1 pooled SD"
-    assert verdict.agreement(a, c) == "disagree"
-    few = verdict.evaluate_claim(two_arm(), samples_from(close[:2]), **FAST)
+    # The 0.003 gap is significant, but shown inside the margin: equivalent, not "different".
+    assert found.difference_test.p_value < 0.05 and found.tost.p_value < 0.05
+    assert found.paired and found.outcome == "equivalent" and found.margin_source == "declared"
+    far_found = verdict.agreement_test(a, c)
+    assert far_found.outcome == "different" and far_found.beyond.p_value < 0.05
+    few = verdict.evaluate_claim(claim, samples_from(close[:2]), **FAST)
     assert verdict.agreement(few, few) in verdict.AGREEMENTS
-    declared = replace(a, agreement_margin=1e-6)
-    assert verdict.agreement_test(declared, b).outcome == "undetermined"
+    assert verdict.agreement_test(replace(a, agreement_margin=1e-6), b).outcome == "different"
+    assert verdict.agreement_test(replace(a, agreement_margin=0.0031), b).outcome == "undetermined"
+    # No margin declared and none derivable: undetermined, never estimated from these seeds.
+    none = verdict.agreement_test(replace(a, agreement_margin=None), b)
+    assert none.outcome == "undetermined" and "no agreement margin" in none.note
+
+
+def test_agreement_margin_defaults():
+    declared = replace(two_arm(), agreement_margin=0.02, min_effect=0.05)
+    assert verdict.agreement_margin(declared) == 0.02
+    assert verdict.agreement_margin(replace(declared, agreement_margin=None)) == 0.05
+    post = replace(two_arm(), reported=(("a", "0.97"), ("b", "0.95")))
+    assert verdict.agreement_margin(post) == pytest.approx(verdict.MIN_EFFECT_FRACTION * 0.02)
+    assert verdict.agreement_margin(two_arm()) is None
+
+
+def test_constant_agreement_gap_is_decided_by_sign_flips():
+    base = verdict.evaluate_claim(replace(two_arm(), agreement_margin=0.01), samples_from(POSITIVE), **FAST)
+    shifted = replace(base, contrast=tuple((s, v + 0.004) for s, v in base.contrast))
+    assert verdict.agreement(base, shifted) == "equivalent"    # 8 seeds: 1 / 256 < 0.05
+    jumped = replace(base, contrast=tuple((s, v + 0.04) for s, v in base.contrast))
+    assert verdict.agreement(base, jumped) == "different"
+
+
+def test_smaller_than_claimed():
+    # Significant in the claimed direction but far below the post's effect of 0.2.
+    claim = replace(two_arm(), reported=(("a", "0.9"), ("b", "0.7")))
+    small = [0.010, 0.012, 0.011, 0.009, 0.010, 0.011, 0.012, 0.010]
+    r = verdict.evaluate_claim(claim, samples_from(small), **FAST)
+    assert r.min_effect == pytest.approx(0.1) and "post" in r.min_effect_source
+    assert r.verdict == "smaller than claimed" and "smallest effect that matters" in r.reason
+    assert verdict.evaluate_claim(claim, samples_from(POSITIVE), **FAST).verdict == "reproduced"
+    declared = replace(two_arm(), min_effect=0.2)
+    assert verdict.evaluate_claim(declared, samples_from(POSITIVE), **FAST).verdict == "smaller than claimed"
+    # "less" claims read the CI's upper side mirrored.
+    less = replace(two_arm("less"), min_effect=0.2)
+    assert verdict.evaluate_claim(less, samples_from([-x for x in POSITIVE]), **FAST).verdict == \
+        "smaller than claimed"
+    assert verdict.evaluate_claim(replace(less, min_effect=0.05), samples_from([-x for x in POSITIVE]),
+                                  **FAST).verdict == "reproduced"
+
+
+def test_holm_family_per_case():
+    strong = verdict.evaluate_claim(two_arm(cid="s"), samples_from(POSITIVE), **FAST)
+    border = verdict.evaluate_claim(two_arm(cid="b"), samples_from([1.0, 2.0, 3.0, 4.0, 0.5]), **FAST)
+    alone = verdict.adjust([border], families=["c9"])[0]
+    mixed = verdict.adjust([border, strong, strong, strong], families=["c9", "c1", "c1", "c1"])
+    assert alone.verdict == mixed[0].verdict == "reproduced" and mixed[0].family_size == 1
+    assert mixed[0].p_holm == alone.p_holm and mixed[1].family == "c1" and mixed[1].family_size == 3
+    # BH runs over every result given: a suite-level figure.
+    assert mixed[0].q_bh == pytest.approx(st.false_discovery_control(
+        [border.primary.p_value] + [strong.primary.p_value] * 3)[0])
+    assert verdict.adjust([border, strong], families=None)[0].family_size == 2
+
+
+def test_diverged_seeds_ranked_worst_with_exclusion_beside():
+    s = samples_from(POSITIVE)
+    for seed in (0, 1, 2):
+        s["a"][seed] = math.nan              # the arm claimed better diverged on 3 seeds
+    r = verdict.evaluate_claim(two_arm(), s, higher_is_better=True, **FAST)
+    assert r.primary.name == "wilcoxon_all_seeds" and r.n_diverged == 3 and r.primary.statistic < 20
+    assert r.sensitivity.name == "paired_t" and r.sensitivity.p_value < 0.05
+    assert r.verdict != "reproduced"         # the survivors alone would have reproduced it
+    old = verdict.evaluate_claim(two_arm(), s, **FAST)
+    assert old.primary.name == "paired_t" and old.verdict == "reproduced"
+    # Diverging in the arm claimed worse only strengthens the claim.
+    t = samples_from(POSITIVE)
+    t["b"][0] = math.inf
+    assert verdict.evaluate_claim(two_arm(), t, higher_is_better=True, **FAST).verdict == "reproduced"
 
 
 def test_to_dict_is_strict_json():
@@ -205,5 +279,6 @@ def test_bad_claims_raise_spec_error():
 
 
 def test_constants():
-    assert verdict.VERDICTS == ("reproduced", "contradicted", "inconclusive")
+    assert verdict.VERDICTS == ("reproduced", "smaller than claimed", "contradicted", "inconclusive")
+    assert verdict.AGREEMENTS == ("equivalent", "different", "undetermined")
     assert verdict.ALPHA == 0.05
