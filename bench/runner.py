@@ -62,6 +62,10 @@ def seed_list(case: Case, profile: str, seeds: Optional[int]) -> list[int]:
 
 
 def _record(job: Job, seed: int, **fields) -> dict:
+    if job.case.overrides:   # a `bench run --set` variation: say so, with the changed spec's hash
+        from bench.baseline import spec_hash
+
+        fields = {"overrides": dict(job.case.overrides), "spec_hash": spec_hash(job.case, job.profile), **fields}
     return {"case": job.case.id, "arm": job.arm.name, "framework": job.framework, "mode": job.mode,
             "seed": seed, "profile": job.profile, **fields}
 
