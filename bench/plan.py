@@ -5,8 +5,8 @@ done, the groups the seeds train in and the training steps of one seed-run;
 the time comes from rates measured on this machine: the median seconds per
 seed-step (a record's ``timing.wall_s`` over its ``steps``) of each case and
 framework in the records of the results directory and of the repository's
-``results/``. A case never measured borrows the median rate of its framework;
-with no record at all the rate is ``DEFAULT_SECONDS_PER_STEP``, and the plan
+``results/``. A framework not measured for a case borrows the case's other
+frameworks' rate, a case never measured its framework's median; with no record at all the rate is ``DEFAULT_SECONDS_PER_STEP``, and the plan
 says which source each rate came from. Groups are laid on the workers in
 run order (each next group to the first free worker), as ``bench run`` does.
 """
@@ -108,13 +108,18 @@ def measured_rates(dirs) -> dict:
 
 
 def _rate(rates: dict, case: str, framework: str) -> tuple[float, str]:
+    """The measured rate of ``case`` in ``framework``; else the case's other frameworks';
+    else the framework's other cases'; else the default. The text says which."""
     own = rates.get((case, framework))
     if own:
         return statistics.median(own), f"measured, {len(own)} records"
+    same_case = [v for (c, fw), vals in rates.items() if c == case for v in vals]
+    if same_case:
+        return statistics.median(same_case), f"{framework} not measured: {case}'s other frameworks"
     same_fw = [v for (c, fw), vals in rates.items() if fw == framework for v in vals]
     if same_fw:
         return statistics.median(same_fw), f"not measured for {case}: {framework}'s median over other cases"
-    return DEFAULT_SECONDS_PER_STEP, "no records here: the default"
+    return DEFAULT_SECONDS_PER_STEP, f"no records here: the default {DEFAULT_SECONDS_PER_STEP:g} s"
 
 
 def _train_rows(case: Case, budget, data_dir) -> int:
