@@ -125,3 +125,16 @@ def test_help_documents_every_environment_variable(capsys):
     out = capsys.readouterr().out
     for name in ("BENCH_RESULTS_DIR", "BENCH_DATA_DIR", "BENCH_CACHE_DIR"):
         assert name in out
+
+
+def test_progress_crosses_from_worker_processes(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    bar = _Bar()
+    monkeypatch.setattr(runner, "_progress", lambda total, enabled: bar)
+    case = overrides.apply(C1, "smoke", overrides.parse(["data.epochs=2"]))
+    summary = runner.run([case], "smoke", frameworks=("torch",), arm_names=["none"], seeds=2,
+                         results_dir=tmp_path, progress=True, workers=2)
+    per_epoch = -(-case.budget("smoke").train_subsample // case.budget("smoke").batch_size)
+    assert summary.ok == 2
+    assert [n for n in bar.updates if n][:2] == [2 * per_epoch] * 2   # per epoch, from inside the worker
+    assert sum(bar.updates) == bar.total == 2 * 2 * per_epoch
