@@ -3,12 +3,16 @@
 ``make`` counts, per case, arms x seeds x frameworks x modes, what is already
 done, the groups the seeds train in and the training steps of one seed-run;
 the time comes from rates measured on this machine: the median seconds per
-seed-step (a record's ``timing.wall_s`` over its ``steps``) of each case and
-framework in the records of the results directory and of the repository's
-``results/``. A framework not measured for a case borrows the case's other
-frameworks' rate, a case never measured its framework's median; with no record at all the rate is ``DEFAULT_SECONDS_PER_STEP``, and the plan
-says which source each rate came from. Groups are laid on the workers in
-run order (each next group to the first free worker), as ``bench run`` does.
+seed-step (a record's ``timing.wall_s`` over its ``steps``) of each case,
+framework and profile in the records of the results directory and of the
+repository's ``results/``. A rate measured under the same profile already
+holds each group's fixed cost (building, tracing, evaluating) in its share; a
+rate borrowed from another profile, framework or case gets
+``GROUP_OVERHEAD_S`` added per group, since a short run is mostly that cost.
+With no record at all the rate is ``DEFAULT_SECONDS_PER_STEP``; the plan says
+which source each rate came from. Groups are laid on the workers in run order
+(each next group to the first free worker), as ``bench run`` does, after
+``STARTUP_S`` of start-up (the workers importing the frameworks and the data).
 """
 from __future__ import annotations
 
@@ -25,6 +29,10 @@ from bench.spec import Case
 # A CPU's order of magnitude for C1's MLP (results/full: 0.004-0.005 s per seed-step on 2 cores);
 # used only when no record of any case has been measured here.
 DEFAULT_SECONDS_PER_STEP = 0.005
+# Measured here (2 shared cores, 2 workers, `bench run --profile smoke --case c1,c3`): groups of 2 seeds
+# that trained 15-16 steps took 7-40 s (tf) and 1-15 s (torch); the first group began about 45 s in.
+GROUP_OVERHEAD_S = {"tf": 10.0, "torch": 4.0}
+STARTUP_S = 45.0
 ROOT_RESULTS = Path(__file__).resolve().parents[1] / "results"
 # Training rows of each dataset (the post's 70 % of the tabular sets), used when the file is not at hand.
 TRAIN_ROWS = {"mnist": 60000, "fashion_mnist": 60000, "concrete": 721, "red_wine": 1119}
@@ -76,7 +84,7 @@ class Plan:
                        f"{duration(sum(c.group_seconds))} of training")
         out.append(f"  total: {self.todo} seed-runs to do, {self.seed_steps:,} seed-steps; estimated "
                    f"{duration(self.seconds)} with {self.workers} worker{'s' if self.workers > 1 else ''} "
-                   f"(from measured rates; a rough guide, not a promise)")
+                   f"(from measured rates, with {STARTUP_S:.0f} s of start-up; a guide, not a promise)")
         return out
 
 
@@ -91,7 +99,7 @@ def duration(seconds: float) -> str:
 
 
 def measured_rates(dirs) -> dict:
-    """``{(case, framework): [seconds per seed-step, ...]}`` from every record under ``dirs``."""
+    """``{(case, framework, profile): [seconds per seed-step, ...]}`` from every record under ``dirs``."""
     rates: dict = {}
     seen = set()
     for d in dirs:
@@ -103,23 +111,26 @@ def measured_rates(dirs) -> dict:
             for r in store.load(d, profile):
                 wall, steps = (r.get("timing") or {}).get("wall_s"), r.get("steps")
                 if r.get("status") == "ok" and steps and wall and math.isfinite(wall):
-                    rates.setdefault((r["case"], r["framework"]), []).append(wall / steps)
+                    rates.setdefault((r["case"], r["framework"], profile), []).append(wall / steps)
     return rates
 
 
-def _rate(rates: dict, case: str, framework: str) -> tuple[float, str]:
-    """The measured rate of ``case`` in ``framework``; else the case's other frameworks';
-    else the framework's other cases'; else the default. The text says which."""
-    own = rates.get((case, framework))
-    if own:
-        return statistics.median(own), f"measured, {len(own)} records"
-    same_case = [v for (c, fw), vals in rates.items() if c == case for v in vals]
-    if same_case:
-        return statistics.median(same_case), f"{framework} not measured: {case}'s other frameworks"
-    same_fw = [v for (c, fw), vals in rates.items() if fw == framework for v in vals]
-    if same_fw:
-        return statistics.median(same_fw), f"not measured for {case}: {framework}'s median over other cases"
-    return DEFAULT_SECONDS_PER_STEP, f"no records here: the default {DEFAULT_SECONDS_PER_STEP:g} s"
+def _rate(rates: dict, case: str, framework: str, profile: str) -> tuple[float, str, bool]:
+    """(seconds per seed-step, where it came from, borrowed?): measured for this case,
+    framework and profile; else for another profile; else the case's other frameworks;
+    else the framework's other cases; else the default."""
+    def pick(test):
+        return [v for key, vals in rates.items() if test(*key) for v in vals]
+
+    tries = ((lambda c, f, p: (c, f, p) == (case, framework, profile), "measured, {n} records", False),
+             (lambda c, f, p: (c, f) == (case, framework), "measured in other profiles, {n} records", True),
+             (lambda c, f, p: c == case, f"{framework} not measured: {case}'s other frameworks", True),
+             (lambda c, f, p: f == framework, f"not measured for {case}: {framework}'s median over other cases", True))
+    for test, text, borrowed in tries:
+        found = pick(test)
+        if found:
+            return statistics.median(found), text.format(n=len(found)), borrowed
+    return DEFAULT_SECONDS_PER_STEP, f"no records here: the default {DEFAULT_SECONDS_PER_STEP:g} s", True
 
 
 def _train_rows(case: Case, budget, data_dir) -> int:
@@ -163,11 +174,11 @@ def make(cases: list[Case], profile: str, frameworks, modes, arm_names=None, see
                 todo = [s for s in block if (case.id, job.arm.name, job.framework, job.mode, s) not in done]
                 if not todo:
                     continue
-                rate, source = _rate(rates, case.id, job.framework)
-                sources[job.framework] = (rate, source)
+                rate, source, borrowed = _rate(rates, case.id, job.framework, profile)
+                sources[job.framework] = (rate, source + (" + per-group overhead" if borrowed else ""))
                 cp.todo += len(todo)
                 cp.groups += 1
-                seconds = rate * steps * len(todo)
+                seconds = rate * steps * len(todo) + (GROUP_OVERHEAD_S.get(job.framework, 5.0) if borrowed else 0.0)
                 cp.group_seconds.append(seconds)
                 jobs_seconds.append(seconds)
         if sources:
@@ -176,7 +187,8 @@ def make(cases: list[Case], profile: str, frameworks, modes, arm_names=None, see
         else:
             cp.rate_source = "nothing to do"
         plans.append(cp)
-    return Plan(profile, workers, plans, _makespan(jobs_seconds, min(workers, max(1, len(jobs_seconds)))))
+    busy = _makespan(jobs_seconds, min(workers, max(1, len(jobs_seconds))))
+    return Plan(profile, workers, plans, busy + STARTUP_S if jobs_seconds else 0.0)
 
 
 def _makespan(seconds: list, workers: int) -> float:

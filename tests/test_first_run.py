@@ -27,16 +27,23 @@ def test_plan_counts_the_work_and_estimates_from_measured_rates(tmp_path):
     steps = budget.epochs * -(-budget.train_subsample // budget.batch_size)
     assert (c.arms, c.seeds, c.runs, c.todo, c.steps) == (4, 2, 16, 16, steps)
     assert p.seed_steps == 16 * steps
-    # torch measured at 0.02 s per seed-step; tf borrows it (the case's only measured framework)
-    assert p.seconds == pytest.approx(16 * steps * 0.02)
+    # torch measured in this profile at 0.02 s per seed-step; tf borrows it, plus a group overhead each
+    tf_groups = 4   # 4 arms x one block of 2 seeds
+    expected = 16 * steps * 0.02 + tf_groups * plan.GROUP_OVERHEAD_S["tf"] + plan.STARTUP_S
+    assert p.seconds == pytest.approx(expected)
     assert "measured, 3 records" in c.rate_source and "other frameworks" in c.rate_source
     assert "16 seed-runs" in "\n".join(p.lines())
     two = plan.make([C1], "smoke", ["tf", "torch"], ["as_written"], results_dir=tmp_path / "run",
                     workers=2, rate_dirs=[tmp_path / "rates"])
-    assert two.seconds == pytest.approx(p.seconds / 2)
+    assert two.seconds == pytest.approx((expected - plan.STARTUP_S) / 2 + plan.STARTUP_S)
     none = plan.make([C1], "smoke", ["torch"], ["as_written"], results_dir=tmp_path / "run", rate_dirs=[])
-    assert none.seconds == pytest.approx(8 * steps * plan.DEFAULT_SECONDS_PER_STEP)
+    assert none.seconds == pytest.approx(8 * steps * plan.DEFAULT_SECONDS_PER_STEP
+                                         + 4 * plan.GROUP_OVERHEAD_S["torch"] + plan.STARTUP_S)
     assert "default" in none.cases[0].rate_source
+    # records of this very profile on disk are what the next plan of it uses
+    quick = plan.make([C1], "quick", ["torch"], ["as_written"], results_dir=tmp_path / "run",
+                      rate_dirs=[tmp_path / "rates"])
+    assert "other profiles" in quick.cases[0].rate_source
 
 
 def test_bench_plan_prints_without_training(tmp_path, capsys):
