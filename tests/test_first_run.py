@@ -145,3 +145,20 @@ def test_progress_crosses_from_worker_processes(tmp_path, monkeypatch):
     assert summary.ok == 2
     assert [n for n in bar.updates if n][:2] == [2 * per_epoch] * 2   # per epoch, from inside the worker
     assert sum(bar.updates) == bar.total == 2 * 2 * per_epoch
+
+
+def test_bench_data_lists_each_dataset_where_found_and_verified(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("BENCH_DATA_DIR", raising=False)
+    (tmp_path / "data").mkdir()
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "concrete.csv"
+    if not shared.exists():
+        pytest.skip(f"needs a local concrete.csv ({shared})")
+    shutil.copy(shared, tmp_path / "data" / "concrete.csv")
+    assert main(["data", "--data-dir", str(tmp_path / "data")]) == 1   # some are missing, nothing downloaded
+    out = capsys.readouterr()
+    lines = {line.split()[0]: line for line in out.out.splitlines() if line[:1].isalpha()}
+    assert "verified" in lines["concrete"] and str(tmp_path / "data" / "concrete.csv") in lines["concrete"]
+    assert "missing" in lines["mnist"] and "c1" in lines["mnist"]
+    assert "bench data --fetch" in out.err and not (tmp_path / "cache").exists()
