@@ -119,7 +119,7 @@ def _markdown_bits(text: str) -> str:
 def write(path, profile: str, evaluated, claim_rows: list[dict], figures: dict, method: str,
           notes: list[str] = ()) -> Path:
     """Write the page to ``path`` and return it. ``figures`` maps case id -> PNG paths."""
-    board = [{"claim": r["claim"], "case": r["case"],
+    board = [{"claim": r["claim"], "case": r["case"], "statement": r["statement"],
               "framework": r["framework"] if r["mode"] == "as_written" else f"{r['framework']} ({r['mode']})",
               "verdict": r["verdict"], "estimate [95% CI]": r["estimate"], "metric": r["metric"],
               "post reported": r["post"]} for r in scoreboard.rows(evaluated)]

@@ -30,10 +30,22 @@ def reported_text(claim) -> str:
     return ", ".join(f"{arm} {value}" for arm, value in claim.reported) or "—"
 
 
+def _short(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
+
+
 def rows(evaluated) -> list[dict]:
-    """One dict per claim x framework x mode, in report order."""
+    """One dict per claim x framework x mode, each claim's frameworks side by side
+    (cases in report order, claims in case order)."""
     out = []
-    for case, fw, mode, res in evaluated:
+    cases = list(dict.fromkeys(case.id for case, *_ in evaluated))
+
+    def order(item):
+        case, fw, mode, res = item
+        ids = [c.id for c in case.claims]
+        return cases.index(case.id), ids.index(res.claim_id) if res.claim_id in ids else 0, fw, mode
+
+    for case, fw, mode, res in sorted(evaluated, key=order):
         claim = next(c for c in case.claims if c.id == res.claim_id)
         out.append({"case": case.id, "claim": res.claim_id, "framework": fw, "mode": mode,
                     "verdict": str(res.verdict), "estimate": estimate_text(res), "metric": res.metric,
@@ -53,9 +65,14 @@ def _framework(row: dict) -> str:
 
 def markdown(evaluated) -> list[str]:
     """The scoreboard table of REPORT.md, with a link per row to its case's details."""
-    table = [{"claim": f"[{r['claim']}](#{anchor(r['case'])})", "framework": _framework(r),
-              "verdict": _verdict(r["verdict"]), "estimate [95% CI]": r["estimate"], "metric": r["metric"],
-              "post reported": r["post"]} for r in rows(evaluated)]
+    table, previous = [], None
+    for r in rows(evaluated):
+        first = (r["case"], r["claim"]) != previous   # the statement once per claim, beside its first framework
+        previous = (r["case"], r["claim"])
+        table.append({"claim": f"[{r['claim']}](#{anchor(r['case'])})",
+                      "statement": _short(r["statement"]) if first else "", "framework": _framework(r),
+                      "verdict": _verdict(r["verdict"]), "estimate [95% CI]": r["estimate"],
+                      "metric": r["metric"], "post reported": r["post"] if first else ""})
     if not table:
         return ["No claim could be tested: none has records for all of its arms."]
     return [tabulate(table, headers="keys", tablefmt="github")]
@@ -64,7 +81,8 @@ def markdown(evaluated) -> list[str]:
 def terminal(evaluated) -> str:
     """The scoreboard as plain text for the terminal."""
     table = [{"claim": r["claim"], "framework": _framework(r), "verdict": r["verdict"],
-              "estimate [95% CI]": r["estimate"], "post reported": r["post"]} for r in rows(evaluated)]
+              "estimate [95% CI]": r["estimate"], "statement": _short(r["statement"], 50)}
+             for r in rows(evaluated)]
     if not table:
         return "no claim could be tested: none has records for all of its arms."
     return tabulate(table, headers="keys", tablefmt="simple")
