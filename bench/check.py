@@ -289,10 +289,19 @@ def render_detectable(baseline_path, profile: str) -> str:
             + tabulate(rows, headers="keys", tablefmt="github"))
 
 
-def run(results_dir: str | os.PathLike, profile: str, baseline_path=None, method: str = "auto") -> list[Row]:
+def run(results_dir: str | os.PathLike, profile: str, baseline_path=None, method: str = "auto",
+        cases=None) -> list[Row]:
+    """``compare`` of the records with the baseline; ``cases`` limits both sides to those case ids."""
     stored = base.load(baseline_path, profile)
     loaded = identity.load(results_dir, profile)   # current records only; stale ones are named below
     records = loaded.records
+    if cases:
+        unknown = sorted(set(cases) - set(stored["cases"]))
+        if unknown:
+            raise StoreError(f"--case {', '.join(unknown)}: not in the {profile} baseline, which holds "
+                             f"{', '.join(sorted(stored['cases']))}.")
+        stored = {**stored, "cases": {k: v for k, v in stored["cases"].items() if k in cases}}
+        records = [r for r in records if r["case"] in cases]
     if not records:
         raise StoreError(f"no records in {store.records_path(results_dir, profile)}; run "
                          f"`bench run --profile {profile} --results-dir {results_dir}` first.")

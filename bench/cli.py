@@ -1,4 +1,5 @@
-"""The command line: ``bench list | run | report | baseline | check | publish | compare``. Thin: parse, call, print.
+"""The command line: ``bench list | data | plan | run | report | baseline | check | publish | compare``.
+Thin: parse, call, print.
 
 Every user-facing problem is a ``BenchError`` and is printed as one sentence
 with exit status 2; an interrupted run says where its records are kept.
@@ -25,6 +26,17 @@ def _csv(value: str) -> list[str]:
     return [v for v in value.split(",") if v]
 
 
+ENVIRONMENT = """\
+environment variables:
+  BENCH_RESULTS_DIR   default --results-dir (else ./runs, git-ignored)
+  BENCH_DATA_DIR      directory searched first for the datasets (as --data-dir)
+  BENCH_CACHE_DIR     where downloaded datasets are kept (else ~/.cache/bench)
+  CI                  "true": the browser test of REPORT.html fails instead of skipping without Chromium
+  BENCH_CHROMIUM, BENCH_CHROMEDRIVER   the browser and driver that test uses (/usr/bin/chromium, /usr/bin/chromedriver)
+"""
+
+
+
 class _Version(argparse.Action):
     """``--version``: the package version and git commit, computed only when asked."""
 
@@ -48,11 +60,16 @@ def _verbosity(p: argparse.ArgumentParser, top: bool) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bench", description="Reproduce regularization claims in TF and PyTorch.")
+    p = argparse.ArgumentParser(prog="bench", description="Reproduce regularization claims in TF and PyTorch.",
+                                epilog=ENVIRONMENT, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action=_Version, help="print the version (and git commit) and exit")
     _verbosity(p, top=True)
     sub = p.add_subparsers(dest="command", required=True)
     _verbosity(sub.add_parser("list", help="list cases, arms, claims and profiles"), top=False)
+    dat = sub.add_parser("data", help="each dataset: where it was found and whether it verifies")
+    dat.add_argument("--fetch", action="store_true", help="download and verify the missing ones")
+    dat.add_argument("--data-dir", default=None, help="directory holding the datasets (or BENCH_DATA_DIR)")
+    _verbosity(dat, top=False)
 
     run = sub.add_parser("run", help="train arms x seeds x frameworks; resumable")
     run.add_argument("--case", type=_csv, default=[], help="comma-separated case ids (default: all)")
@@ -74,7 +91,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="add seeds in batches until every claim is decided (alpha spending; see bench/adaptive.py)")
     run.add_argument("--max-seeds", type=int, default=20, help="adaptive: the seed budget")
     run.add_argument("--batch", type=int, default=5, help="adaptive: seeds added per look (>= 2)")
+    run.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE", dest="overrides",
+                     help="a one-off change to the case spec or profile, e.g. data.epochs=60, optimizer.lr=0.01, "
+                          "profile.seeds=3 (repeatable); records carry it and the changed spec hash")
     _common(run)
+    plan = sub.add_parser("plan", help="what `bench run` with these arguments would do, and how long it should take")
+    for action in run._actions[1:]:   # the same arguments as run
+        plan._add_action(action)
 
     spd = sub.add_parser("speed", help="seconds per C1 seed-run: the backends beside reference loops")
     spd.add_argument("--epochs", type=int, default=10, help="10 = the post's full budget")
@@ -89,19 +112,23 @@ def _parser() -> argparse.ArgumentParser:
     _verbosity(spd, top=False)
 
     rep = sub.add_parser("report", help="statistics, verdicts, tables and plots from the records")
-    rep.add_argument("--profile", default="quick", choices=PROFILES)
+    rep.add_argument("--profile", default=None, choices=PROFILES,
+                     help="default: the one profile the results directory holds")
+    rep.add_argument("--html", action="store_true", help="also write REPORT.html, one self-contained page")
     _common(rep)
 
     base = sub.add_parser("baseline", help="freeze a run's records as the regression baseline")
     chk = sub.add_parser("check", help="compare a run with the baseline; exit 1 on a regression")
     for sp in (base, chk):
-        sp.add_argument("--profile", default="smoke", choices=PROFILES)
+        sp.add_argument("--profile", default=None, choices=PROFILES,
+                        help="default: the one profile the results directory holds")
         sp.add_argument("--baseline", default=None, help="default: results/baselines/<profile>.json")
         _common(sp)
     chk.add_argument("--method", default="auto", choices=("auto", "tolerance", "test"),
                      help="metric test: auto = tolerance on CPU (deterministic), paired t-test elsewhere")
     chk.add_argument("--json", action="store_true", help="print JSON instead of the table")
     chk.add_argument("--all", action="store_true", help="list unchanged comparisons too")
+    chk.add_argument("--case", type=_csv, default=[], help="compare only these cases (default: all)")
 
     pub = sub.add_parser("publish", help="copy run records of a profile into results/<profile>/ (clean tree, "
                                          "one commit and spec per case) and regenerate its report")
@@ -157,7 +184,7 @@ def _check_run_arguments(args, cases, profile: str) -> None:
     for mode in args.mode:
         if mode not in modes:
             raise SpecError(f"unknown mode {mode!r}; choose from {modes}.")
-    if args.seeds is not None and args.seeds < 1:
+    if isinstance(args.seeds, int) and args.seeds < 1:
         raise SpecError(f"--seeds must be >= 1, got {args.seeds}.")
     if args.adaptive:
         adaptive.looks(args.max_seeds, args.batch)
@@ -213,6 +240,20 @@ def _run(args) -> int:
         with quiet.framework_import():
             gpu = environment.gpu_visible()
         count = workers.default_count(gpu, grouping.host_free_bytes())
+    if args.overrides:
+        from bench import overrides
+
+        parsed = overrides.parse(args.overrides)
+        cases = [overrides.apply(c, profile, parsed) for c in cases]
+    if args.command == "plan" or not args.adaptive:
+        from bench import plan
+
+        lines = plan.make(cases, profile, args.framework, args.mode, args.arm or None, args.seeds,
+                          args.results_dir, args.data_dir, group_size, count).lines()
+        if args.command == "plan" or not args.quiet:
+            print("\n".join(lines), file=sys.stdout if args.command == "plan" else sys.stderr, flush=True)
+        if args.command == "plan":
+            return 0
     with lock.hold(Path(args.results_dir) / profile), _notes(args.quiet):
         if args.adaptive:
             return _adaptive(args, cases, profile, group_size, count)
@@ -238,7 +279,7 @@ def _run_locked(args, cases, profile: str, group_size, count: int) -> int:
     for line in summary.failures:
         print(f"  failed: {line}", file=sys.stderr)
     if args.report:
-        _report(args.results_dir, profile)
+        _report(args.results_dir, profile, html=True)
     return 1 if summary.failed else 0
 
 
@@ -256,15 +297,29 @@ def _adaptive(args, cases, profile: str, group_size, count: int) -> int:
     print(f"bench: adaptive run: {len(out.decided)} decided, {len(out.undecided)} undecided after "
           f"{out.looks[-1]['seeds'] if out.looks else 0} seeds; see {args.results_dir}/{profile}/adaptive.json")
     if args.report:
-        _report(args.results_dir, profile)
+        _report(args.results_dir, profile, html=True)
     return 0
 
 
-def _report(results_dir: str, profile: str) -> None:
-    from bench import report
+def _report(results_dir: str, profile, html: bool = False) -> None:
+    from bench import profiles, report
 
-    path = report.write(results_dir, profile)
-    print(f"bench: wrote {path}")
+    profile = profiles.infer(results_dir, profile)
+    path, board = report.publish(results_dir, profile, html)
+    print(board)
+    print(f"bench: wrote {path}" + (f" and {path.with_suffix('.html')}" if html else "")
+          + f"; how to read it: {path.parent / report.METHOD_FILE}")
+
+
+def _data(args) -> int:
+    from bench import inventory
+
+    entries = inventory.check(args.data_dir, fetch=args.fetch)
+    print(inventory.render(entries))
+    bad = [e for e in entries if e.status != "verified"]
+    if bad and not args.fetch:
+        print("bench: `bench data --fetch` downloads and verifies the missing ones.", file=sys.stderr)
+    return 1 if bad else 0
 
 
 def _speed(args) -> int:
@@ -290,24 +345,26 @@ def _speed(args) -> int:
 
 
 def _baseline(args) -> int:
-    from bench import baseline
+    from bench import baseline, profiles
 
     from bench import identity
 
-    print(f"bench: wrote {baseline.write(args.results_dir, args.profile, args.baseline)}")
-    note = identity.load(args.results_dir, args.profile).note()
+    profile = profiles.infer(args.results_dir, args.profile)
+    print(f"bench: wrote {baseline.write(args.results_dir, profile, args.baseline)}")
+    note = identity.load(args.results_dir, profile).note()
     if note:
         print(f"bench: {note}")
     return 0
 
 
 def _check(args) -> int:
-    from bench import check
+    from bench import check, profiles
 
-    rows = check.run(args.results_dir, args.profile, args.baseline, args.method)
-    print(check.to_json(rows, args.profile) if args.json else check.render(rows, args.all))
+    profile = profiles.infer(args.results_dir, args.profile)
+    rows = check.run(args.results_dir, profile, args.baseline, args.method, args.case or None)
+    print(check.to_json(rows, profile) if args.json else check.render(rows, args.all))
     if not args.json:
-        print(check.render_detectable(args.baseline, args.profile))
+        print(check.render_detectable(args.baseline, profile))
     return 1 if any(r.failed for r in rows) else 0
 
 
@@ -352,12 +409,14 @@ def main(argv=None) -> int:
         if args.command == "list":
             _list()
             return 0
-        if args.command == "run":
+        if args.command in ("run", "plan"):
             return _run(args)
+        if args.command == "data":
+            return _data(args)
         if args.command == "speed":
             return _speed(args)
         if args.command == "report":
-            _report(args.results_dir, args.profile)
+            _report(args.results_dir, args.profile, args.html)
             return 0
         if args.command == "baseline":
             return _baseline(args)

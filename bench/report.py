@@ -21,9 +21,11 @@ from tabulate import tabulate
 from bench import atomic, kinds, registry, store, verdict
 from bench.errors import StoreError
 from bench.spec import Case
-from bench.tables import agreement_rows, arm_table, claim_rows, environment_rows, notes
+from bench.tables import agreement_rows, arm_table, claim_csv_rows, claim_rows, environment_rows, notes
 from bench.tables import fmt as _fmt  # noqa: F401  (kept for callers of the old name)
 from bench.tables import variants as _variants
+
+METHOD_FILE = "METHOD.md"
 
 HOW_TO_READ = """\
 **How to read this.** Each arm was trained over the listed seeds. Seed *i* gives every arm
@@ -114,9 +116,15 @@ def evaluate(records: list[dict], cases: list[Case]) -> list[tuple[Case, str, st
     return [(case, fw, mode, res) for (case, fw, mode), res in zip(rows, adjusted)]
 
 
-def write(results_dir, profile: str) -> Path:
+def write(results_dir, profile: str, html: bool = False) -> Path:
     """Write the report for ``profile`` and return its path."""
-    from bench import plots
+    return publish(results_dir, profile, html)[0]
+
+
+def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
+    """Write REPORT.md, METHOD.md, claims.csv, the plots and (``html``) REPORT.html;
+    return REPORT.md's path and the scoreboard as terminal text."""
+    from bench import plots, scoreboard
 
     from bench import environment, identity
 
@@ -129,17 +137,27 @@ def write(results_dir, profile: str) -> Path:
     cases = [c for c in registry.select(None) if any(r["case"] == c.id for r in records)]
     out_dir = Path(results_dir) / profile
     evaluated = adaptive_verdicts(evaluate(records, cases), out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     lines = [f"# Results: profile `{profile}`", "",
              f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC from {len(records)} records "
-             f"in `records.jsonl`. {_family(evaluated)}", "",
+             f"in `records.jsonl`. {_family(evaluated)}", "", *overrides_lines(records),
+             "## Scoreboard", "", *scoreboard.markdown(evaluated), "",
+             f"Each claim links to its case below (arms, every test, plots). How the tests, verdicts and "
+             f"the TensorFlow vs PyTorch comparison work: [METHOD.md]({METHOD_FILE}). Numbers for analysis: "
+             f"`claims.csv`, and `bench.load_records(\"{Path(results_dir).as_posix()}/{profile}\")` for the records.", "",
              "**What ran** (as found in the records: spec hash, commit, machine, training path, budget, seeds):", "",
-             *environment.summary(records), *([f"\n**Note:** {loaded.note()}"] if loaded.stale else []), "",
-             HOW_TO_READ]
+             *environment.summary(records), *([f"\n**Note:** {loaded.note()}"] if loaded.stale else []), ""]
+    figures: dict = {}
     for case in cases:
         prof = case.profile(profile)
-        lines += [f"## {case.id}: {case.title}", "", f"Source: {case.source}. Profile: {prof.notes}.", "",
-                  "### Arms", "", arm_table(records, case), ""]
         mine = [e for e in evaluated if e[0] is case]
+        pngs = [*plots.forest(mine, case, out_dir), *plots.strips(records, case, out_dir),
+                *plots.curves(records, case, out_dir)]
+        figures[case.id] = pngs
+        lines += [f'<a id="{scoreboard.anchor(case.id)}"></a>', "",
+                  f"## {case.id}: {case.title}", "", f"Source: {case.source}. Profile: {prof.notes}.", ""]
+        lines += [f"![{case.id} {png.stem.split('_')[-1]}]({png.name})" for png in pngs[:1]]
+        lines += ["", "### Arms", "", arm_table(records, case), ""]
         table = tabulate(claim_rows(mine), headers="keys", tablefmt="github") if mine else (
             "No claim could be tested: none has records for all of its arms in this profile.")
         lines += ["### Claims", "", table, ""]
@@ -149,13 +167,34 @@ def write(results_dir, profile: str) -> Path:
         agree = agreement_rows(mine)
         if agree:
             lines += ["", "### TensorFlow vs PyTorch", "", tabulate(agree, headers="keys", tablefmt="github")]
-        for png in plots.curves(records, case, out_dir):
-            lines += ["", f"![{case.id} learning curves]({png.name})"]
+        for png in pngs[1:]:
+            lines += ["", f"![{case.id} {png.stem.split('_')[-1]}]({png.name})"]
         lines.append("")
     lines += adaptive_section(out_dir)
     lines += ["## Environment", "", tabulate(environment_rows(records), headers="keys", tablefmt="github"), ""]
-    atomic.write_with(out_dir / "claims.csv", lambda tmp: pd.DataFrame(claim_rows(evaluated)).to_csv(tmp, index=False))
-    return atomic.write_text(out_dir / "REPORT.md", "\n".join(lines))
+    atomic.write_with(out_dir / "claims.csv",
+                      lambda tmp: pd.DataFrame(claim_csv_rows(evaluated)).to_csv(tmp, index=False))
+    atomic.write_text(out_dir / METHOD_FILE, f"# How to read the report\n\n{HOW_TO_READ}")
+    path = atomic.write_text(out_dir / "REPORT.md", "\n".join(lines))
+    if html:
+        from bench import html as page
+
+        page.write(out_dir / "REPORT.html", profile, evaluated, claim_rows(evaluated), figures,
+                   HOW_TO_READ, overrides_lines(records))
+    return path, scoreboard.terminal(evaluated)
+
+
+def overrides_lines(records: list[dict]) -> list[str]:
+    """A note naming each one-off ``--set`` override found in the records, per case."""
+    seen: dict = defaultdict(set)
+    for r in records:
+        for k, v in (r.get("overrides") or {}).items():
+            seen[r["case"]].add(f"{k}={v}")
+    if not seen:
+        return []
+    parts = "; ".join(f"{case}: {', '.join(sorted(v))}" for case, v in sorted(seen.items()))
+    return [f"**Overridden for this run (`bench run --set`):** {parts}. These records carry the changed "
+            f"spec hash; they are a variation, not the suite as written.", ""]
 
 
 def _family(evaluated) -> str:

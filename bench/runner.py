@@ -86,6 +86,10 @@ def _budget(job: Job) -> dict:
 
 
 def _record(job: Job, seed: int, **fields) -> dict:
+    if job.case.overrides:   # a `bench run --set` variation: say so, with the changed spec's hash
+        from bench.baseline import spec_hash
+
+        fields = {"overrides": dict(job.case.overrides), "spec_hash": spec_hash(job.case, job.profile), **fields}
     return {"case": job.case.id, "arm": job.arm.name, "framework": job.framework, "mode": job.mode,
             "seed": seed, "profile": job.profile, "spec_hash": identity.spec_hash(job.case, job.profile),
             "budget": _budget(job), **fields}
@@ -117,7 +121,7 @@ def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("
     if not pending:
         return summary
 
-    bar = _progress(len(pending), progress)
+    bar = _progress(0, progress)   # counts seed-steps; the total is known once the groups are
     groups = []   # (job, arrays, seeds, vectorized) in seed-block-major order
     for case, jobs, seed_ids in plans:
         todo = {(job.arm.name, job.framework, job.mode, s) for c, job, s in pending if c is case}
@@ -133,6 +137,8 @@ def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("
                 block_todo = [s for s in block if (job.arm.name, job.framework, job.mode, s) in todo]
                 if block_todo:
                     groups.append((job, arrays, block_todo, vectorized))
+    bar.total = sum(group_steps(job, arrays, seed_ids) for job, arrays, seed_ids, _ in groups)
+    bar.refresh()
     with store.RecordWriter(path) as writer:
         if workers > 1:   # even for one group: its threads, so its bits, follow the worker count
             _run_in_workers(groups, workers, data_dir, writer, summary, bar)
@@ -166,16 +172,25 @@ def _run_group(job: Job, arrays, seed_ids, emit, summary: Summary, bar, vectoriz
     env = environment.describe(backend.versions())
     name = f"{job.case.id}/{job.arm.name}/{job.framework}/{job.mode}"
     bar.set_postfix_str(f"{name} seeds {seed_ids[0]}-{seed_ids[-1]}" if len(seed_ids) > 1 else f"{name} seed {seed_ids[0]}")
+    done = [0]
+
+    def advanced(n: int) -> None:
+        done[0] += n
+        bar.update(n)
+
     try:
-        outcomes = train_group(job, backend, _shared(arrays, seed_ids), seed_ids, vectorized=vectorized) \
-            if vectorized else [train_seed(job, backend, arrays(seed_ids[0]), seed_ids[0])]
+        outcomes = train_group(job, backend, _shared(arrays, seed_ids), seed_ids, vectorized=vectorized,
+                               on_steps=advanced) \
+            if vectorized else [train_seed(job, backend, arrays(seed_ids[0]), seed_ids[0], on_steps=advanced)]
     except Exception as exc:  # one seed's crash must not stop the others
+        if bar.total is not None and done[0]:
+            bar.total += done[0]   # those steps are trained again
         if len(seed_ids) == 1:
             emit(_record(job, seed_ids[0], status="failed", error=f"{type(exc).__name__}: {exc}",
                                   traceback=traceback.format_exc(limit=8), env=env))
             summary.failed += 1
             summary.failures.append(f"{name} seed {seed_ids[0]}: {type(exc).__name__}: {exc}")
-            bar.update(1)
+            bar.update(group_steps(job, arrays, seed_ids))
             return
         halves = grouping.split(seed_ids, math.ceil(len(seed_ids) / 2)) if grouping.is_out_of_memory(exc) \
             else [[s] for s in seed_ids]
@@ -188,7 +203,7 @@ def _run_group(job: Job, arrays, seed_ids, emit, summary: Summary, bar, vectoriz
         emit(_record(job, seed, status="ok", **outcome, env=env))
         summary.ok += 1
         summary.diverged += bool(outcome["diverged"])
-    bar.update(len(seed_ids))
+    bar.update(max(0, group_steps(job, arrays, seed_ids) - done[0]))   # diverged seeds stop early
 
 
 def _run_in_workers(groups, count: int, data_dir, writer, summary: Summary, bar) -> None:
@@ -198,9 +213,16 @@ def _run_in_workers(groups, count: int, data_dir, writer, summary: Summary, bar)
     started = min(count, len(groups))
     bar.write(f"bench: training groups in {started} worker process{'es' if started > 1 else ''}", file=sys.stderr)
     payloads = [(job, seed_ids, vectorized, data_dir) for job, _, seed_ids, vectorized in groups]
+    done: dict = {}
+
+    def advanced(index: int, n: int) -> None:
+        done[index] = done.get(index, 0) + n
+        bar.update(n)
+
     with pool.Pool(started, shares=count) as workers:
-        for index, ok, value in workers.map(_group_in_worker, payloads):
-            job, _, seed_ids, _ = groups[index]
+        for index, ok, value in workers.map(_group_in_worker, payloads, on_progress=advanced):
+            job, arrays, seed_ids, _ = groups[index]
+            rest = max(0, group_steps(job, arrays, seed_ids) - done.get(index, 0))
             if ok:
                 records, part = value
                 for record in records:
@@ -211,7 +233,7 @@ def _run_in_workers(groups, count: int, data_dir, writer, summary: Summary, bar)
                 summary.failures += part.failures
                 for line in part.messages:
                     bar.write(line, file=sys.stderr)
-                bar.update(len(records))
+                bar.update(rest)
                 continue
             env = environment.describe(backends.load(job.framework).versions())
             name = f"{job.case.id}/{job.arm.name}/{job.framework}/{job.mode}"
@@ -221,7 +243,7 @@ def _run_in_workers(groups, count: int, data_dir, writer, summary: Summary, bar)
                                       traceback=getattr(value, "traceback", ""), env=env))
                 summary.failures.append(f"{name} seed {seed}: {error}")
             summary.failed += len(seed_ids)
-            bar.update(len(seed_ids))
+            bar.update(rest)
 
 
 class _Lines:
@@ -237,7 +259,9 @@ class _Lines:
         pass
 
     def update(self, n: int) -> None:
-        pass
+        pool.note_progress(n)   # to the parent's bar, as the group trains
+
+    total = None
 
 
 _ARRAYS: dict = {}   # a worker's datasets, loaded once per (dataset, profile budget)
@@ -254,6 +278,12 @@ def _group_in_worker(job: Job, seed_ids, vectorized: bool, data_dir) -> tuple[li
     return records, summary
 
 
+def group_steps(job: Job, arrays, seed_ids) -> int:
+    """The training steps a group will take: seeds x epochs x batches per epoch."""
+    rows = len(arrays(seed_ids[0])[0])
+    return len(seed_ids) * job.data.epochs * math.ceil(rows / job.data.batch_size)
+
+
 def _shared(arrays, seed_ids):
     """The group's data: every seed of a group trains on the same arrays (no resplit)."""
     return arrays(seed_ids[0])
@@ -262,5 +292,5 @@ def _shared(arrays, seed_ids):
 def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="run", disable=not enabled, dynamic_ncols=True,
+    return tqdm(total=total, unit="step", unit_scale=True, disable=not enabled, dynamic_ncols=True,
                 bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}")

@@ -418,6 +418,7 @@ class Case:
     claims: tuple[Claim, ...]
     profiles: dict = field(default_factory=dict)  # name -> Profile
     notes: str = ""
+    overrides: tuple = ()   # ((dotted field, value), ...) set by ``bench run --set`` (bench.overrides)
 
     def arm(self, name: str) -> Arm:
         for arm in self.arms:

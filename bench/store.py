@@ -47,24 +47,50 @@ def records_path(results_dir: str | os.PathLike, profile: str) -> Path:
     return Path(results_dir) / profile / "records.jsonl"
 
 
+NONFINITE = "nonfinite"   # the record field naming each non-finite value stored as null
+
+
 def _clean(value):
-    """JSON has no NaN: store non-finite floats as strings "nan"/"inf"/"-inf"."""
+    """Strict JSON: a non-finite float is stored as ``null`` and its kind ("nan",
+    "inf", "-inf") is kept in the record's ``nonfinite`` field under its dotted
+    path (``{"metrics.min_val_mae": "nan"}``), so pandas reads float columns and
+    nothing is lost."""
+    found: dict = {}
+    out = _strict(value, "", found)
+    if found and isinstance(out, dict):
+        out[NONFINITE] = found
+    return out
+
+
+def _strict(value, path: str, found: dict):
     if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
+        found[path] = str(value)
+        return None
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: _strict(v, f"{path}.{k}" if path else str(k), found) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [_strict(v, f"{path}.{i}" if path else str(i), found) for i, v in enumerate(value)]
     return value
 
 
 def _restore(value):
+    """The record as written: the ``nonfinite`` paths back to floats; records of
+    earlier versions, which stored the strings "nan"/"inf"/"-inf", read the same."""
+    value = _legacy(value)
+    if isinstance(value, dict) and isinstance(value.get(NONFINITE), dict):
+        value = dict(value)
+        for path, kind in value.pop(NONFINITE).items():
+            _put(value, path.split("."), float(kind))
+    return value
+
+
+def _legacy(value):
     if value in ("nan", "inf", "-inf"):
         return float(value)
     if isinstance(value, dict):
-        return {k: _restore(v) for k, v in value.items()}
+        return {k: _legacy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_restore(v) for v in value]
+        return [_legacy(v) for v in value]
     return value
 
 
@@ -78,6 +104,18 @@ def _space_error(directory: Path, needed: int, exc: OSError) -> StoreError:
                           f"space and rerun the same command to resume.")
     return StoreError(f"cannot write results to {directory}: {exc.strerror}; every earlier record is intact; "
                       f"pass a writable --results-dir.")
+
+
+def _put(node, parts: list, number: float) -> None:
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node.get(part)
+        if node is None:
+            return   # a path this reader cannot follow: leave the null
+    last = parts[-1]
+    if isinstance(node, list):
+        node[int(last)] = number
+    elif isinstance(node, dict):
+        node[last] = number
 
 
 class RecordWriter:

@@ -155,3 +155,36 @@ def environment_rows(records: list[dict]) -> list[dict]:
         env = r.get("env", {})
         seen[tuple(sorted(env.items()))] = env
     return list(seen.values())
+
+
+def _num(x):
+    """A float for ``claims.csv``: None and non-numbers become NaN."""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def claim_csv_rows(evaluated) -> list[dict]:
+    """``claims.csv``: one row per claim x framework x mode, numbers as numbers.
+
+    The display strings of the report (``claim_rows``) are for reading; these
+    columns are for analysis: estimate, ci_low, ci_high, p, p_holm, q_bh,
+    effect (with effect_name), mde, n, n_excluded, seeds_needed, beside the
+    verdict and its reason.
+    """
+    rows = []
+    for case, fw, mode, res in evaluated:
+        pw = res.power
+        rows.append({
+            "case": case.id, "claim": res.claim_id, "framework": fw, "mode": mode, "kind": res.kind,
+            "metric": res.metric, "test": test_label(res), "n": res.n_pairs,
+            "n_excluded": sum(n for _, n in res.n_excluded),
+            "estimate": _num(res.estimate), "ci_low": _num(res.ci_low), "ci_high": _num(res.ci_high),
+            "p": _num(res.primary.p_value), "p_holm": _num(res.p_holm), "q_bh": _num(res.q_bh),
+            "effect_name": res.effect_name, "effect": _num(res.effect_size),
+            "mde": _num(pw.mde) if pw is not None else math.nan,
+            "seeds_needed": _num(pw.seeds_needed) if pw is not None else math.nan,
+            "margin": _num(res.margin), "verdict": res.verdict, "reason": res.reason,
+        })
+    return rows

@@ -40,12 +40,13 @@ class _OneSeed:
         return [self.trainer.evaluate(x, y)]
 
 
-def train_seed(job: Job, backend, arrays: tuple, seed: int) -> dict:
+def train_seed(job: Job, backend, arrays: tuple, seed: int, on_steps=None) -> dict:
     """Train ``job.arm`` for one seed on the per-seed reference path (``backend.Trainer``)."""
-    return train_group(job, backend, arrays, [seed], vectorized=False)[0]
+    return train_group(job, backend, arrays, [seed], vectorized=False, on_steps=on_steps)[0]
 
 
-def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: bool = True) -> list[dict]:
+def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: bool = True,
+                on_steps=None) -> list[dict]:
     """Train ``job.arm`` for every seed of ``seeds`` and return one outcome per seed, in order.
 
     ``vectorized`` trains the seeds as one wide model (``backend.GroupTrainer``);
@@ -57,7 +58,8 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
     ``curve`` (one point per epoch), ``diverged``, ``diverged_step``, ``steps``,
     ``group`` (its size and seeds) and the timings, where ``wall_s`` is the
     group's wall time divided by its size: the cost of one seed-run.
-    Regression cases add ``regression_outcomes``.
+    Regression cases add ``regression_outcomes``. ``on_steps(n)``, when given, is
+    called after each epoch with the seed-steps it trained (for a progress bar).
     """
     seeds = [int(s) for s in seeds]
     if not seeds or (not vectorized and len(seeds) != 1):
@@ -85,6 +87,8 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
         train_s += time.perf_counter() - t0
         for i in live:
             runs[i].after_epoch(losses[i])
+        if on_steps is not None:
+            on_steps(len(live) * losses.shape[1])
         t0 = time.perf_counter()
         finals = trainer.evaluate(x_test, y_test)
         eval_s += time.perf_counter() - t0

@@ -82,6 +82,17 @@ def core_sets(count: int) -> list[list[int]]:
     return [cores[i::count] or [cores[i % len(cores)]] for i in range(count)]
 
 
+PROGRESS = -1   # the index of a progress note, which a task sends while it runs
+_NOTES: dict = {}   # in a worker: where its progress notes go (the results queue, slot, task)
+
+
+def note_progress(amount) -> None:
+    """From inside a task: tell ``Pool.map``'s ``on_progress`` that ``amount`` more is
+    done (a no-op outside a worker)."""
+    if _NOTES:
+        _NOTES["results"].put((_NOTES["slot"], PROGRESS, True, (_NOTES["index"], amount)))
+
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -120,6 +131,7 @@ def _serve(slot: int, cores: list[int], tasks, results, parent: Optional[int] = 
         if task is None:
             return
         index, fn, args = task
+        _NOTES.update(results=results, slot=slot, index=index)
         try:   # pickled here, so that a result that cannot be is this task's error, not a lost answer
             results.put((slot, index, True, pickle.dumps(fn(*args))))
         except Exception as exc:   # reported to the parent, which decides what it costs
@@ -149,9 +161,10 @@ class Pool:
                                                                    self._results, os.getpid()), daemon=True)
         self._procs[slot].start()
 
-    def map(self, fn: Callable, payloads: Iterable[tuple]) -> Iterator[tuple[int, bool, object]]:
+    def map(self, fn: Callable, payloads: Iterable[tuple], on_progress=None) -> Iterator[tuple[int, bool, object]]:
         """Yield ``(index, ok, value)`` per payload as each finishes: ``fn(*payload)``'s
-        result, or a ``TaskError`` / ``WorkerDied``. Payloads start in order."""
+        result, or a ``TaskError`` / ``WorkerDied``. Payloads start in order.
+        ``on_progress(index, amount)`` receives a running task's ``note_progress``."""
         pending, busy = deque(enumerate(payloads)), {}
         while pending or busy:
             for slot in range(len(self)):
@@ -171,6 +184,10 @@ class Pool:
                         self._start(slot)
                         yield index, False, WorkerDied(f"its worker process ended with exit code {proc.exitcode}"
                                                        f"{' (killed; out of memory?)' if proc.exitcode == -9 else ''}.")
+                continue
+            if index == PROGRESS:
+                if on_progress is not None:
+                    on_progress(*value)
                 continue
             busy.pop(slot, None)
             yield index, ok, pickle.loads(value) if ok else value

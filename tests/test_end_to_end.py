@@ -39,7 +39,7 @@ def test_rerun_resumes_without_redoing_and_extends(tmp_path):
 def test_a_crashing_seed_is_recorded_and_the_others_continue(tmp_path, monkeypatch):
     real = training.train_seed
 
-    def flaky(job, backend, arrays, seed):
+    def flaky(job, backend, arrays, seed, **progress):
         if seed == 1:
             raise RuntimeError("boom in seed 1")
         return real(job, backend, arrays, seed)
@@ -58,7 +58,7 @@ def test_a_crash_in_a_vectorized_group_fails_only_its_seed(tmp_path, monkeypatch
     clean = {r["seed"]: r for r in store.load(tmp_path / "clean", "smoke")}
     real = training.train_group
 
-    def flaky(job, backend, arrays, seeds, vectorized=True):
+    def flaky(job, backend, arrays, seeds, vectorized=True, **progress):
         if 1 in seeds:
             raise RuntimeError("boom in seed 1")
         return real(job, backend, arrays, seeds, vectorized)
@@ -76,7 +76,7 @@ def test_a_crash_in_a_vectorized_group_fails_only_its_seed(tmp_path, monkeypatch
 def test_a_group_out_of_memory_is_halved_with_a_message(tmp_path, monkeypatch, capsys):
     real, sizes = training.train_group, []
 
-    def small_device(job, backend, arrays, seeds, vectorized=True):
+    def small_device(job, backend, arrays, seeds, vectorized=True, **progress):
         sizes.append(len(seeds))
         if len(seeds) > 2:
             raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
@@ -91,7 +91,7 @@ def test_a_group_out_of_memory_is_halved_with_a_message(tmp_path, monkeypatch, c
 def test_interrupt_keeps_finished_records(tmp_path, monkeypatch, capsys):
     real, calls = training.train_group, []
 
-    def interrupted(job, backend, arrays, seeds, vectorized=True):
+    def interrupted(job, backend, arrays, seeds, vectorized=True, **progress):
         calls.append(seeds)
         if len(calls) == 2:
             raise KeyboardInterrupt
@@ -106,7 +106,7 @@ def test_interrupt_keeps_finished_records(tmp_path, monkeypatch, capsys):
 
 
 def test_diverged_run_is_an_outcome(tmp_path, monkeypatch):
-    def nan_seed(job, backend, arrays, seed):
+    def nan_seed(job, backend, arrays, seed, **progress):
         x, y, xt, yt = arrays
         return training.train_seed(job, backend, (x * float("nan"), y, xt, yt), seed)
 

@@ -103,7 +103,7 @@ class _FakePool:
     def __exit__(self, *exc):
         return False
 
-    def map(self, fn, payloads):
+    def map(self, fn, payloads, on_progress=None):
         for index, payload in enumerate(payloads):
             if index == 0:
                 yield index, False, workers.WorkerDied("its worker process ended with exit code -9 (killed).")
@@ -180,7 +180,7 @@ def test_an_interrupt_ends_every_worker():
 class _InterruptedPool(_FakePool):
     """Trains the first group in this process, then is interrupted (ctrl-c)."""
 
-    def map(self, fn, payloads):
+    def map(self, fn, payloads, on_progress=None):
         yield 0, True, fn(*payloads[0])
         raise KeyboardInterrupt
 

@@ -1,0 +1,115 @@
+"""What an analyst reads: strict-JSON records, bench.load_records, claims.csv,
+the scoreboard at the top of REPORT.md, and one PNG per case and plot kind."""
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import bench
+from bench import profiles, report, store
+from bench.errors import StoreError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rec(seed, arm="none", mae=0.5, curve=None, diverged=False):
+    return {"case": "c3", "arm": arm, "framework": "tf", "mode": "as_written", "seed": seed, "profile": "smoke",
+            "status": "ok", "diverged": diverged, "steps": 10, "timing": {"wall_s": 1.5, "train_s": 1.0},
+            "metrics": {"min_val_mae": mae, "diverged": float(diverged)},
+            "curve": curve or {"step": [5, 10], "train_loss": [1.0, float("inf")]}}
+
+
+def test_records_are_strict_json_and_keep_which_value_was_not_finite(tmp_path):
+    path = store.records_path(tmp_path, "smoke")
+    with store.RecordWriter(path) as w:
+        w.append(_rec(0, mae=float("nan"), diverged=True))
+        w.append(_rec(1, mae=-float("inf")))
+        w.append(_rec(2, mae=0.5))
+    lines = path.read_text().splitlines()
+    raw = [json.loads(line, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+           for line in lines]
+    assert raw[0]["metrics"]["min_val_mae"] is None and raw[0]["curve"]["train_loss"] == [1.0, None]
+    assert raw[0]["nonfinite"] == {"metrics.min_val_mae": "nan", "curve.train_loss.1": "inf"}
+    back = {r["seed"]: r for r in store.load(tmp_path, "smoke")}
+    assert math.isnan(back[0]["metrics"]["min_val_mae"]) and back[1]["metrics"]["min_val_mae"] == -math.inf
+    assert back[0]["curve"]["train_loss"] == [1.0, math.inf] and "nonfinite" not in back[0]
+    # json_normalize, as the issue's analyst did, now gives a float column
+    flat = pd.json_normalize(raw)
+    assert flat["metrics.min_val_mae"].dtype == float and flat["metrics.min_val_mae"].isna().sum() == 2
+    assert flat["metrics.min_val_mae"].mean() == 0.5
+
+
+def test_records_of_earlier_versions_with_nan_strings_still_read(tmp_path):
+    path = store.records_path(tmp_path, "smoke")
+    path.parent.mkdir(parents=True)
+    old = {**_rec(0), "schema": store.SCHEMA, "metrics": {"min_val_mae": "nan"},
+           "curve": {"step": [5], "train_loss": ["inf"]}}
+    path.write_text(json.dumps(old) + "\n")
+    (r,) = store.load(tmp_path, "smoke")
+    assert math.isnan(r["metrics"]["min_val_mae"]) and r["curve"]["train_loss"] == [math.inf]
+
+
+def test_load_records_is_one_row_per_seed_run_with_float_metrics(tmp_path):
+    with store.RecordWriter(store.records_path(tmp_path, "smoke")) as w:
+        for seed in range(3):
+            w.append(_rec(seed, mae=float("nan") if seed == 2 else 0.5 + seed, diverged=seed == 2))
+        w.append(_rec(0, mae=0.25))   # a rerun of seed 0: the last record wins
+    frame = bench.load_records(tmp_path)
+    assert len(frame) == 3 and list(frame.seed) == [0, 1, 2]
+    assert frame["min_val_mae"].dtype == float and frame["min_val_mae"].mean() == pytest.approx(0.875)
+    assert frame["diverged"].tolist() == [False, False, True] and frame["wall_s"].dtype == float
+    assert bench.load_records(tmp_path, "smoke").equals(frame)
+    assert bench.load_records(tmp_path / "smoke").equals(frame)
+
+
+def test_profile_is_inferred_only_when_the_directory_holds_one(tmp_path):
+    with pytest.raises(StoreError, match="no records"):
+        profiles.infer(tmp_path, None)
+    with store.RecordWriter(store.records_path(tmp_path, "smoke")) as w:
+        w.append(_rec(0))
+    assert profiles.infer(tmp_path, None) == "smoke" and profiles.infer(tmp_path, "full") == "full"
+    with store.RecordWriter(store.records_path(tmp_path, "quick")) as w:
+        w.append(_rec(0))
+    with pytest.raises(StoreError, match="several profiles"):
+        profiles.infer(tmp_path, None)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    results = tmp_path_factory.mktemp("results")
+    (results / "quick").mkdir()
+    shutil.copy(ROOT / "results" / "quick" / "records.jsonl", results / "quick" / "records.jsonl")
+    path, terminal = report.publish(results, "quick")
+    return path, terminal
+
+
+def test_report_opens_with_the_scoreboard_and_links_down(published):
+    path, terminal = published
+    text = path.read_text()
+    claims = pd.read_csv(path.parent / "claims.csv")
+    head = text.split("## Scoreboard", 1)
+    assert len(head) == 2 and "How to read this" not in head[0] + head[1].split('<a id="case-c4">')[0]
+    board = [line for line in head[1].split("\n\n")[1].splitlines() if line.startswith("| [")]
+    assert len(board) == len(claims)
+    assert all("(#case-c4)" in line for line in board) and '<a id="case-c4"></a>' in text
+    assert "How to read this" in (path.parent / "METHOD.md").read_text() and "(METHOD.md)" in text
+    assert len([line for line in terminal.splitlines() if line.startswith("c4")]) == len(claims)
+
+
+def test_claims_csv_has_numeric_columns_beside_the_verdict(published):
+    claims = pd.read_csv(published[0].parent / "claims.csv")
+    for col in ("estimate", "ci_low", "ci_high", "p", "p_holm", "q_bh", "effect", "mde", "n"):
+        assert pd.api.types.is_numeric_dtype(claims[col]), col
+    assert (claims.ci_low <= claims.estimate).all() and (claims.estimate <= claims.ci_high).all()
+    assert set(claims.verdict) <= {"reproduced", "contradicted", "inconclusive", "smaller than claimed"}
+
+
+def test_one_png_per_case_and_kind(published):
+    out = published[0].parent
+    for kind in ("forest", "seeds", "curves"):
+        png = out / f"c4_{kind}.png"
+        assert png.read_bytes()[:4] == b"\x89PNG", kind
+        assert f"({png.name})" in published[0].read_text()

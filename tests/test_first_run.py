@@ -1,0 +1,164 @@
+"""A first run explains itself: bench plan's counts and estimate, a bar that moves per
+training step, one-off --set overrides, and the CLI's profile inference and check --case."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench import overrides, plan, registry, runner, store
+from bench.cli import main
+from bench.errors import SpecError
+
+C1 = registry.get("c1")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_plan_counts_the_work_and_estimates_from_measured_rates(tmp_path):
+    rates = tmp_path / "rates" / "smoke"
+    rates.mkdir(parents=True)
+    record = {"schema": store.SCHEMA, "case": "c1", "arm": "none", "framework": "torch", "mode": "as_written",
+              "profile": "smoke", "status": "ok", "steps": 100, "timing": {"wall_s": 2.0}}
+    (rates / "records.jsonl").write_text("\n".join(json.dumps({**record, "seed": s}) for s in range(3)) + "\n")
+    p = plan.make([C1], "smoke", ["tf", "torch"], ["as_written"], results_dir=tmp_path / "run",
+                  workers=1, rate_dirs=[tmp_path / "rates"])
+    (c,) = p.cases
+    budget = C1.budget("smoke")
+    steps = budget.epochs * -(-budget.train_subsample // budget.batch_size)
+    assert (c.arms, c.seeds, c.runs, c.todo, c.steps) == (4, 2, 16, 16, steps)
+    assert p.seed_steps == 16 * steps
+    # torch measured in this profile at 0.02 s per seed-step; tf borrows it, plus a group overhead each
+    tf_groups = 4   # 4 arms x one block of 2 seeds
+    expected = 16 * steps * 0.02 + tf_groups * plan.GROUP_OVERHEAD_S["tf"] + plan.STARTUP_S
+    assert p.seconds == pytest.approx(expected)
+    assert "measured, 3 records" in c.rate_source and "other frameworks" in c.rate_source
+    assert "16 seed-runs" in "\n".join(p.lines())
+    two = plan.make([C1], "smoke", ["tf", "torch"], ["as_written"], results_dir=tmp_path / "run",
+                    workers=2, rate_dirs=[tmp_path / "rates"])
+    assert two.seconds == pytest.approx((expected - plan.STARTUP_S) / 2 + plan.STARTUP_S)
+    none = plan.make([C1], "smoke", ["torch"], ["as_written"], results_dir=tmp_path / "run", rate_dirs=[])
+    assert none.seconds == pytest.approx(8 * steps * plan.DEFAULT_SECONDS_PER_STEP
+                                         + 4 * plan.GROUP_OVERHEAD_S["torch"] + plan.STARTUP_S)
+    assert "default" in none.cases[0].rate_source
+    # records of this very profile on disk are what the next plan of it uses
+    quick = plan.make([C1], "quick", ["torch"], ["as_written"], results_dir=tmp_path / "run",
+                      rate_dirs=[tmp_path / "rates"])
+    assert "other profiles" in quick.cases[0].rate_source
+
+
+def test_bench_plan_prints_without_training(tmp_path, capsys):
+    assert main(["plan", "--profile", "smoke", "--case", "c1", "--results-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "c1: 4 arms x 2 seeds x 2 framework/mode" in out and "estimated" in out
+    assert not (tmp_path / "smoke").exists()
+
+
+class _Bar:
+    def __init__(self):
+        self.total, self.updates = 0, []
+
+    def update(self, n):
+        self.updates.append(n)
+
+    def write(self, *a, **k):
+        pass
+
+    def set_postfix_str(self, *a):
+        pass
+
+    def refresh(self):
+        pass
+
+    def close(self):
+        pass
+
+
+def test_progress_advances_per_epoch_and_adds_up_to_the_total(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    bar = _Bar()
+    monkeypatch.setattr(runner, "_progress", lambda total, enabled: bar)
+    case = overrides.apply(C1, "smoke", overrides.parse(["data.epochs=3"]))
+    runner.run([case], "smoke", frameworks=("torch",), arm_names=["none"], seeds=2, results_dir=tmp_path,
+               progress=True)
+    per_epoch = -(-case.budget("smoke").train_subsample // case.budget("smoke").batch_size)
+    assert bar.updates[:3] == [2 * per_epoch] * 3   # a group of 2 seeds, one update per epoch
+    assert sum(bar.updates) == bar.total == 2 * 3 * per_epoch
+
+
+def test_set_overrides_change_the_run_and_are_recorded(tmp_path):
+    pytest.importorskip("torch")
+    from bench.baseline import spec_hash
+
+    argv = ["run", "--profile", "smoke", "--case", "c1", "--framework", "torch", "--arm", "none", "--seeds", "1",
+            "--no-progress", "--results-dir", str(tmp_path), "--set", "data.epochs=2", "--set", "profile.seeds=1"]
+    assert main(argv) == 0
+    (r,) = store.load(tmp_path, "smoke")
+    case = overrides.apply(C1, "smoke", overrides.parse(["data.epochs=2", "profile.seeds=1"]))
+    assert r["overrides"] == {"data.epochs": 2, "profile.seeds": 1}
+    assert r["spec_hash"] == spec_hash(case, "smoke") != spec_hash(C1, "smoke")
+    per_epoch = -(-case.budget("smoke").train_subsample // case.budget("smoke").batch_size)
+    assert r["steps"] == 2 * per_epoch and len(r["curve"]["step"]) == 2
+
+
+@pytest.mark.parametrize("item, message", [("epochs=60", "SECTION.FIELD=VALUE"), ("data.epoch=3", "no field 'epoch'"),
+                                            ("model.x=1", "SECTION.FIELD=VALUE")])
+def test_bad_overrides_are_one_sentence(item, message):
+    with pytest.raises(SpecError, match=message):
+        overrides.apply(C1, "smoke", overrides.parse([item]))
+
+
+def test_report_and_check_infer_the_profile_and_check_takes_case(tmp_path, capsys):
+    (tmp_path / "quick").mkdir()
+    shutil.copy(ROOT / "results" / "quick" / "records.jsonl", tmp_path / "quick" / "records.jsonl")
+    assert main(["report", "--results-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "verdict" in out and "c4a" in out and "REPORT.md" in out
+    assert (tmp_path / "quick" / "REPORT.md").exists() and not (tmp_path / "quick" / "REPORT.html").exists()
+    base = tmp_path / "base.json"
+    assert main(["baseline", "--results-dir", str(tmp_path), "--baseline", str(base)]) == 0
+    assert main(["check", "--results-dir", str(tmp_path), "--baseline", str(base), "--case", "c4"]) == 0
+    assert "PASSED" in capsys.readouterr().out
+    assert main(["check", "--results-dir", str(tmp_path), "--baseline", str(base), "--case", "c9"]) == 2
+    assert "not in the quick baseline" in capsys.readouterr().err
+    (tmp_path / "smoke").mkdir()
+    shutil.copy(tmp_path / "quick" / "records.jsonl", tmp_path / "smoke" / "records.jsonl")
+    assert main(["report", "--results-dir", str(tmp_path)]) == 2
+    assert "several profiles" in capsys.readouterr().err
+
+
+def test_help_documents_every_environment_variable(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for name in ("BENCH_RESULTS_DIR", "BENCH_DATA_DIR", "BENCH_CACHE_DIR"):
+        assert name in out
+
+
+def test_progress_crosses_from_worker_processes(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    bar = _Bar()
+    monkeypatch.setattr(runner, "_progress", lambda total, enabled: bar)
+    case = overrides.apply(C1, "smoke", overrides.parse(["data.epochs=2"]))
+    summary = runner.run([case], "smoke", frameworks=("torch",), arm_names=["none"], seeds=2,
+                         results_dir=tmp_path, progress=True, workers=2)
+    per_epoch = -(-case.budget("smoke").train_subsample // case.budget("smoke").batch_size)
+    assert summary.ok == 2
+    assert [n for n in bar.updates if n][:2] == [2 * per_epoch] * 2   # per epoch, from inside the worker
+    assert sum(bar.updates) == bar.total == 2 * 2 * per_epoch
+
+
+def test_bench_data_lists_each_dataset_where_found_and_verified(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("BENCH_DATA_DIR", raising=False)
+    (tmp_path / "data").mkdir()
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "concrete.csv"
+    if not shared.exists():
+        pytest.skip(f"needs a local concrete.csv ({shared})")
+    shutil.copy(shared, tmp_path / "data" / "concrete.csv")
+    assert main(["data", "--data-dir", str(tmp_path / "data")]) == 1   # some are missing, nothing downloaded
+    out = capsys.readouterr()
+    lines = {line.split()[0]: line for line in out.out.splitlines() if line[:1].isalpha()}
+    assert "verified" in lines["concrete"] and str(tmp_path / "data" / "concrete.csv") in lines["concrete"]
+    assert "missing" in lines["mnist"] and "c1" in lines["mnist"]
+    assert "bench data --fetch" in out.err and not (tmp_path / "cache").exists()
