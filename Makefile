@@ -12,7 +12,7 @@ APT_FASHION := dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || { [ "$$(id -u)" 
   && { apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q dataset-fashion-mnist >/dev/null; }; } \
   || echo "make: could not install the Debian package dataset-fashion-mnist (needs apt and root); downloading Fashion-MNIST instead."; }
 
-.PHONY: install data plan bench smoke test report publish baseline bench-speed
+.PHONY: install data plan bench smoke test report publish baseline bench-speed mutation
 
 install: ; python3 -m venv .venv && $(PY) -m pip install -q torch==2.13.0 && $(PY) -m pip install -q -e '.[all]' && $(MAKE) --no-print-directory data
 data: ; @$(APT_FASHION); $(BENCH) data --fetch
@@ -24,3 +24,5 @@ report: ; $(BENCH) report --profile $(PROFILE) --results-dir $(RUNS) --html
 publish: ; $(BENCH) publish --profile $(PROFILE) --from $(RUNS)
 baseline: ; d=$$(mktemp -d) && $(BENCH) run --profile smoke --results-dir $$d --no-progress && $(BENCH) baseline --profile smoke --results-dir $$d
 bench-speed: ; bash tests/benchmarks/compare.sh $(BASE)
+# Plant each mutation of tests/mutation/mutations.py in a scratch copy, run its tests -> results/mutation/ (ONLY=id ... for some).
+mutation: ; $(PY) tests/mutation/run.py $(if $(ONLY),--only $(ONLY))

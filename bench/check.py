@@ -204,7 +204,9 @@ def compare(stored: dict, records: list[dict], profile: str, method: str = "auto
         now = base.spec_hash(case, profile)
         if now != entry["spec_hash"]:
             rows.append(Row(case.id, case.id, "spec", entry["spec_hash"], now, "spec hash", FAIL,
-                            f"the spec of case {case.id} changed since the baseline; if that is intended, {regen}."))
+                            f"the spec of case {case.id} changed since the baseline; re-read each claim's statement "
+                            f"against its arms and direction (tests/test_claim_statements.py checks them) before "
+                            f"you bless the change, then, if it is intended, {regen}."))
         fresh = base.groups(records, case)
         for group in sorted(set(entry["groups"]) | set(fresh)):
             if group not in fresh:

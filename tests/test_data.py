@@ -226,7 +226,7 @@ def test_prepare_rejects_impossible_specs(spec):
 
 # --- the real file ------------------------------------------------------------
 
-@pytest.mark.skipif(not (SHARED_DATA / "mnist.npz").exists(), reason="no shared copy of mnist.npz")
+@pytest.mark.needs_data(str(SHARED_DATA / "mnist.npz"))
 def test_real_mnist_from_the_shared_data_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setattr(data, "MNIST_URL", (tmp_path / "nowhere").as_uri())

@@ -25,7 +25,10 @@ def test_records_carry_what_the_issue_asks_for(tmp_path):
     assert rec["steps"] == 16  # 2000 examples / batch 128, one epoch
     # one seed alone still takes the vectorized path (padded), so its record is the one it has in any group
     assert rec["group"] == {"size": 1, "seeds": [0], "path": "vectorized"}
-    assert 0.1 < rec["metrics"]["test_accuracy"] <= 1.0
+    # Chance is 0.1 and an untrained net's loss ln 10 = 2.30; 16 Adam steps (lr 0.01) on 2000 images
+    # reach about 0.6 accuracy and a loss near 1.1 on seeds 0-2, so a net that does not learn fails here.
+    assert 0.4 < rec["metrics"]["test_accuracy"] <= 1.0
+    assert rec["metrics"]["test_loss"] < 1.7
     assert {"python", "torch", "bench", "device"} <= set(rec["env"])
 
 

@@ -85,8 +85,7 @@ def test_no_copy_and_no_download_says_how_to_provide_one(no_copies):
         data.load("fashion_mnist", download=False)
 
 
-@pytest.mark.skipif(not (data.FASHION_DEBIAN_DIR / "t10k-labels-idx1-ubyte.gz").exists(),
-                    reason="Debian package dataset-fashion-mnist is not installed")
+@pytest.mark.needs_data(str(data.FASHION_DEBIAN_DIR / "t10k-labels-idx1-ubyte.gz"))
 def test_the_real_files_load_and_verify(monkeypatch):
     monkeypatch.delenv("BENCH_DATA_DIR", raising=False)
     ds = data.load("fashion_mnist", data_dir=Path("/nonexistent"), download=False)

@@ -16,7 +16,7 @@ from bench.errors import DataError, SpecError
 from bench.spec import BatchNorm, Dense
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-needs_shared = pytest.mark.skipif(not (SHARED / "concrete.csv").exists(), reason="no shared data copy")
+needs_shared = pytest.mark.needs_data(str(SHARED / "concrete.csv"), str(SHARED / "red-wine.csv"))
 
 
 @pytest.fixture
