@@ -95,3 +95,19 @@ def test_a_task_whose_worker_always_dies_fails_alone(local_ray):
 def test_more_gpus_than_the_cluster_has_is_one_sentence(local_ray):
     with pytest.raises(ray_executor.RayError, match="GPU"):
         ray_executor.RayPool(task_gpus=1, device="cpu", log=lambda line: None)
+
+
+def test_the_command_line_picks_the_executor():
+    import argparse
+
+    from bench import cli
+    from bench.errors import SpecError
+
+    args = argparse.Namespace(executor="local", adaptive=False, address=None, task_cpus=1, task_gpus=None)
+    assert cli._executor(args, "cpu") is None
+    args.executor = "ray"
+    pool = cli._executor(args, "cpu")
+    assert pool.func is ray_executor.RayPool and pool.keywords["device"] == "cpu"
+    args.adaptive = True
+    with pytest.raises(SpecError, match="--adaptive"):
+        cli._executor(args, "cpu")
