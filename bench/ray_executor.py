@@ -14,7 +14,9 @@ that raises is not retried (``_group_in_worker`` records a seed's error as a
 failed record itself, so little can raise).
 
 What a task trains on: the GPU Ray assigned it (Ray sets its
-``CUDA_VISIBLE_DEVICES``), else the CPU, with ``task_cpus`` threads
+``CUDA_VISIBLE_DEVICES``, and by default starts a fresh worker process for each
+GPU task, so a framework never keeps a GPU of an earlier task), else the CPU,
+with ``task_cpus`` threads
 (``BENCH_THREADS``), so a record's bits match a local worker's with that many
 cores. Every node needs this package at the same commit and the datasets (at
 ``--data-dir`` or in its ``BENCH_DATA_DIR`` / caches); a record made by other
@@ -79,8 +81,11 @@ class RayPool:
         if task_gpus is None:   # auto: one GPU per group where the cluster has GPUs, unless told cpu
             task_gpus = 1 if gpus and device != "cpu" else 0
         if task_gpus > gpus:
-            self.close(wait=True)
-            raise RayError(f"each task asks for {task_gpus} GPU(s), but the Ray cluster has {gpus:g}.")
+            if not address:   # a local instance cannot grow; a cluster may scale up to the request
+                self.close(wait=True)
+                raise RayError(f"each task asks for {task_gpus:g} GPU(s), but the local Ray instance has {gpus:g}.")
+            print(f"bench: the Ray cluster has {gpus:g} GPUs now; tasks asking for {task_gpus:g} wait for more.",
+                  file=sys.stderr)
         self.task_cpus, self.task_gpus, self.max_retries = task_cpus, task_gpus, max_retries
         # Where Ray gave a task a GPU it is the only one the task sees; without one it must
         # not take a GPU it did not ask for.
