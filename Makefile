@@ -12,9 +12,17 @@ APT_FASHION := dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || { [ "$$(id -u)" 
   && { apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q dataset-fashion-mnist >/dev/null; }; } \
   || echo "make: could not install the Debian package dataset-fashion-mnist (needs apt and root); downloading Fashion-MNIST instead."; }
 
+# GPU=1: CUDA builds of PyTorch and TensorFlow; GPU=0: CPU builds. Default: 1 where nvidia-smi lists a GPU.
+# TORCH_INDEX: pip options for where torch comes from (README, "Running on GPUs and clusters").
+GPU ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo 1 || echo 0)
+TORCH_INDEX ?=
+comma := ,
+EXTRAS = $(if $(filter 1,$(GPU)),all$(comma)gpu,all)
+CUDA_CHECK := $(PY) -c "import sys, torch; sys.exit(0 if torch.version.cuda else 'make install GPU=1 got a CPU build of torch (' + torch.__version__ + '); set TORCH_INDEX to a CUDA index, see README')"
+
 .PHONY: install data plan bench smoke test report publish baseline bench-speed mutation
 
-install: ; python3 -m venv .venv && $(PY) -m pip install -q torch==2.13.0 && $(PY) -m pip install -q -e '.[all]' && $(MAKE) --no-print-directory data
+install: ; python3 -m venv .venv && $(PY) -m pip install -q torch==2.13.0 $(TORCH_INDEX) && $(PY) -m pip install -q -e '.[$(EXTRAS)]' $(if $(filter 1,$(GPU)),&& $(CUDA_CHECK)) && $(MAKE) --no-print-directory data
 data: ; @$(APT_FASHION); $(BENCH) data --fetch
 plan: ; $(BENCH) plan --profile auto
 bench: ; $(BENCH) run --profile auto --report --results-dir $(RUNS); rc=$$?; $(BENCH) compare --profile auto --results-dir $(RUNS) && exit $$rc

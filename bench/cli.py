@@ -85,7 +85,15 @@ def _parser() -> argparse.ArgumentParser:
                           "up to 64) or N; 1 = the per-seed reference path")
     run.add_argument("--workers", default="auto",
                      help="processes training groups side by side: auto (one per CPU core as memory allows; "
-                          "1 with a GPU) or N")
+                          "one per GPU where GPUs train) or N")
+    run.add_argument("--device", default="auto",
+                     help="auto (a GPU if one is visible), cpu, cuda or cuda:N; CUDA_VISIBLE_DEVICES limits the GPUs")
+    run.add_argument("--executor", default="local", choices=("local", "ray"),
+                     help="local: worker processes on this machine; ray: groups as Ray tasks (see README)")
+    run.add_argument("--address", default=None, help="ray: the cluster's address (default: a local Ray instance)")
+    run.add_argument("--task-cpus", type=float, default=1, help="ray: CPUs (and threads) per task")
+    run.add_argument("--task-gpus", type=float, default=None,
+                     help="ray: GPUs per task (default: 1 where the cluster has GPUs, else 0)")
     run.add_argument("--report", action="store_true", help="write the report afterwards")
     run.add_argument("--adaptive", action="store_true",
                      help="add seeds in batches until every claim is decided (alpha spending; see bench/adaptive.py)")
@@ -219,8 +227,9 @@ def _notes(quiet: bool):
 
 
 def _run(args) -> int:
-    from bench import environment, grouping, lock, quiet, registry, runner, workers
+    from bench import devices, environment, grouping, lock, quiet, registry, runner, workers
 
+    device = devices.select(getattr(args, "device", "auto"))   # before any framework loads, here or in a worker
     cases = registry.select(args.case)
     if not args.case and not args.quiet:
         for b in registry.broken():
@@ -232,19 +241,20 @@ def _run(args) -> int:
     profile = args.profile
     if profile == "auto":
         with quiet.framework_import():
-            profile = "full" if environment.gpu_visible() else "quick"
+            profile = "full" if device != "cpu" and environment.gpu_visible() else "quick"
         if not args.quiet:
             print(f"bench: profile auto -> {profile} ({'GPU visible' if profile == 'full' else 'no GPU visible'})")
         _check_run_arguments(args, cases, profile)
     if count is None:
         with quiet.framework_import():
-            gpu = environment.gpu_visible()
-        count = workers.default_count(gpu, grouping.host_free_bytes())
+            gpus = len(devices.gpus_for(device)) if device != "cpu" and environment.gpu_visible() else 0
+        count = workers.default_count(gpus, grouping.host_free_bytes())
     if args.overrides:
         from bench import overrides
 
         parsed = overrides.parse(args.overrides)
         cases = [overrides.apply(c, profile, parsed) for c in cases]
+    executor = _executor(args, device) if args.command == "run" else None
     if args.command == "plan" or not args.adaptive:
         from bench import plan
 
@@ -257,16 +267,17 @@ def _run(args) -> int:
     with lock.hold(Path(args.results_dir) / profile), _notes(args.quiet):
         if args.adaptive:
             return _adaptive(args, cases, profile, group_size, count)
-        return _run_locked(args, cases, profile, group_size, count)
+        return _run_locked(args, cases, profile, group_size, count, executor)
 
 
-def _run_locked(args, cases, profile: str, group_size, count: int) -> int:
+def _run_locked(args, cases, profile: str, group_size, count: int, executor=None) -> int:
     from bench import runner
 
     try:
         summary = runner.run(cases, profile, args.framework, args.mode, args.arm or None, args.seeds,
                              args.results_dir, args.data_dir, group_size=group_size,
-                             progress=not (args.no_progress or args.quiet), workers=count)
+                             progress=not (args.no_progress or args.quiet), workers=count,
+                             executor=executor)
     except KeyboardInterrupt:
         print(f"\nbench: interrupted; finished records are kept in {args.results_dir}/{profile}/records.jsonl; "
               f"rerun the same command to resume.", file=sys.stderr)
@@ -281,6 +292,21 @@ def _run_locked(args, cases, profile: str, group_size, count: int) -> int:
     if args.report:
         _report(args.results_dir, profile, html=True)
     return 1 if summary.failed else 0
+
+
+def _executor(args, device: str):
+    """None for local workers; for ``--executor ray`` the pool that runs groups as Ray tasks."""
+    if args.executor != "ray":
+        return None
+    if args.adaptive:
+        raise SpecError("--adaptive runs with the local executor only; drop --executor ray.")
+    import functools
+
+    from bench import ray_executor
+
+    ray_executor.require()   # a missing Ray is said before any data loads
+    return functools.partial(ray_executor.RayPool, address=args.address, task_cpus=args.task_cpus,
+                             task_gpus=args.task_gpus, device=device)
 
 
 def _adaptive(args, cases, profile: str, group_size, count: int) -> int:

@@ -20,7 +20,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Optional
 
-from bench import backends, data, environment, grouping, identity, store, workers as pool
+from bench import backends, data, devices, environment, grouping, identity, store, workers as pool
 from bench.backends import Job
 from bench.errors import SpecError
 from bench.spec import MODES, Case
@@ -97,13 +97,15 @@ def _record(job: Job, seed: int, **fields) -> dict:
 
 def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("as_written",),
         arm_names=None, seeds: Optional[int] = None, results_dir: str | os.PathLike = "results",
-        data_dir=None, group_size: Optional[int] = None, progress: bool = True, workers: int = 1) -> Summary:
+        data_dir=None, group_size: Optional[int] = None, progress: bool = True, workers: int = 1,
+        executor=None) -> Summary:
     """Run every pending (case, arm, framework, mode, seed) of ``profile``.
 
     ``group_size`` None ("auto") trains the seeds of each job in vectorized
     groups as wide as memory allows (``bench.grouping``); 1 trains them one by
     one on the per-seed reference path. ``workers`` processes train groups side
-    by side (1: all in this process), each with its share of memory.
+    by side (1: all in this process), each with its share of memory. ``executor``
+    replaces the worker pool (``bench.ray_executor.RayPool``: groups as Ray tasks).
     """
     plans = [(case, jobs_for(case, profile, frameworks, modes, arm_names), seed_list(case, profile, seeds))
              for case in cases]
@@ -140,8 +142,8 @@ def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("
     bar.total = sum(group_steps(job, arrays, seed_ids) for job, arrays, seed_ids, _ in groups)
     bar.refresh()
     with store.RecordWriter(path) as writer:
-        if workers > 1:   # even for one group: its threads, so its bits, follow the worker count
-            _run_in_workers(groups, workers, data_dir, writer, summary, bar)
+        if workers > 1 or executor is not None:   # even for one group: its threads, so its bits, follow the worker count
+            _run_in_workers(groups, workers, data_dir, writer, summary, bar, executor)
         else:
             for job, arrays, seed_ids, vectorized in groups:
                 _run_group(job, arrays, seed_ids, writer.append, summary, bar, vectorized)
@@ -156,9 +158,11 @@ def _group_size(case: Case, jobs: list[Job], n_seeds: int, requested: Optional[i
         return 1   # a resplit gives every seed its own data, so its seeds cannot share a group
     per_seed = max(grouping.seed_bytes(case, job.arm, job.data.batch_size) for job in jobs)
     free = [backends.load(fw).free_memory() for fw in {job.framework for job in jobs}]
-    free = [grouping.host_free_bytes() if f is None else f for f in free]
-    known = [f for f in free if f is not None]
-    size, message = grouping.plan(n_seeds, requested, per_seed, min(known) // workers if known else None)
+    host = grouping.host_free_bytes()
+    # A GPU's memory is shared only by the workers pinned to it (bench.devices); the host's by all.
+    known = [f // devices.sharing(workers) if f is not None else host // workers
+             for f in free if f is not None or host is not None]
+    size, message = grouping.plan(n_seeds, requested, per_seed, min(known) if known else None)
     if message:
         bar.write(f"bench: {case.id}: {message}", file=sys.stderr)
     return size
@@ -206,12 +210,13 @@ def _run_group(job: Job, arrays, seed_ids, emit, summary: Summary, bar, vectoriz
     bar.update(max(0, group_steps(job, arrays, seed_ids) - done[0]))   # diverged seeds stop early
 
 
-def _run_in_workers(groups, count: int, data_dir, writer, summary: Summary, bar) -> None:
+def _run_in_workers(groups, count: int, data_dir, writer, summary: Summary, bar, executor=None) -> None:
     """``groups`` in up to ``count`` worker processes, each on a ``count``-th of the
-    cores; each group's records are written here as it finishes. A worker that dies
-    fails the seeds of the group it held."""
+    cores (or in ``executor``, a ``Pool`` look-alike); each group's records are written
+    here as it finishes. A worker that dies fails the seeds of the group it held."""
     started = min(count, len(groups))
-    bar.write(f"bench: training groups in {started} worker process{'es' if started > 1 else ''}", file=sys.stderr)
+    if executor is None:
+        bar.write(f"bench: training groups in {started} worker process{'es' if started > 1 else ''}", file=sys.stderr)
     payloads = [(job, seed_ids, vectorized, data_dir) for job, _, seed_ids, vectorized in groups]
     done: dict = {}
 
@@ -219,7 +224,7 @@ def _run_in_workers(groups, count: int, data_dir, writer, summary: Summary, bar)
         done[index] = done.get(index, 0) + n
         bar.update(n)
 
-    with pool.Pool(started, shares=count) as workers:
+    with (executor or pool.Pool)(started, shares=count) as workers:
         for index, ok, value in workers.map(_group_in_worker, payloads, on_progress=advanced):
             job, arrays, seed_ids, _ = groups[index]
             rest = max(0, group_steps(job, arrays, seed_ids) - done.get(index, 0))

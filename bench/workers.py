@@ -9,7 +9,9 @@ PyTorch and TensorFlow size their thread pools from that affinity. Most records
 are the same bits at any thread count (``tests/test_workers.py`` checks C1 in
 both frameworks); PyTorch's BatchNorm is the exception, as it splits its batch
 statistics across threads, so a worker's share of the cores is fixed by the
-worker count asked for, not by how many workers a run happens to need.
+worker count asked for, not by how many workers a run happens to need. On a
+machine with GPUs each worker is also pinned to one GPU, dealt round-robin
+(``bench.devices``).
 
 A worker that dies (killed for memory, a crash in native code) fails only the
 task it held: ``map`` yields ``WorkerDied`` for it and starts a fresh worker on
@@ -33,7 +35,7 @@ import traceback
 from collections import deque
 from typing import Callable, Iterable, Iterator, Optional
 
-from bench import allocator, grouping
+from bench import allocator, devices, grouping
 from bench.errors import BenchError
 
 WORKER_BYTES = 3 << 30   # host memory a worker needs beyond its groups: the frameworks and a dataset
@@ -59,11 +61,11 @@ def usable_cores() -> list[int]:
     return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
 
 
-def default_count(gpu: bool, free_bytes: Optional[int]) -> int:
-    """``--workers auto``: one per core on a CPU, as many as host memory holds; one
-    with a GPU, which the processes would only share."""
+def default_count(gpu, free_bytes: Optional[int]) -> int:
+    """``--workers auto``: one per core on a CPU, as many as host memory holds; one per
+    GPU where ``gpu`` (a count, or True for one) says GPUs train, each worker on its own."""
     if gpu:
-        return 1
+        return int(gpu)
     count = len(usable_cores())
     if free_bytes is not None:
         count = min(count, max(1, free_bytes // WORKER_BYTES))
@@ -119,12 +121,14 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="bench-parent-watchdog", daemon=True).start()
 
 
-def _serve(slot: int, cores: list[int], tasks, results, parent: Optional[int] = None) -> None:
+def _serve(slot: int, cores: list[int], tasks, results, parent: Optional[int] = None,
+           gpu: Optional[str] = None) -> None:
     if parent is not None:
         die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent handles ctrl-c and ends the workers
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, cores)
+    devices.pin(gpu)   # like the cores: before any framework is imported here
     allocator.keep_freed_memory()
     while True:
         task = tasks.get()
@@ -147,6 +151,7 @@ class Pool:
         self._ctx = multiprocessing.get_context("spawn")
         self._results = self._ctx.Queue()
         self._cores = core_sets(max(count, shares or count))[:count]
+        self._gpus = devices.worker_gpus(count)   # one GPU per worker where there are several
         self._procs: list = [None] * count
         self._tasks: list = [None] * count
         for slot in range(count):
@@ -158,7 +163,8 @@ class Pool:
     def _start(self, slot: int) -> None:
         self._tasks[slot] = self._ctx.Queue()
         self._procs[slot] = self._ctx.Process(target=_serve, args=(slot, self._cores[slot], self._tasks[slot],
-                                                                   self._results, os.getpid()), daemon=True)
+                                                                   self._results, os.getpid(), self._gpus[slot]),
+                                              daemon=True)
         self._procs[slot].start()
 
     def map(self, fn: Callable, payloads: Iterable[tuple], on_progress=None) -> Iterator[tuple[int, bool, object]]:

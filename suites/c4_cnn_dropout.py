@@ -17,6 +17,13 @@ Choices the posts leave open, and why:
   training images, 6 epochs (564 steps), 8 seeds; every one of the 10,000 test images. Fewer
   images rather than fewer steps: a smaller training set overfits sooner, which is the regime
   dropout is for.
+- ``mid`` (a 2-core CPU's stand-in for ``full``, which would take about 11 hours there on the per-seed
+  path with two workers, 15 with vectorized groups; results/speed/c4_rates/estimate.txt): all 60,000
+  training images for 5 of the 15 epochs (2,345 steps), ``full``'s 10 seeds; about 3.6 hours with
+  ``--group-size 1 --workers 2`` by the same estimate. On a CPU the per-seed path is the cheaper one
+  for this net (vectorized groups cost 1.3-1.7x more per seed: grouped convolutions). What it
+  leaves out: epochs 6-15, the late training where a net overfits most and dropout matters most,
+  so its verdicts are about a 5-epoch budget, not keras-io's.
 - "At least as well" (c4a3, c4a4) is a non-inferiority claim with a margin of 0.005 accuracy: half
   a point, below which no practitioner would pick one dropout variant over another, and about one
   seed-to-seed SD of this net's test accuracy.
@@ -86,6 +93,8 @@ def _case(case_id: str, dataset: str, title: str, quick_seeds: int) -> Case:
                              notes="1024 train / 1000 test images, 1 epoch, 2 seeds"),
             "quick": Profile(seeds=quick_seeds, epochs=6, train_subsample=12000,
                              notes="first 12,000 of 60,000 training images, 6 of 15 epochs (564 steps)"),
+            "mid": Profile(seeds=10, epochs=5, notes="all 60,000 training images, 5 of 15 epochs (2,345 steps): "
+                                                     "full's data and seeds, a third of its epochs"),
             "full": Profile(seeds=10, notes="15 epochs (keras-io mnist_convnet's budget), all 60,000 images"),
         },
     )

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bench import devices
 from bench.backends.torch_layers import ChannelsFirst, image_module
 from bench.errors import SpecError
 from bench.spec import (FRAMEWORK_DEFAULTS, MODES, SPATIAL_LAYERS, Activation, BatchNorm, Conv2D, Dense, Dropout,
@@ -34,12 +35,20 @@ _ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
 
 @functools.lru_cache(maxsize=None)
 def _device() -> torch.device:
-    """Chosen once per process: the first CUDA device if there is one."""
-    if torch.cuda.is_available():
+    """Chosen once per process, as ``--device`` asked (``bench.devices``): under auto,
+    the first CUDA device if there is one."""
+    wanted = devices.requested()
+    if wanted not in ("cpu", "auto") and not torch.cuda.is_available():
+        raise devices.DeviceError(f"--device {wanted}: PyTorch sees no CUDA device (torch {torch.__version__}, "
+                                  f"built for CUDA {torch.version.cuda}); see README, \"Running on GPUs\".")
+    if wanted != "cpu" and torch.cuda.is_available():
+        index = devices.cuda_index(wanted) or 0
+        if index >= torch.cuda.device_count():
+            raise devices.DeviceError(f"--device {wanted}: PyTorch sees {torch.cuda.device_count()} CUDA device(s).")
         # cuBLAS is only deterministic with a fixed workspace; this must be set
         # before the first CUDA matmul creates its handle.
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        device = torch.device("cuda")
+        device = torch.device("cuda", index)
     else:
         device = torch.device("cpu")
         # Subnormals flushed to zero, as TensorFlow does on the CPU by default. Set
@@ -48,7 +57,7 @@ def _device() -> torch.device:
         # Adam moments of units that stopped learning decay through the subnormal
         # range, where every CPU operation is slow. Only values below 1.2e-38 change.
         torch.set_flush_denormal(True)
-        torch.set_num_threads(len(os.sched_getaffinity(0)))
+        torch.set_num_threads(devices.cpu_threads())   # the usable cores, unless BENCH_THREADS caps them
     # warn_only: an op without a deterministic kernel should warn, not crash a run.
     torch.use_deterministic_algorithms(True, warn_only=True)
     # Deterministic mode also fills every new tensor with NaN before use, a debugging aid
