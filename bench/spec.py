@@ -200,8 +200,25 @@ class GaussianDropout:
             raise SpecError(f"GaussianDropout rate must lie in [0, 1), got {self.rate}.")
 
 
+@dataclass(frozen=True)
+class UniformDropout:
+    """Continuous dropout with uniform noise (Shen et al. 2017, "Continuous
+    Dropout"; seed 002): in training each unit is multiplied by its own draw of
+    U(1 - half_width, 1 + half_width), mean 1 (inverted: nothing to rescale at
+    inference, where the layer is the identity), variance half_width**2 / 3.
+    ``half_width`` lies in [0, 1], so no multiplier is negative. Shen et al.'s
+    uniform mask m ~ U(0, 1), rescaled by its mean, is ``half_width=1``;
+    variance 1/3 equals that of Bernoulli ``Dropout(0.25)`` and
+    ``GaussianDropout(0.25)`` (rate / (1 - rate)), which makes the three comparable."""
+    half_width: float
+
+    def validate(self) -> None:
+        if not (0.0 <= self.half_width <= 1.0) or math.isnan(self.half_width):
+            raise SpecError(f"UniformDropout half_width must lie in [0, 1], got {self.half_width}.")
+
+
 Layer = Union[Dense, Dropout, BatchNorm, Activation, Conv2D, MaxPool2D, Flatten, SpatialDropout2D,
-              DropBlock, GaussianDropout]
+              DropBlock, GaussianDropout, UniformDropout]
 # Layers that need a (H, W, C) map; an arm holding one sees its input as an image.
 SPATIAL_LAYERS = (Conv2D, MaxPool2D, Flatten, SpatialDropout2D, DropBlock)
 
@@ -291,6 +308,20 @@ class L2:
 
 
 @dataclass(frozen=True)
+class L1:
+    """An explicit penalty ``coef * sum(|p|)`` added to the loss (no halving,
+    unlike ``L2``); its (sub)gradient is ``coef * sign(p)``, 0 at p = 0, in both
+    frameworks. ``include_bias`` as for ``L2`` (seed 004 sums over
+    ``model.parameters()``, biases included)."""
+    coef: float
+    include_bias: bool = True
+
+    def validate(self) -> None:
+        if not self.coef >= 0 or math.isinf(self.coef):
+            raise SpecError(f"L1 coefficient must be a finite number >= 0, got {self.coef}.")
+
+
+@dataclass(frozen=True)
 class Loss:
     name: Literal["softmax_cross_entropy", "mae", "mse"]
 
@@ -319,10 +350,17 @@ class Data:
     standardize: bool = False
     resplit: bool = False
     eval_train: bool = False
+    # Keras's ``fit(validation_split=f)``: the *last* f of the (subsampled) training
+    # rows, taken before any shuffling, are held out and never trained on; the
+    # model is evaluated on them after each epoch (metrics ``val_accuracy``,
+    # ``val_loss``; ``val_mae`` for regression). 0 = no held-out set.
+    validation_split: float = 0.0
 
     def validate(self) -> None:
         if self.batch_size < 1 or self.epochs < 1:
             raise SpecError(f"batch_size and epochs must be >= 1, got {self.batch_size}, {self.epochs}.")
+        if not (0.0 <= self.validation_split < 1.0):
+            raise SpecError(f"validation_split must lie in [0, 1), got {self.validation_split}.")
         for n in (self.train_subsample, self.test_subsample):
             if n is not None and n < 1:
                 raise SpecError(f"subsample sizes must be >= 1, got {n}.")
@@ -342,6 +380,7 @@ class Arm:
     name: str
     layers: tuple[Layer, ...]
     l2: Optional[L2] = None
+    l1: Optional[L1] = None
     standardize: Optional[bool] = None  # None: the case's ``Data.standardize``; else this arm's own
 
     def standardizes(self, data: "Data") -> bool:
@@ -356,6 +395,8 @@ class Arm:
             layer.validate()
         if self.l2 is not None:
             self.l2.validate()
+        if self.l1 is not None:
+            self.l1.validate()
 
 
 CLAIM_KINDS = ("two_arm", "interaction", "binary", "equivalence", "noninferiority", "trend")
@@ -451,6 +492,7 @@ class Case:
         for arm in self.arms:
             arm.validate()
             layer_shapes(arm.layers, self.input_shape)
+        check_metrics(self)
         for claim in self.claims:
             self.metric(claim.metric)
             for arm_name in claim.arms:
@@ -475,3 +517,28 @@ def param_layers(layers: tuple[Layer, ...]) -> list[int]:
     its initial values from stream k of the seed, so arms that differ only in
     parameter-free layers (dropout) start from identical weights."""
     return [i for i, layer in enumerate(layers) if isinstance(layer, (Dense, BatchNorm, Conv2D))]
+
+
+def producible_metrics(case: "Case") -> tuple[str, ...]:
+    """Every metric the engine computes for ``case`` (``bench.training``): a case
+    may only declare these. ``diverged`` is each record's flag (0/1)."""
+    names = ["diverged", "train_loss", "test_loss", "weight_sparsity"]
+    classify = case.loss.name == "softmax_cross_entropy"
+    names.append("test_accuracy" if classify else "test_mae")
+    if case.data.validation_split:
+        names += ["val_loss", "val_accuracy" if classify else "val_mae"]
+    if not classify:   # bench.training.regression_outcomes
+        names += ["min_val_mae", "final_val_mae", "baseline_val_mae", "fit_failed"]
+        if case.data.eval_train:
+            names.append("gap_mae")
+    return tuple(names)
+
+
+def check_metrics(case: "Case") -> None:
+    """A metric the engine cannot compute for ``case`` is an error now, not a
+    column of NaN after the run."""
+    known = producible_metrics(case)
+    for metric in case.metrics:
+        if metric.name not in known:
+            raise SpecError(f"case {case.id!r} declares metric {metric.name!r}, which the engine does not "
+                            f"compute for it; it computes {', '.join(known)}.")

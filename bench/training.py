@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from bench.backends import Job
-from bench.data import standardize
+from bench.data import holdout, standardize
 from bench.seeds import batch_order, initial_params, initializer_for
 
 
@@ -38,6 +38,20 @@ class _OneSeed:
 
     def evaluate(self, x, y) -> list[dict]:
         return [self.trainer.evaluate(x, y)]
+
+    def params(self) -> list[list[dict]]:
+        return [self.trainer.params()]
+
+
+SPARSE_BELOW = 1e-3  # C5f (seed 004): a weight counts as zero below this magnitude
+
+
+def weight_sparsity(params: list[dict]) -> float:
+    """The fraction of kernel entries (Dense and Conv2D weight matrices; not
+    biases or BN vectors) with ``|w| < SPARSE_BELOW``, over the whole net."""
+    kernels = [np.abs(np.asarray(p["kernel"])) for p in params if "kernel" in p]
+    total = sum(k.size for k in kernels)
+    return float(sum(int((k < SPARSE_BELOW).sum()) for k in kernels) / total) if total else float("nan")
 
 
 def train_seed(job: Job, backend, arrays: tuple, seed: int) -> dict:
@@ -62,7 +76,12 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
     seeds = [int(s) for s in seeds]
     if not seeds or (not vectorized and len(seeds) != 1):
         raise ValueError(f"the per-seed path trains exactly one seed; got {seeds}.")
+    val = None
+    if job.data.validation_split:   # held out before standardizing: its rows must not shape the scaling
+        arrays, val = holdout(arrays, job.data.validation_split)
     if job.arm.standardizes(job.data):
+        if val is not None:
+            val = standardize((*arrays[:2], *val))[2:]
         arrays = standardize(arrays)
     x_train, y_train, x_test, y_test = arrays
     started = time.perf_counter()
@@ -87,9 +106,14 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
             runs[i].after_epoch(losses[i])
         t0 = time.perf_counter()
         finals = trainer.evaluate(x_test, y_test)
+        vals = trainer.evaluate(*val) if val is not None else [{}] * len(seeds)
         eval_s += time.perf_counter() - t0
         for i in live:
-            runs[i].after_eval(finals[i])
+            runs[i].after_eval(finals[i], vals[i])
+
+    sparsity = None
+    if any(m.name == "weight_sparsity" for m in job.case.metrics):   # only where a case asks: one copy of the weights
+        sparsity = [weight_sparsity(p) for p in trainer.params()]
 
     outcomes = []
     n = len(seeds)
@@ -100,6 +124,8 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
             train_mae = float(trainer.evaluate(x_train, y_train)[i]["mae"])
             eval_s += time.perf_counter() - t0
         outcomes.append(run.outcome(job, train_mae, y_train, y_test))
+        if sparsity is not None and not outcomes[-1]["diverged"]:
+            outcomes[-1]["metrics"]["weight_sparsity"] = sparsity[i]
     wall = time.perf_counter() - started
     for out in outcomes:
         out.update(planned_steps=len(orders[0]), init=scheme,
@@ -114,7 +140,7 @@ class _Run:
 
     def __init__(self):
         self.curve = {"step": [], "train_loss": []}
-        self.steps, self.diverged, self.diverged_step, self.final = 0, False, None, {}
+        self.steps, self.diverged, self.diverged_step, self.final, self.final_val = 0, False, None, {}, {}
 
     def after_epoch(self, losses: np.ndarray) -> None:
         bad = np.flatnonzero(~np.isfinite(losses))
@@ -126,13 +152,14 @@ class _Run:
         self.curve["step"].append(self.steps)
         self.curve["train_loss"].append(float(losses.mean()))
 
-    def after_eval(self, final: dict) -> None:
+    def after_eval(self, final: dict, val: dict) -> None:
         if self.diverged:
             return
-        self.final = final
-        for key, value in final.items():
-            self.curve.setdefault(f"test_{key}", []).append(float(value))
-        if not _finite(final.values()):
+        self.final, self.final_val = final, val
+        for prefix, values in (("test", final), ("val", val)):
+            for key, value in values.items():
+                self.curve.setdefault(f"{prefix}_{key}", []).append(float(value))
+        if not _finite([*final.values(), *val.values()]):
             self.diverged, self.diverged_step = True, self.steps
 
     def outcome(self, job: Job, train_mae, y_train, y_test) -> dict:
@@ -141,6 +168,7 @@ class _Run:
             metrics = {m.name: float("nan") for m in job.case.metrics}
         else:
             metrics = {f"test_{k}": float(v) for k, v in self.final.items()}
+            metrics.update({f"val_{k}": float(v) for k, v in self.final_val.items()})
             metrics["train_loss"] = self.curve["train_loss"][-1]
         if job.case.loss.name in ("mae", "mse"):
             if train_mae is not None and not math.isfinite(train_mae):

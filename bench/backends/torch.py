@@ -25,7 +25,7 @@ from torch import nn
 from bench.backends.torch_layers import ChannelsFirst, image_module
 from bench.errors import SpecError
 from bench.spec import (FRAMEWORK_DEFAULTS, MODES, SPATIAL_LAYERS, Activation, BatchNorm, Conv2D, Dense, Dropout,
-                        GaussianDropout, arm_input_shape, layer_shapes)
+                        GaussianDropout, UniformDropout, arm_input_shape, layer_shapes)
 
 EVAL_CHUNK = 4096
 _ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
@@ -99,7 +99,7 @@ def _build(layers, input_shape: tuple, defaults: dict) -> tuple[nn.Sequential, l
     modules, owners = ([ChannelsFirst(*first)] if len(first) == 3 else []), []
     for layer, shape in zip(layers, inputs):
         width = shape[-1]  # features, or channels of a feature map
-        if isinstance(layer, (*SPATIAL_LAYERS, GaussianDropout)):
+        if isinstance(layer, (*SPATIAL_LAYERS, GaussianDropout, UniformDropout)):
             module = image_module(layer, width)
             modules.append(module)
             if isinstance(layer, Conv2D):
@@ -167,6 +167,12 @@ class Trainer:
             self._l2_params = list(self.model.parameters())
         else:
             self._l2_params = [m.weight for m in self._owners if isinstance(m, (nn.Linear, nn.Conv2d))]
+        l1 = job.arm.l1
+        self._l1_coef = l1.coef if l1 else 0.0
+        if l1 and l1.include_bias:
+            self._l1_params = list(self.model.parameters())
+        else:
+            self._l1_params = [m.weight for m in self._owners if isinstance(m, (nn.Linear, nn.Conv2d))]
         gen = self._generator()
         saved = gen.get_state()
         gen.manual_seed(seed)
@@ -254,6 +260,8 @@ class Trainer:
         loss = self._data_loss(out, y)
         if self._l2_coef:
             loss = loss + self._l2_coef / 2 * sum(p.pow(2).sum() for p in self._l2_params)
+        if self._l1_coef:   # coef * sum|p|: abs's gradient is sign(p), 0 at 0, as in TF
+            loss = loss + self._l1_coef * sum(p.abs().sum() for p in self._l1_params)
         return loss
 
     def _step(self, x, y):
