@@ -31,6 +31,7 @@ BN moving var     biased batch variance       unbiased batch variance
 L2                explicit loss term          ``weight_decay=lam`` adds
                                               lam*w to the gradient, i.e.
                                               lam * sum(w^2)/2 in the loss
+AdamW decay       0.004                       0.01
 ================  ==========================  ===========================
 
 ``mode="matched"`` (see ``MODES``) makes the PyTorch backend use the Keras
@@ -52,9 +53,9 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "linear")
 # What "None" resolves to in each backend, kept here so it is stated once.
 FRAMEWORK_DEFAULTS = {
     "tf": {"init": "glorot_uniform", "adam_lr": 1e-3, "adam_eps": 1e-7, "sgd_lr": 0.01,
-           "beta1": 0.9, "beta2": 0.999, "bn_momentum": 0.99, "bn_eps": 1e-3},
+           "beta1": 0.9, "beta2": 0.999, "bn_momentum": 0.99, "bn_eps": 1e-3, "adamw_decay": 0.004},
     "torch": {"init": "kaiming_uniform", "adam_lr": 1e-3, "adam_eps": 1e-8, "sgd_lr": None,
-              "beta1": 0.9, "beta2": 0.999, "bn_momentum": 0.99, "bn_eps": 1e-5},
+              "beta1": 0.9, "beta2": 0.999, "bn_momentum": 0.99, "bn_eps": 1e-5, "adamw_decay": 0.01},
 }
 # PyTorch's BN momentum is 1 - Keras's; stored here in the Keras convention.
 FRAMEWORK_DEFAULTS["torch"]["bn_momentum"] = 1.0 - 0.1
@@ -275,19 +276,28 @@ def layer_shapes(layers: tuple, input_shape: tuple[int, ...]) -> list[tuple[int,
 
 @dataclass(frozen=True)
 class Optimizer:
-    """``None`` hyperparameters mean the framework's own default."""
-    name: Literal["adam", "sgd"]
+    """``None`` hyperparameters mean the framework's own default.
+
+    ``"adamw"`` is Adam with *decoupled* weight decay (Loshchilov & Hutter 2019),
+    as Keras's ``AdamW`` and PyTorch's ``AdamW`` do it: before each Adam update
+    every trainable tensor (biases included) becomes ``p - lr * weight_decay * p``.
+    It is not ``L2``, whose gradient passes through Adam's scaling."""
+    name: Literal["adam", "sgd", "adamw"]
     lr: Optional[float] = None
     beta1: Optional[float] = None
     beta2: Optional[float] = None
     eps: Optional[float] = None
     momentum: float = 0.0
+    weight_decay: Optional[float] = None   # adamw only
 
     def validate(self) -> None:
-        if self.name not in ("adam", "sgd"):
-            raise SpecError(f"unknown optimizer {self.name!r}; choose 'adam' or 'sgd'.")
+        if self.name not in ("adam", "sgd", "adamw"):
+            raise SpecError(f"unknown optimizer {self.name!r}; choose 'adam', 'adamw' or 'sgd'.")
         if self.lr is not None and not self.lr > 0:
             raise SpecError(f"learning rate must be > 0, got {self.lr}.")
+        if self.weight_decay is not None and (self.name != "adamw" or not 0 <= self.weight_decay < math.inf):
+            raise SpecError(f"weight_decay is AdamW's decoupled decay, a finite number >= 0 with "
+                            f"Optimizer('adamw'); got {self.weight_decay} with {self.name!r} (for L2 use Arm.l2).")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from bench import backends, data, registry
 from bench.backends import Job
 from bench.errors import SpecError
 from bench.seeds import batch_order, initial_params, initializer_for
-from bench.spec import L1, Arm, Case, Dense, Metric, UniformDropout, producible_metrics
+from bench.spec import L1, Arm, Case, Dense, Metric, Optimizer, UniformDropout, producible_metrics
 from bench.training import train_group, weight_sparsity
 
 FRAMEWORKS = ["torch", "tf"]
@@ -201,3 +201,72 @@ def test_a_metric_the_engine_cannot_compute_is_a_spec_error_listing_the_ones_it_
     with pytest.raises(SpecError, match="'f1_score'"):
         Case("x", "t", "s", (4,), registry.get("c5f").data, case.loss, case.optimizer,
              (Arm("a", (Dense(10),)),), (Metric("f1_score", True),), ()).validate()
+
+
+# --- AdamW (decoupled weight decay) -------------------------------------------------------
+
+def _adamw_case(name="adamw", wd=0.1):
+    case = registry.get("c5f")
+    return dataclasses.replace(case, optimizer=Optimizer(name, lr=1e-3, weight_decay=wd if name == "adamw" else None))
+
+
+def _adamw_trainers(case, arm_name, framework, mode="as_written", seed=0):
+    arm = case.arm(arm_name)
+    params = initial_params(arm.layers, case.input_shape, seed, "glorot_uniform")
+    return backends.load(framework).Trainer(Job(case, arm, framework, mode, "smoke", case.budget("smoke")),
+                                            params, seed)
+
+
+def test_weight_decay_is_only_for_adamw():
+    with pytest.raises(SpecError, match="decoupled decay"):
+        Optimizer("adam", weight_decay=0.1).validate()
+    Optimizer("adamw", weight_decay=0.1).validate()
+
+
+def test_one_adamw_step_is_adam_plus_decoupled_decay_in_both_frameworks(batch):
+    """From the same weights, AdamW's step differs from Adam's by -lr * wd * p (decoupled:
+    the decay never passes through Adam's scaling), and TF and PyTorch take the same step."""
+    pytest.importorskip("tensorflow")
+    pytest.importorskip("torch")
+    lr, wd = 1e-3, 0.1
+    steps = {}
+    for fw, mode in (("tf", "as_written"), ("torch", "matched")):
+        for name in ("adamw", "adam"):
+            t = _adamw_trainers(_adamw_case(name, wd), "none", fw, mode)
+            before = t.params()
+            t.step(*batch)
+            steps[fw, name] = t.params()
+    for fw in ("tf", "torch"):
+        for w, a, p0 in zip(steps[fw, "adamw"], steps[fw, "adam"], before):
+            for key in w:
+                np.testing.assert_allclose(w[key] - a[key], -lr * wd * p0[key], rtol=0, atol=1e-7, err_msg=(fw, key))
+    for a, b in zip(steps["tf", "adamw"], steps["torch", "adamw"]):
+        for key in a:
+            close = np.isclose(a[key], b[key], rtol=0, atol=2e-6)   # Adam's sqrt(v) ~ 0 entries, as test_parity
+            assert close.mean() >= 0.999, key
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_group_adamw_with_l2_steps_each_seed_as_the_per_seed_path(framework):
+    """Under AdamW the vectorized torch trainer adds L2's gradient itself (the optimizer's
+    weight_decay is the decoupled one); both groups must match the per-seed path."""
+    pytest.importorskip({"tf": "tensorflow", "torch": "torch"}[framework])
+    case = _adamw_case()
+    budget = case.budget("smoke")
+    x, y, _, _ = data.prepare(data.load(case.data.dataset), budget)
+    job = Job(case, case.arm("l2"), framework, "as_written", "smoke", budget)
+    backend, seeds = backends.load(framework), [0, 3]
+    scheme = initializer_for(framework, "as_written")
+    params = [initial_params(job.arm.layers, case.input_shape, s, scheme) for s in seeds]
+    group = backend.GroupTrainer(job, params, seeds)
+    group.set_data(x, y)
+    batches = [batch_order(len(x), budget.batch_size, 1, s)[:2] for s in seeds]
+    group_losses = group.fit_epoch(batches)
+    for i, seed in enumerate(seeds):
+        single = backend.Trainer(job, params[i], seed)
+        single.set_data(x, y)
+        np.testing.assert_allclose(group_losses[i], single.fit_epoch(batches[i]), rtol=1e-5)
+        for got, want in zip(group.params()[i], single.params()):
+            for name in want:
+                close = np.isclose(got[name], want[name], rtol=1e-4, atol=2e-6)
+                assert close.mean() >= 0.999, (name, close.mean())

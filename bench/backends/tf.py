@@ -87,9 +87,13 @@ def build_optimizer(spec) -> keras.optimizers.Optimizer:
     if spec.name == "adam":
         return keras.optimizers.Adam(learning_rate=pick(spec.lr, "adam_lr"), beta_1=pick(spec.beta1, "beta1"),
                                      beta_2=pick(spec.beta2, "beta2"), epsilon=pick(spec.eps, "adam_eps"))
+    if spec.name == "adamw":   # decoupled: p -= lr * wd * p before the Adam update, every trainable variable
+        return keras.optimizers.AdamW(learning_rate=pick(spec.lr, "adam_lr"), beta_1=pick(spec.beta1, "beta1"),
+                                      beta_2=pick(spec.beta2, "beta2"), epsilon=pick(spec.eps, "adam_eps"),
+                                      weight_decay=pick(spec.weight_decay, "adamw_decay"))
     if spec.name == "sgd":
         return keras.optimizers.SGD(learning_rate=pick(spec.lr, "sgd_lr"), momentum=spec.momentum)
-    raise SpecError(f"unknown optimizer {spec.name!r}; choose 'adam' or 'sgd'.")
+    raise SpecError(f"unknown optimizer {spec.name!r}; choose 'adam', 'adamw' or 'sgd'.")
 
 
 def _named_variables(layer) -> list[tuple[str, object]]:

@@ -132,12 +132,16 @@ def _build(layers, input_shape: tuple, defaults: dict) -> tuple[nn.Sequential, l
 
 def _optimizer(spec, params, defaults: dict, mode: str) -> torch.optim.Optimizer:
     # fused kernels exist for CPU and CUDA and save one dispatch per tensor.
-    if spec.name == "adam":
-        return torch.optim.Adam(
-            params, lr=defaults["adam_lr"] if spec.lr is None else spec.lr,
-            betas=(defaults["beta1"] if spec.beta1 is None else spec.beta1,
-                   defaults["beta2"] if spec.beta2 is None else spec.beta2),
-            eps=defaults["adam_eps"] if spec.eps is None else spec.eps, fused=True)
+    if spec.name in ("adam", "adamw"):
+        kwargs = dict(lr=defaults["adam_lr"] if spec.lr is None else spec.lr,
+                      betas=(defaults["beta1"] if spec.beta1 is None else spec.beta1,
+                             defaults["beta2"] if spec.beta2 is None else spec.beta2),
+                      eps=defaults["adam_eps"] if spec.eps is None else spec.eps, fused=True)
+        if spec.name == "adam":
+            return torch.optim.Adam(params, **kwargs)
+        # decoupled: p.mul_(1 - lr * wd) before the Adam update, as Keras's AdamW
+        return torch.optim.AdamW(params, weight_decay=defaults["adamw_decay"] if spec.weight_decay is None
+                                 else spec.weight_decay, **kwargs)
     lr = defaults["sgd_lr"] if spec.lr is None else spec.lr
     if lr is None:
         raise SpecError(f"PyTorch's SGD has no default learning rate; set Optimizer.lr "
@@ -158,7 +162,7 @@ class Trainer:
         self._load(params)
         self.model.to(self.device)
         self.optimizer = _optimizer(job.case.optimizer, list(self.model.parameters()), defaults, job.mode)
-        matched_adam = job.mode == "matched" and job.case.optimizer.name == "adam"
+        matched_adam = job.mode == "matched" and job.case.optimizer.name in ("adam", "adamw")
         self._keras_eps = self.optimizer.param_groups[0]["eps"] if matched_adam else None
         self._t = 0
         l2 = job.arm.l2

@@ -158,13 +158,20 @@ class GroupTrainer:
         # gradients in ``_step``; (parameter layer, name) of the tensors it covers.
         self._l1 = [(i, name) for i, entry in enumerate(self._leaves) for name in entry
                     if self._l1_coef and (l1.include_bias or name == "kernel")]
+        # AdamW's weight_decay is its own decoupled decay, so there L2's gradient, coef * p,
+        # is added in ``_step`` as L1's is: (parameter layer, name) of the tensors it covers.
+        adamw = job.case.optimizer.name == "adamw"
+        self._l2_grad = [(i, name) for i, entry in enumerate(self._leaves) for name in entry] if adamw else []
+        self._l2_grad = [key for key, d in zip(self._l2_grad, decays) if d]
         groups = [{"params": [t for (_, _, leaves), d in zip(named, decays) if d for t in leaves],
                    "weight_decay": self._l2_coef},
                   {"params": [t for (_, _, leaves), d in zip(named, decays) if not d for t in leaves]}]
+        if adamw:
+            groups = [{"params": [t for _, _, leaves in named for t in leaves]}]
         self.optimizer = _optimizer(job.case.optimizer, [g for g in groups if g["params"]], defaults, job.mode)
         if torch_adam.supports(self.optimizer):
             self.optimizer = torch_adam.SeedAdam(self.optimizer)
-        matched_adam = job.mode == "matched" and job.case.optimizer.name == "adam"
+        matched_adam = job.mode == "matched" and job.case.optimizer.name in ("adam", "adamw")
         self._keras_eps = self.optimizer.param_groups[0]["eps"] if matched_adam else None
         self._t = 0
         self._gens = [torch.Generator(self.device).manual_seed(int(s)) for s in seeds]
@@ -438,6 +445,9 @@ class GroupTrainer:
         for i, name in self._l1:   # autograd's gradient of coef * sum|p|: coef * sign(p), 0 at 0
             t = joined[i][name]
             t.grad.add_(torch.sign(t.detach()), alpha=self._l1_coef)
+        for i, name in self._l2_grad:   # L2 under AdamW: the gradient of coef * sum(p**2) / 2
+            t = joined[i][name]
+            t.grad.add_(t.detach(), alpha=self._l2_coef)
         self._scatter(joined)
         penalty = self._penalty() if self._l2 else 0.0   # of the weights this step's loss saw
         if self._l1:
