@@ -383,6 +383,32 @@ class Metric:
     higher_is_better: bool
 
 
+# Epoch-end metrics early stopping can watch, and whether lower is better.
+STOP_MONITORS = {"val_loss": True, "val_mae": True, "val_accuracy": False,
+                 "test_loss": True, "test_mae": True, "test_accuracy": False}
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    """Keras's ``EarlyStopping(monitor, patience, restore_best_weights)`` with
+    ``min_delta=0``, run by the neutral loop (``bench.stopping``), so the rule is
+    the same in every framework: after each epoch a counter grows by one and
+    resets on a strict improvement of ``monitor``; training stops at the end of
+    an epoch > 0 where the counter reached ``patience``. With
+    ``restore_best_weights`` the final model is the one of the best epoch (as
+    Keras restores at the end of training, stopped or not), so every metric but
+    ``train_loss`` (the last trained epoch's) is that epoch's evaluation."""
+    patience: int
+    monitor: str = "val_loss"
+    restore_best_weights: bool = True
+
+    def validate(self) -> None:
+        if not isinstance(self.patience, int) or self.patience < 0:
+            raise SpecError(f"EarlyStopping patience must be an int >= 0, got {self.patience!r}.")
+        if self.monitor not in STOP_MONITORS:
+            raise SpecError(f"EarlyStopping monitor must be one of {sorted(STOP_MONITORS)}, got {self.monitor!r}.")
+
+
 # --- arms, claims, profiles, cases ------------------------------------------
 
 @dataclass(frozen=True)
@@ -391,7 +417,8 @@ class Arm:
     layers: tuple[Layer, ...]
     l2: Optional[L2] = None
     l1: Optional[L1] = None
-    standardize: Optional[bool] = None  # None: the case's ``Data.standardize``; else this arm's own
+    standardize: Optional[bool] = None
+    early_stopping: Optional[EarlyStopping] = None  # None: the case's ``Data.standardize``; else this arm's own
 
     def standardizes(self, data: "Data") -> bool:
         return data.standardize if self.standardize is None else self.standardize
@@ -407,6 +434,8 @@ class Arm:
             self.l2.validate()
         if self.l1 is not None:
             self.l1.validate()
+        if self.early_stopping is not None:
+            self.early_stopping.validate()
 
 
 CLAIM_KINDS = ("two_arm", "interaction", "binary", "equivalence", "noninferiority", "trend")
@@ -548,6 +577,10 @@ def check_metrics(case: "Case") -> None:
     """A metric the engine cannot compute for ``case`` is an error now, not a
     column of NaN after the run."""
     known = producible_metrics(case)
+    for arm in case.arms:
+        if arm.early_stopping is not None and arm.early_stopping.monitor not in known:
+            raise SpecError(f"arm {arm.name!r} of case {case.id!r} stops early on {arm.early_stopping.monitor!r}, "
+                            f"which the engine does not compute for it (val_* needs Data.validation_split).")
     for metric in case.metrics:
         if metric.name not in known:
             raise SpecError(f"case {case.id!r} declares metric {metric.name!r}, which the engine does not "

@@ -18,6 +18,7 @@ import numpy as np
 from bench.backends import Job
 from bench.data import holdout, standardize
 from bench.seeds import batch_order, initial_params, initializer_for
+from bench.stopping import Stopper
 
 
 def _finite(values) -> bool:
@@ -93,9 +94,14 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
     per_epoch = math.ceil(len(x_train) / job.data.batch_size)
 
     runs = [_Run() for _ in seeds]
+    rule = job.arm.early_stopping
+    stoppers = [Stopper(rule) for _ in seeds] if rule is not None else None
+    wants_sparsity = any(m.name == "weight_sparsity" for m in job.case.metrics)
+    best_params = [None] * len(seeds)   # with restore_best_weights and weight_sparsity: the best epoch's
     train_s = eval_s = 0.0
     for epoch in range(job.data.epochs):
-        live = [i for i, run in enumerate(runs) if not run.diverged]
+        # A seed that stopped early is still stepped by a group (no op mixes seeds), but not followed.
+        live = [i for i, run in enumerate(runs) if not run.diverged and not (stoppers and stoppers[i].stopped)]
         if not live:
             break
         chunks = [order[epoch * per_epoch:(epoch + 1) * per_epoch] for order in orders]
@@ -110,10 +116,12 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
         eval_s += time.perf_counter() - t0
         for i in live:
             runs[i].after_eval(finals[i], vals[i])
+        if stoppers:
+            _watch(rule, stoppers, runs, live, epoch, finals, vals, trainer if wants_sparsity else None, best_params)
 
     sparsity = None
-    if any(m.name == "weight_sparsity" for m in job.case.metrics):   # only where a case asks: one copy of the weights
-        sparsity = [weight_sparsity(p) for p in trainer.params()]
+    if wants_sparsity:   # only where a case asks: one copy of the weights
+        sparsity = [weight_sparsity(b if b is not None else p) for b, p in zip(best_params, trainer.params())]
 
     outcomes = []
     n = len(seeds)
@@ -126,6 +134,9 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
         outcomes.append(run.outcome(job, train_mae, y_train, y_test))
         if sparsity is not None and not outcomes[-1]["diverged"]:
             outcomes[-1]["metrics"]["weight_sparsity"] = sparsity[i]
+        if stoppers:
+            outcomes[-1]["early_stopping"] = {"stopped_epoch": stoppers[i].stopped_epoch,
+                                              "best_epoch": stoppers[i].best_epoch}
     wall = time.perf_counter() - started
     for out in outcomes:
         out.update(planned_steps=len(orders[0]), init=scheme,
@@ -135,12 +146,30 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
     return outcomes
 
 
+def _watch(rule, stoppers, runs, live, epoch, finals, vals, trainer, best_params) -> None:
+    """Feed each live seed's monitored value to its ``Stopper``; with
+    ``restore_best_weights`` keep the best epoch's evaluation (and weights, when
+    ``trainer`` is given) as the seed's final model."""
+    prefix, key = rule.monitor.split("_", 1)
+    snapshot = None
+    for i in live:
+        if runs[i].diverged:
+            continue
+        value = (vals if prefix == "val" else finals)[i][key]
+        if stoppers[i].update(epoch, float(value)) and rule.restore_best_weights:
+            runs[i].best = (runs[i].final, runs[i].final_val)
+            if trainer is not None:
+                snapshot = trainer.params() if snapshot is None else snapshot
+                best_params[i] = snapshot[i]
+
+
 class _Run:
     """One seed's progress through the epochs: its curve, steps and divergence."""
 
     def __init__(self):
         self.curve = {"step": [], "train_loss": []}
         self.steps, self.diverged, self.diverged_step, self.final, self.final_val = 0, False, None, {}, {}
+        self.best = None   # (final, final_val) of the epoch early stopping restores
 
     def after_epoch(self, losses: np.ndarray) -> None:
         bad = np.flatnonzero(~np.isfinite(losses))
@@ -167,8 +196,9 @@ class _Run:
         if diverged:
             metrics = {m.name: float("nan") for m in job.case.metrics}
         else:
-            metrics = {f"test_{k}": float(v) for k, v in self.final.items()}
-            metrics.update({f"val_{k}": float(v) for k, v in self.final_val.items()})
+            final, final_val = self.best if self.best is not None else (self.final, self.final_val)
+            metrics = {f"test_{k}": float(v) for k, v in final.items()}
+            metrics.update({f"val_{k}": float(v) for k, v in final_val.items()})
             metrics["train_loss"] = self.curve["train_loss"][-1]
         if job.case.loss.name in ("mae", "mse"):
             if train_mae is not None and not math.isfinite(train_mae):

@@ -270,3 +270,79 @@ def test_group_adamw_with_l2_steps_each_seed_as_the_per_seed_path(framework):
             for name in want:
                 close = np.isclose(got[name], want[name], rtol=1e-4, atol=2e-6)
                 assert close.mean() >= 0.999, (name, close.mean())
+
+
+# --- early stopping ---------------------------------------------------------------------------
+
+def _keras_stops(values, patience, monitor):
+    """The epoch at which keras.callbacks.EarlyStopping stops on ``values``, and its best epoch."""
+    keras = pytest.importorskip("keras")
+
+    class Model:
+        stop_training = False
+
+        def get_weights(self):
+            return []
+
+    mode = "max" if monitor.endswith("accuracy") else "min"   # Keras cannot tell without a compiled model
+    cb = keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True, mode=mode)
+    cb.set_model(Model())
+    cb.on_train_begin()
+    for epoch, v in enumerate(values):
+        cb.on_epoch_end(epoch, {monitor: v})
+        if cb.model.stop_training:
+            return epoch, cb.best_epoch
+    return None, cb.best_epoch
+
+
+@pytest.mark.parametrize("monitor", ["val_loss", "val_accuracy"])
+@pytest.mark.parametrize("patience", [0, 1, 2, 5])
+def test_the_stopping_rule_is_keras_early_stopping(monitor, patience):
+    from bench.spec import EarlyStopping
+    from bench.stopping import Stopper
+
+    rng = np.random.default_rng(patience)
+    for trial in range(40):
+        values = np.round(rng.normal(size=12).cumsum() * 0.1, 1).tolist()   # rounding makes ties
+        stopper = Stopper(EarlyStopping(patience, monitor))
+        for epoch, v in enumerate(values):
+            stopper.update(epoch, v)
+            if stopper.stopped:
+                break
+        assert (stopper.stopped_epoch, stopper.best_epoch) == _keras_stops(values, patience, monitor), values
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_early_stopping_keeps_the_best_epoch_in_both_frameworks(framework):
+    from bench.spec import EarlyStopping
+
+    pytest.importorskip({"tf": "tensorflow", "torch": "torch"}[framework])
+    case = registry.get("c5a")
+    arm = dataclasses.replace(case.arm("rate00"), early_stopping=EarlyStopping(0, "val_accuracy"))
+    case = dataclasses.replace(case, arms=(arm,))
+    budget = dataclasses.replace(case.budget("smoke"), epochs=4, train_subsample=640)
+    arrays = data.prepare(data.load("mnist"), budget)
+    out = train_group(Job(case, arm, framework, "as_written", "smoke", budget), backends.load(framework),
+                      arrays, [0, 1])
+    for o in out:
+        stop = o["early_stopping"]
+        curve = o["curve"]["val_accuracy"]
+        best = stop["best_epoch"]
+        assert curve[best] == max(curve) and o["metrics"]["val_accuracy"] == curve[best]
+        assert o["metrics"]["test_accuracy"] == o["curve"]["test_accuracy"][best]
+        trained = len(curve)
+        assert trained == (stop["stopped_epoch"] + 1 if stop["stopped_epoch"] is not None else 4)
+        assert o["steps"] == trained * 16   # 512 training rows / 32
+    # seed 1 stops at epoch 3 with its best at epoch 2 in both frameworks: the restore is exercised
+    assert any(o["early_stopping"]["best_epoch"] < len(o["curve"]["val_accuracy"]) - 1 for o in out)
+
+
+def test_early_stopping_on_a_metric_the_case_lacks_is_a_spec_error():
+    from bench.spec import EarlyStopping
+
+    case = registry.get("c1")
+    arm = dataclasses.replace(case.arm("none"), early_stopping=EarlyStopping(5))
+    with pytest.raises(SpecError, match="validation_split"):
+        dataclasses.replace(case, arms=(arm,)).validate()
+    with pytest.raises(SpecError, match="patience"):
+        EarlyStopping(-1).validate()
