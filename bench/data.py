@@ -376,3 +376,17 @@ def standardize(arrays: tuple) -> tuple:
     sd[sd == 0] = 1.0
     return (((x_train - mean) / sd).astype(np.float32), y_train,
             ((x_test - mean) / sd).astype(np.float32), y_test)
+
+
+def holdout(arrays: tuple, fraction: float) -> tuple[tuple, tuple]:
+    """Keras's ``fit(validation_split=fraction)``: the last ``fraction`` of the
+    training rows, in file order (Keras splits before it shuffles), become the
+    validation set; the first ``floor(n * (1 - fraction))`` rows stay for
+    training, as ``keras.src.trainers.data_adapters.array_slicing`` computes it.
+    Returns ``((x_train, y_train, x_test, y_test), (x_val, y_val))``."""
+    x_train, y_train, x_test, y_test = arrays
+    split_at = int(math.floor(len(x_train) * (1.0 - fraction)))
+    if not 0 < split_at < len(x_train):
+        raise SpecError(f"validation_split={fraction} of {len(x_train)} training rows leaves "
+                        f"{split_at} to train on and {len(x_train) - split_at} to validate on; both need >= 1.")
+    return (x_train[:split_at], y_train[:split_at], x_test, y_test), (x_train[split_at:], y_train[split_at:])

@@ -21,7 +21,7 @@ import numpy as np
 
 from bench.errors import SpecError
 from bench.spec import (MODES, SPATIAL_LAYERS, Activation, BatchNorm, Conv2D, Dense, Dropout, GaussianDropout,
-                        Layer, arm_input_shape, layer_shapes)
+                        Layer, UniformDropout, arm_input_shape, layer_shapes)
 
 INITIALIZERS = ("glorot_uniform", "kaiming_uniform")
 
@@ -111,7 +111,7 @@ def initial_params(layers: tuple[Layer, ...], input_shape, seed: int, scheme: st
         elif isinstance(layer, BatchNorm):
             params.append({"gamma": np.ones(width, np.float32), "beta": np.zeros(width, np.float32),
                            "mean": np.zeros(width, np.float32), "var": np.ones(width, np.float32)})
-        elif not isinstance(layer, (Dropout, Activation, GaussianDropout, *SPATIAL_LAYERS)):
+        elif not isinstance(layer, (Dropout, Activation, GaussianDropout, UniformDropout, *SPATIAL_LAYERS)):
             raise SpecError(f"layer {layer!r} is not supported yet.")
     return params
 

@@ -31,6 +31,7 @@ BN moving var     biased batch variance       unbiased batch variance
 L2                explicit loss term          ``weight_decay=lam`` adds
                                               lam*w to the gradient, i.e.
                                               lam * sum(w^2)/2 in the loss
+AdamW decay       0.004                       0.01
 ================  ==========================  ===========================
 
 ``mode="matched"`` (see ``MODES``) makes the PyTorch backend use the Keras
@@ -54,9 +55,9 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "linear")
 # What "None" resolves to in each backend, kept here so it is stated once.
 FRAMEWORK_DEFAULTS = {
     "tf": {"init": "glorot_uniform", "adam_lr": 1e-3, "adam_eps": 1e-7, "sgd_lr": 0.01,
-           "beta1": 0.9, "beta2": 0.999, "bn_momentum": 0.99, "bn_eps": 1e-3},
+           "beta1": 0.9, "beta2": 0.999, "bn_momentum": 0.99, "bn_eps": 1e-3, "adamw_decay": 0.004},
     "torch": {"init": "kaiming_uniform", "adam_lr": 1e-3, "adam_eps": 1e-8, "sgd_lr": None,
-              "beta1": 0.9, "beta2": 0.999, "bn_momentum": 0.99, "bn_eps": 1e-5},
+              "beta1": 0.9, "beta2": 0.999, "bn_momentum": 0.99, "bn_eps": 1e-5, "adamw_decay": 0.01},
 }
 # PyTorch's BN momentum is 1 - Keras's; stored here in the Keras convention.
 FRAMEWORK_DEFAULTS["torch"]["bn_momentum"] = 1.0 - 0.1
@@ -202,8 +203,25 @@ class GaussianDropout:
             raise SpecError(f"GaussianDropout rate (field 'rate') must lie in [0, 1), got {self.rate}.")
 
 
+@dataclass(frozen=True)
+class UniformDropout:
+    """Continuous dropout with uniform noise (Shen et al. 2017, "Continuous
+    Dropout"; seed 002): in training each unit is multiplied by its own draw of
+    U(1 - half_width, 1 + half_width), mean 1 (inverted: nothing to rescale at
+    inference, where the layer is the identity), variance half_width**2 / 3.
+    ``half_width`` lies in [0, 1], so no multiplier is negative. Shen et al.'s
+    uniform mask m ~ U(0, 1), rescaled by its mean, is ``half_width=1``;
+    variance 1/3 equals that of Bernoulli ``Dropout(0.25)`` and
+    ``GaussianDropout(0.25)`` (rate / (1 - rate)), which makes the three comparable."""
+    half_width: float
+
+    def validate(self) -> None:
+        if not (0.0 <= self.half_width <= 1.0) or math.isnan(self.half_width):
+            raise SpecError(f"UniformDropout half_width (field 'half_width') must lie in [0, 1], got {self.half_width}.")
+
+
 Layer = Union[Dense, Dropout, BatchNorm, Activation, Conv2D, MaxPool2D, Flatten, SpatialDropout2D,
-              DropBlock, GaussianDropout]
+              DropBlock, GaussianDropout, UniformDropout]
 # Layers that need a (H, W, C) map; an arm holding one sees its input as an image.
 SPATIAL_LAYERS = (Conv2D, MaxPool2D, Flatten, SpatialDropout2D, DropBlock)
 
@@ -260,19 +278,28 @@ def layer_shapes(layers: tuple, input_shape: tuple[int, ...]) -> list[tuple[int,
 
 @dataclass(frozen=True)
 class Optimizer:
-    """``None`` hyperparameters mean the framework's own default."""
-    name: Literal["adam", "sgd"]
+    """``None`` hyperparameters mean the framework's own default.
+
+    ``"adamw"`` is Adam with *decoupled* weight decay (Loshchilov & Hutter 2019),
+    as Keras's ``AdamW`` and PyTorch's ``AdamW`` do it: before each Adam update
+    every trainable tensor (biases included) becomes ``p - lr * weight_decay * p``.
+    It is not ``L2``, whose gradient passes through Adam's scaling."""
+    name: Literal["adam", "sgd", "adamw"]
     lr: Optional[float] = None
     beta1: Optional[float] = None
     beta2: Optional[float] = None
     eps: Optional[float] = None
     momentum: float = 0.0
+    weight_decay: Optional[float] = None   # adamw only
 
     def validate(self) -> None:
-        if self.name not in ("adam", "sgd"):
-            raise SpecError(f"unknown optimizer {self.name!r}; choose 'adam' or 'sgd'.")
+        if self.name not in ("adam", "sgd", "adamw"):
+            raise SpecError(f"unknown optimizer {self.name!r}; choose 'adam', 'adamw' or 'sgd'.")
         if self.lr is not None and not self.lr > 0:
             raise SpecError(f"learning rate must be > 0, got {self.lr}.")
+        if self.weight_decay is not None and (self.name != "adamw" or not 0 <= self.weight_decay < math.inf):
+            raise SpecError(f"weight_decay is AdamW's decoupled decay, a finite number >= 0 with "
+                            f"Optimizer('adamw'); got {self.weight_decay} with {self.name!r} (for L2 use Arm.l2).")
 
 
 @dataclass(frozen=True)
@@ -290,6 +317,20 @@ class L2:
     def validate(self) -> None:
         if not self.coef >= 0 or math.isinf(self.coef):
             raise SpecError(f"L2 coefficient must be a finite number >= 0, got {self.coef}.")
+
+
+@dataclass(frozen=True)
+class L1:
+    """An explicit penalty ``coef * sum(|p|)`` added to the loss (no halving,
+    unlike ``L2``); its (sub)gradient is ``coef * sign(p)``, 0 at p = 0, in both
+    frameworks. ``include_bias`` as for ``L2`` (seed 004 sums over
+    ``model.parameters()``, biases included)."""
+    coef: float
+    include_bias: bool = True
+
+    def validate(self) -> None:
+        if not self.coef >= 0 or math.isinf(self.coef):
+            raise SpecError(f"L1 coefficient must be a finite number >= 0, got {self.coef}.")
 
 
 @dataclass(frozen=True)
@@ -321,10 +362,17 @@ class Data:
     standardize: bool = False
     resplit: bool = False
     eval_train: bool = False
+    # Keras's ``fit(validation_split=f)``: the *last* f of the (subsampled) training
+    # rows, taken before any shuffling, are held out and never trained on; the
+    # model is evaluated on them after each epoch (metrics ``val_accuracy``,
+    # ``val_loss``; ``val_mae`` for regression). 0 = no held-out set.
+    validation_split: float = 0.0
 
     def validate(self) -> None:
         if self.batch_size < 1 or self.epochs < 1:
             raise SpecError(f"batch_size and epochs must be >= 1, got {self.batch_size}, {self.epochs}.")
+        if not (0.0 <= self.validation_split < 1.0):
+            raise SpecError(f"validation_split must lie in [0, 1), got {self.validation_split}.")
         for n in (self.train_subsample, self.test_subsample):
             if n is not None and n < 1:
                 raise SpecError(f"subsample sizes must be >= 1, got {n}.")
@@ -337,6 +385,32 @@ class Metric:
     higher_is_better: bool
 
 
+# Epoch-end metrics early stopping can watch, and whether lower is better.
+STOP_MONITORS = {"val_loss": True, "val_mae": True, "val_accuracy": False,
+                 "test_loss": True, "test_mae": True, "test_accuracy": False}
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    """Keras's ``EarlyStopping(monitor, patience, restore_best_weights)`` with
+    ``min_delta=0``, run by the neutral loop (``bench.stopping``), so the rule is
+    the same in every framework: after each epoch a counter grows by one and
+    resets on a strict improvement of ``monitor``; training stops at the end of
+    an epoch > 0 where the counter reached ``patience``. With
+    ``restore_best_weights`` the final model is the one of the best epoch (as
+    Keras restores at the end of training, stopped or not), so every metric but
+    ``train_loss`` (the last trained epoch's) is that epoch's evaluation."""
+    patience: int
+    monitor: str = "val_loss"
+    restore_best_weights: bool = True
+
+    def validate(self) -> None:
+        if not isinstance(self.patience, int) or self.patience < 0:
+            raise SpecError(f"EarlyStopping patience must be an int >= 0, got {self.patience!r}.")
+        if self.monitor not in STOP_MONITORS:
+            raise SpecError(f"EarlyStopping monitor must be one of {sorted(STOP_MONITORS)}, got {self.monitor!r}.")
+
+
 # --- arms, claims, profiles, cases ------------------------------------------
 
 @dataclass(frozen=True)
@@ -344,7 +418,9 @@ class Arm:
     name: str
     layers: tuple[Layer, ...]
     l2: Optional[L2] = None
-    standardize: Optional[bool] = None  # None: the case's ``Data.standardize``; else this arm's own
+    l1: Optional[L1] = None
+    standardize: Optional[bool] = None
+    early_stopping: Optional[EarlyStopping] = None  # None: the case's ``Data.standardize``; else this arm's own
 
     def standardizes(self, data: "Data") -> bool:
         return data.standardize if self.standardize is None else self.standardize
@@ -360,6 +436,12 @@ class Arm:
         if self.l2 is not None:
             with _where("l2"):
                 self.l2.validate()
+        if self.l1 is not None:
+            with _where("l1"):
+                self.l1.validate()
+        if self.early_stopping is not None:
+            with _where("early_stopping"):
+                self.early_stopping.validate()
 
 
 CLAIM_KINDS = ("two_arm", "interaction", "binary", "equivalence", "noninferiority", "trend")
@@ -471,11 +553,7 @@ class Case:
             with _where(f"arm {arm.name!r}"):
                 arm.validate()
                 layer_shapes(arm.layers, self.input_shape)
-        known = producible_metrics(self)
-        for metric in self.metrics:
-            if metric.name not in known:
-                raise SpecError(f"metric {metric.name!r} is not one this case can produce (a "
-                                f"{self.loss.name} case records {sorted(known)}).")
+        check_metrics(self)
         for claim in self.claims:
             self.metric(claim.metric)
             for arm_name in claim.arms:
@@ -512,21 +590,6 @@ class _where:
                                                                              "loss", "optimizer", "profile "))
                             else f"{self.place}: {exc}") from None
         return False
-
-
-# Metrics a case records (``bench.training``): its evaluation metrics on the test
-# set, the last training loss and, for regression, the validation-curve outcomes.
-_ALWAYS = ("test_loss", "train_loss", "diverged")
-_BY_LOSS = {"softmax_cross_entropy": ("test_accuracy",),
-            "mae": ("test_mae", "min_val_mae", "final_val_mae", "baseline_val_mae", "fit_failed"),
-            "mse": ("test_mae", "min_val_mae", "final_val_mae", "baseline_val_mae", "fit_failed")}
-
-
-def producible_metrics(case: "Case") -> set[str]:
-    names = set(_ALWAYS) | set(_BY_LOSS.get(case.loss.name, ()))
-    if case.loss.name in ("mae", "mse") and case.data.eval_train:
-        names.add("gap_mae")
-    return names
 
 
 def _type_name(hint) -> str:
@@ -600,3 +663,32 @@ def param_layers(layers: tuple[Layer, ...]) -> list[int]:
     its initial values from stream k of the seed, so arms that differ only in
     parameter-free layers (dropout) start from identical weights."""
     return [i for i, layer in enumerate(layers) if isinstance(layer, (Dense, BatchNorm, Conv2D))]
+
+
+def producible_metrics(case: "Case") -> tuple[str, ...]:
+    """Every metric the engine computes for ``case`` (``bench.training``): a case
+    may only declare these. ``diverged`` is each record's flag (0/1)."""
+    names = ["diverged", "train_loss", "test_loss", "weight_sparsity"]
+    classify = case.loss.name == "softmax_cross_entropy"
+    names.append("test_accuracy" if classify else "test_mae")
+    if case.data.validation_split:
+        names += ["val_loss", "val_accuracy" if classify else "val_mae"]
+    if not classify:   # bench.training.regression_outcomes
+        names += ["min_val_mae", "final_val_mae", "baseline_val_mae", "fit_failed"]
+        if case.data.eval_train:
+            names.append("gap_mae")
+    return tuple(names)
+
+
+def check_metrics(case: "Case") -> None:
+    """A metric the engine cannot compute for ``case`` is an error now, not a
+    column of NaN after the run."""
+    known = producible_metrics(case)
+    for arm in case.arms:
+        if arm.early_stopping is not None and arm.early_stopping.monitor not in known:
+            raise SpecError(f"arm {arm.name!r} of case {case.id!r} stops early on {arm.early_stopping.monitor!r}, "
+                            f"which the engine does not compute for it (val_* needs Data.validation_split).")
+    for metric in case.metrics:
+        if metric.name not in known:
+            raise SpecError(f"case {case.id!r} declares metric {metric.name!r}, which the engine does not "
+                            f"compute for it; it computes {', '.join(known)}.")

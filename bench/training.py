@@ -16,8 +16,9 @@ import time
 import numpy as np
 
 from bench.backends import Job
-from bench.data import standardize
+from bench.data import holdout, standardize
 from bench.seeds import batch_order, initial_params, initializer_for
+from bench.stopping import Stopper
 
 
 def _finite(values) -> bool:
@@ -38,6 +39,20 @@ class _OneSeed:
 
     def evaluate(self, x, y) -> list[dict]:
         return [self.trainer.evaluate(x, y)]
+
+    def params(self) -> list[list[dict]]:
+        return [self.trainer.params()]
+
+
+SPARSE_BELOW = 1e-3  # C5f (seed 004): a weight counts as zero below this magnitude
+
+
+def weight_sparsity(params: list[dict]) -> float:
+    """The fraction of kernel entries (Dense and Conv2D weight matrices; not
+    biases or BN vectors) with ``|w| < SPARSE_BELOW``, over the whole net."""
+    kernels = [np.abs(np.asarray(p["kernel"])) for p in params if "kernel" in p]
+    total = sum(k.size for k in kernels)
+    return float(sum(int((k < SPARSE_BELOW).sum()) for k in kernels) / total) if total else float("nan")
 
 
 def train_seed(job: Job, backend, arrays: tuple, seed: int, on_steps=None) -> dict:
@@ -64,7 +79,12 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
     seeds = [int(s) for s in seeds]
     if not seeds or (not vectorized and len(seeds) != 1):
         raise ValueError(f"the per-seed path trains exactly one seed; got {seeds}.")
+    val = None
+    if job.data.validation_split:   # held out before standardizing: its rows must not shape the scaling
+        arrays, val = holdout(arrays, job.data.validation_split)
     if job.arm.standardizes(job.data):
+        if val is not None:
+            val = standardize((*arrays[:2], *val))[2:]
         arrays = standardize(arrays)
     x_train, y_train, x_test, y_test = arrays
     started = time.perf_counter()
@@ -76,9 +96,14 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
     per_epoch = math.ceil(len(x_train) / job.data.batch_size)
 
     runs = [_Run() for _ in seeds]
+    rule = job.arm.early_stopping
+    stoppers = [Stopper(rule) for _ in seeds] if rule is not None else None
+    wants_sparsity = any(m.name == "weight_sparsity" for m in job.case.metrics)
+    best_params = [None] * len(seeds)   # with restore_best_weights and weight_sparsity: the best epoch's
     train_s = eval_s = 0.0
     for epoch in range(job.data.epochs):
-        live = [i for i, run in enumerate(runs) if not run.diverged]
+        # A seed that stopped early is still stepped by a group (no op mixes seeds), but not followed.
+        live = [i for i, run in enumerate(runs) if not run.diverged and not (stoppers and stoppers[i].stopped)]
         if not live:
             break
         chunks = [order[epoch * per_epoch:(epoch + 1) * per_epoch] for order in orders]
@@ -91,9 +116,16 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
             on_steps(len(live) * losses.shape[1])
         t0 = time.perf_counter()
         finals = trainer.evaluate(x_test, y_test)
+        vals = trainer.evaluate(*val) if val is not None else [{}] * len(seeds)
         eval_s += time.perf_counter() - t0
         for i in live:
-            runs[i].after_eval(finals[i])
+            runs[i].after_eval(finals[i], vals[i])
+        if stoppers:
+            _watch(rule, stoppers, runs, live, epoch, finals, vals, trainer if wants_sparsity else None, best_params)
+
+    sparsity = None
+    if wants_sparsity:   # only where a case asks: one copy of the weights
+        sparsity = [weight_sparsity(b if b is not None else p) for b, p in zip(best_params, trainer.params())]
 
     outcomes = []
     n = len(seeds)
@@ -104,6 +136,11 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
             train_mae = float(trainer.evaluate(x_train, y_train)[i]["mae"])
             eval_s += time.perf_counter() - t0
         outcomes.append(run.outcome(job, train_mae, y_train, y_test))
+        if sparsity is not None and not outcomes[-1]["diverged"]:
+            outcomes[-1]["metrics"]["weight_sparsity"] = sparsity[i]
+        if stoppers:
+            outcomes[-1]["early_stopping"] = {"stopped_epoch": stoppers[i].stopped_epoch,
+                                              "best_epoch": stoppers[i].best_epoch}
     wall = time.perf_counter() - started
     for out in outcomes:
         out.update(planned_steps=len(orders[0]), init=scheme,
@@ -113,12 +150,30 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
     return outcomes
 
 
+def _watch(rule, stoppers, runs, live, epoch, finals, vals, trainer, best_params) -> None:
+    """Feed each live seed's monitored value to its ``Stopper``; with
+    ``restore_best_weights`` keep the best epoch's evaluation (and weights, when
+    ``trainer`` is given) as the seed's final model."""
+    prefix, key = rule.monitor.split("_", 1)
+    snapshot = None
+    for i in live:
+        if runs[i].diverged:
+            continue
+        value = (vals if prefix == "val" else finals)[i][key]
+        if stoppers[i].update(epoch, float(value)) and rule.restore_best_weights:
+            runs[i].best = (runs[i].final, runs[i].final_val)
+            if trainer is not None:
+                snapshot = trainer.params() if snapshot is None else snapshot
+                best_params[i] = snapshot[i]
+
+
 class _Run:
     """One seed's progress through the epochs: its curve, steps and divergence."""
 
     def __init__(self):
         self.curve = {"step": [], "train_loss": []}
-        self.steps, self.diverged, self.diverged_step, self.final = 0, False, None, {}
+        self.steps, self.diverged, self.diverged_step, self.final, self.final_val = 0, False, None, {}, {}
+        self.best = None   # (final, final_val) of the epoch early stopping restores
 
     def after_epoch(self, losses: np.ndarray) -> None:
         bad = np.flatnonzero(~np.isfinite(losses))
@@ -130,13 +185,14 @@ class _Run:
         self.curve["step"].append(self.steps)
         self.curve["train_loss"].append(float(losses.mean()))
 
-    def after_eval(self, final: dict) -> None:
+    def after_eval(self, final: dict, val: dict) -> None:
         if self.diverged:
             return
-        self.final = final
-        for key, value in final.items():
-            self.curve.setdefault(f"test_{key}", []).append(float(value))
-        if not _finite(final.values()):
+        self.final, self.final_val = final, val
+        for prefix, values in (("test", final), ("val", val)):
+            for key, value in values.items():
+                self.curve.setdefault(f"{prefix}_{key}", []).append(float(value))
+        if not _finite([*final.values(), *val.values()]):
             self.diverged, self.diverged_step = True, self.steps
 
     def outcome(self, job: Job, train_mae, y_train, y_test) -> dict:
@@ -144,7 +200,9 @@ class _Run:
         if diverged:
             metrics = {m.name: float("nan") for m in job.case.metrics}
         else:
-            metrics = {f"test_{k}": float(v) for k, v in self.final.items()}
+            final, final_val = self.best if self.best is not None else (self.final, self.final_val)
+            metrics = {f"test_{k}": float(v) for k, v in final.items()}
+            metrics.update({f"val_{k}": float(v) for k, v in final_val.items()})
             metrics["train_loss"] = self.curve["train_loss"][-1]
         if job.case.loss.name in ("mae", "mse"):
             if train_mae is not None and not math.isfinite(train_mae):

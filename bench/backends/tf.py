@@ -21,10 +21,11 @@ import tensorflow as tf  # noqa: E402
 from bench import devices  # noqa: E402
 from bench.backends import Job  # noqa: E402
 from bench.backends.tf_layers import DropBlock as KerasDropBlock  # noqa: E402
+from bench.backends.tf_layers import UniformDropout as KerasUniformDropout  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
 from bench.spec import (FRAMEWORK_DEFAULTS, MODES, Activation, BatchNorm, Conv2D, Dense, DropBlock,  # noqa: E402
-                        Dropout, Flatten, GaussianDropout, Layer, MaxPool2D, SpatialDropout2D, arm_input_shape,
-                        layer_shapes)
+                        Dropout, Flatten, GaussianDropout, Layer, MaxPool2D, SpatialDropout2D, UniformDropout,
+                        arm_input_shape, layer_shapes)
 
 DEFAULTS = FRAMEWORK_DEFAULTS["tf"]
 EVAL_CHUNK = 2048  # rows per inference pass; bounds activation memory on 60k-row sets
@@ -102,6 +103,8 @@ def keras_layer(layer: Layer, seed: int, k: int) -> keras.layers.Layer:
         return KerasDropBlock(layer.keep_prob, layer.block_size, seed=stream)
     if isinstance(layer, GaussianDropout):
         return keras.layers.GaussianDropout(layer.rate, seed=stream)
+    if isinstance(layer, UniformDropout):
+        return KerasUniformDropout(layer.half_width, seed=stream)
     if isinstance(layer, BatchNorm):
         momentum = DEFAULTS["bn_momentum"] if layer.momentum is None else layer.momentum
         eps = DEFAULTS["bn_eps"] if layer.eps is None else layer.eps
@@ -119,9 +122,13 @@ def build_optimizer(spec) -> keras.optimizers.Optimizer:
     if spec.name == "adam":
         return keras.optimizers.Adam(learning_rate=pick(spec.lr, "adam_lr"), beta_1=pick(spec.beta1, "beta1"),
                                      beta_2=pick(spec.beta2, "beta2"), epsilon=pick(spec.eps, "adam_eps"))
+    if spec.name == "adamw":   # decoupled: p -= lr * wd * p before the Adam update, every trainable variable
+        return keras.optimizers.AdamW(learning_rate=pick(spec.lr, "adam_lr"), beta_1=pick(spec.beta1, "beta1"),
+                                      beta_2=pick(spec.beta2, "beta2"), epsilon=pick(spec.eps, "adam_eps"),
+                                      weight_decay=pick(spec.weight_decay, "adamw_decay"))
     if spec.name == "sgd":
         return keras.optimizers.SGD(learning_rate=pick(spec.lr, "sgd_lr"), momentum=spec.momentum)
-    raise SpecError(f"unknown optimizer {spec.name!r}; choose 'adam' or 'sgd'.")
+    raise SpecError(f"unknown optimizer {spec.name!r}; choose 'adam', 'adamw' or 'sgd'.")
 
 
 def _named_variables(layer) -> list[tuple[str, object]]:
@@ -166,6 +173,12 @@ class Trainer:
             self.l2_vars = list(self.model.trainable_variables)
         else:
             self.l2_vars = [l.kernel for l in self._owners if isinstance(l, (keras.layers.Dense, keras.layers.Conv2D))]
+        l1 = job.arm.l1
+        self.l1_coef = 0.0 if l1 is None else float(l1.coef)
+        if l1 is None or l1.include_bias:
+            self.l1_vars = list(self.model.trainable_variables)
+        else:
+            self.l1_vars = [l.kernel for l in self._owners if isinstance(l, (keras.layers.Dense, keras.layers.Conv2D))]
         self._bn_state = [v for l in self._owners if isinstance(l, keras.layers.BatchNormalization)
                           for v in (l.moving_mean, l.moving_variance)]
         y_dtype = tf.int32 if self.classification else tf.float32
@@ -186,9 +199,12 @@ class Trainer:
         return tf.abs(err) if self.task == "mae" else tf.square(err)
 
     def _penalty(self):
-        if self.l2_coef == 0.0:
-            return tf.constant(0.0)
-        return self.l2_coef * tf.add_n([tf.nn.l2_loss(v) for v in self.l2_vars])  # l2_loss = sum(p^2)/2
+        total = tf.constant(0.0)
+        if self.l2_coef:
+            total = self.l2_coef * tf.add_n([tf.nn.l2_loss(v) for v in self.l2_vars])  # l2_loss = sum(p^2)/2
+        if self.l1_coef:   # coef * sum|p|; tf.abs's gradient is sign(p), 0 at 0, as torch's
+            total = total + self.l1_coef * tf.add_n([tf.reduce_sum(tf.abs(v)) for v in self.l1_vars])
+        return total
 
     def _objective(self, x, y, training):
         return tf.reduce_mean(self._per_example(self.model(x, training=training), y)) + self._penalty()

@@ -34,9 +34,10 @@ from bench.backends.tf_layers import dropblock_gamma  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
 from bench.grouping import EVAL_ROWS  # noqa: E402
 from bench.spec import (MODES, Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten,  # noqa: E402
-                        GaussianDropout, MaxPool2D, SpatialDropout2D, arm_input_shape, layer_shapes)
+                        GaussianDropout, MaxPool2D, SpatialDropout2D, UniformDropout, arm_input_shape,
+                        layer_shapes)
 
-_STOCHASTIC = (Dropout, SpatialDropout2D, GaussianDropout, DropBlock)
+_STOCHASTIC = (Dropout, SpatialDropout2D, GaussianDropout, DropBlock, UniformDropout)
 _INT32_MOD = 2147483646  # Keras's TF backend folds its int64 seed state into int32 modulo this
 
 
@@ -78,6 +79,11 @@ class GroupTrainer:
         self._l2 = [(name, v) for w in self._weights for name, v in w.items()
                     if name not in ("mean", "var") and (l2 is None or l2.include_bias or name == "kernel")]
         self._decays = [any(v is w for _, w in self._l2) for v in self.trainable]
+        l1 = job.arm.l1
+        self.l1_coef = 0.0 if l1 is None else float(l1.coef)
+        self._l1 = [(name, v) for w in self._weights for name, v in w.items()
+                    if name not in ("mean", "var") and (l1 is None or l1.include_bias or name == "kernel")]
+        self._shrinks = [bool(self.l1_coef) and any(v is w for _, w in self._l1) for v in self.trainable]
         y_dtype = tf.int32 if self.classify else tf.float32
         self._epoch = None
         self._eval = tf.function(self._eval_sums, input_signature=[
@@ -216,6 +222,12 @@ class GroupTrainer:
             std = math.sqrt(layer.rate / (1.0 - layer.rate))
             out = [p * tf.random.stateless_normal(tf.shape(p), seed=self._seed(k, s), mean=1.0, stddev=std)
                    for s, p in enumerate(parts)]
+        elif isinstance(layer, UniformDropout):
+            if layer.half_width == 0.0:
+                return x
+            lo, hi = tf.constant(1.0 - layer.half_width, x.dtype), tf.constant(1.0 + layer.half_width, x.dtype)
+            out = [p * tf.random.stateless_uniform(tf.shape(p), seed=self._seed(k, s), minval=lo, maxval=hi,
+                                                   dtype=x.dtype) for s, p in enumerate(parts)]
         elif isinstance(layer, DropBlock):
             if layer.keep_prob == 1.0:
                 return x
@@ -248,16 +260,20 @@ class GroupTrainer:
 
     def _penalty(self):
         """(S,) per-seed ``coef * sum(p**2) / 2``, as the per-seed path computes it
-        (``tf.nn.l2_loss`` per tensor, one op per seed). Only its value: ``_step``
-        adds its gradient, ``coef * p``, itself."""
-        if self.l2_coef == 0.0:
-            return tf.zeros([self.S])
-        terms = []
-        for name, v in self._l2:
-            # conv kernel / bias: seeds are blocks of the last axis; else the first axis
-            parts = tf.split(v, self.S, axis=-1) if len(v.shape) in (1, 4) else tf.unstack(v)
-            terms.append(_seedwise(tf.nn.l2_loss, parts))
-        return self.l2_coef * tf.add_n(terms)
+        (``tf.nn.l2_loss`` per tensor, one op per seed), plus L1's ``coef * sum|p|``.
+        Only the value: ``_step`` adds the gradients, ``coef * p`` and ``coef * sign(p)``."""
+        total = tf.zeros([self.S])
+        for coef, chosen, per_tensor in ((self.l2_coef, self._l2, tf.nn.l2_loss),
+                                         (self.l1_coef, self._l1, lambda p: tf.reduce_sum(tf.abs(p)))):
+            if coef == 0.0:
+                continue
+            terms = []
+            for name, v in chosen:
+                # conv kernel / bias: seeds are blocks of the last axis; else the first axis
+                parts = tf.split(v, self.S, axis=-1) if len(v.shape) in (1, 4) else tf.unstack(v)
+                terms.append(_seedwise(per_tensor, parts))
+            total = total + coef * tf.add_n(terms)
+        return total
 
     def _step(self, x, y):
         """The penalty's gradient is added as ``coef * p``: what the tape would give
@@ -270,6 +286,9 @@ class GroupTrainer:
         grads = tape.gradient(total, self.trainable)
         if self.l2_coef:
             grads = [g + v * self.l2_coef if decay else g for g, v, decay in zip(grads, self.trainable, self._decays)]
+        if self.l1_coef:   # the tape's gradient of coef * sum|p|: coef * sign(p), 0 at 0
+            grads = [g + tf.sign(v) * self.l1_coef if shrink else g
+                     for g, v, shrink in zip(grads, self.trainable, self._shrinks)]
         losses = data + self._penalty()   # of the weights this step's loss saw
         self.optimizer.apply(grads, self.trainable)
         self._draws.assign_add(1)

@@ -3,6 +3,8 @@
 ``DropBlock`` (Ghiasi et al. 2018) on channels-last (n, H, W, C) maps; the
 same algorithm as ``bench.backends.torch_layers.DropBlock2d``, but masks come
 from Keras's seeded stateless RNG, so the two frameworks draw different masks.
+``UniformDropout``: continuous dropout with U(1 - a, 1 + a) noise
+(``bench.spec.UniformDropout``), as ``torch_layers.UniformNoiseDropout``.
 """
 from __future__ import annotations
 
@@ -40,6 +42,26 @@ class DropBlock(keras.layers.Layer):
         mask = 1.0 - tf.nn.max_pool2d(padded, b, 1, "VALID")
         count = tf.cast(tf.size(mask), x.dtype)
         return x * mask * (count / tf.maximum(tf.reduce_sum(mask), 1.0))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+class UniformDropout(keras.layers.Layer):
+    """Multiplies each unit by its own U(1 - half_width, 1 + half_width) draw
+    in training, from one ``keras.random.uniform`` call per step (the call
+    ``bench.backends.tf_group`` repeats per seed); the identity at inference."""
+
+    def __init__(self, half_width: float, seed: int, **kwargs):
+        super().__init__(**kwargs)
+        self.half_width = float(half_width)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=False):
+        if not training or self.half_width == 0.0:
+            return x
+        a = self.half_width
+        return x * keras.random.uniform(tf.shape(x), 1.0 - a, 1.0 + a, dtype=x.dtype, seed=self.seed_generator)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -26,7 +26,7 @@ from bench import devices
 from bench.backends.torch_layers import ChannelsFirst, image_module
 from bench.errors import SpecError
 from bench.spec import (FRAMEWORK_DEFAULTS, MODES, SPATIAL_LAYERS, Activation, BatchNorm, Conv2D, Dense, Dropout,
-                        GaussianDropout, arm_input_shape, layer_shapes)
+                        GaussianDropout, UniformDropout, arm_input_shape, layer_shapes)
 
 EVAL_CHUNK = 4096
 _ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
@@ -108,7 +108,7 @@ def _build(layers, input_shape: tuple, defaults: dict) -> tuple[nn.Sequential, l
     modules, owners = ([ChannelsFirst(*first)] if len(first) == 3 else []), []
     for layer, shape in zip(layers, inputs):
         width = shape[-1]  # features, or channels of a feature map
-        if isinstance(layer, (*SPATIAL_LAYERS, GaussianDropout)):
+        if isinstance(layer, (*SPATIAL_LAYERS, GaussianDropout, UniformDropout)):
             module = image_module(layer, width)
             modules.append(module)
             if isinstance(layer, Conv2D):
@@ -141,12 +141,16 @@ def _build(layers, input_shape: tuple, defaults: dict) -> tuple[nn.Sequential, l
 
 def _optimizer(spec, params, defaults: dict, mode: str) -> torch.optim.Optimizer:
     # fused kernels exist for CPU and CUDA and save one dispatch per tensor.
-    if spec.name == "adam":
-        return torch.optim.Adam(
-            params, lr=defaults["adam_lr"] if spec.lr is None else spec.lr,
-            betas=(defaults["beta1"] if spec.beta1 is None else spec.beta1,
-                   defaults["beta2"] if spec.beta2 is None else spec.beta2),
-            eps=defaults["adam_eps"] if spec.eps is None else spec.eps, fused=True)
+    if spec.name in ("adam", "adamw"):
+        kwargs = dict(lr=defaults["adam_lr"] if spec.lr is None else spec.lr,
+                      betas=(defaults["beta1"] if spec.beta1 is None else spec.beta1,
+                             defaults["beta2"] if spec.beta2 is None else spec.beta2),
+                      eps=defaults["adam_eps"] if spec.eps is None else spec.eps, fused=True)
+        if spec.name == "adam":
+            return torch.optim.Adam(params, **kwargs)
+        # decoupled: p.mul_(1 - lr * wd) before the Adam update, as Keras's AdamW
+        return torch.optim.AdamW(params, weight_decay=defaults["adamw_decay"] if spec.weight_decay is None
+                                 else spec.weight_decay, **kwargs)
     lr = defaults["sgd_lr"] if spec.lr is None else spec.lr
     if lr is None:
         raise SpecError(f"PyTorch's SGD has no default learning rate; set Optimizer.lr "
@@ -167,7 +171,7 @@ class Trainer:
         self._load(params)
         self.model.to(self.device)
         self.optimizer = _optimizer(job.case.optimizer, list(self.model.parameters()), defaults, job.mode)
-        matched_adam = job.mode == "matched" and job.case.optimizer.name == "adam"
+        matched_adam = job.mode == "matched" and job.case.optimizer.name in ("adam", "adamw")
         self._keras_eps = self.optimizer.param_groups[0]["eps"] if matched_adam else None
         self._t = 0
         l2 = job.arm.l2
@@ -176,6 +180,12 @@ class Trainer:
             self._l2_params = list(self.model.parameters())
         else:
             self._l2_params = [m.weight for m in self._owners if isinstance(m, (nn.Linear, nn.Conv2d))]
+        l1 = job.arm.l1
+        self._l1_coef = l1.coef if l1 else 0.0
+        if l1 and l1.include_bias:
+            self._l1_params = list(self.model.parameters())
+        else:
+            self._l1_params = [m.weight for m in self._owners if isinstance(m, (nn.Linear, nn.Conv2d))]
         gen = self._generator()
         saved = gen.get_state()
         gen.manual_seed(seed)
@@ -263,6 +273,8 @@ class Trainer:
         loss = self._data_loss(out, y)
         if self._l2_coef:
             loss = loss + self._l2_coef / 2 * sum(p.pow(2).sum() for p in self._l2_params)
+        if self._l1_coef:   # coef * sum|p|: abs's gradient is sign(p), 0 at 0, as in TF
+            loss = loss + self._l1_coef * sum(p.abs().sum() for p in self._l1_params)
         return loss
 
     def _step(self, x, y):

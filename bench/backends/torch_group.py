@@ -51,7 +51,7 @@ from bench.backends.torch_layers import dropblock_gamma
 from bench.errors import SpecError
 from bench.grouping import EVAL_ROWS
 from bench.spec import (Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten, GaussianDropout, MaxPool2D,
-                        SpatialDropout2D, arm_input_shape, layer_shapes)
+                        SpatialDropout2D, UniformDropout, arm_input_shape, layer_shapes)
 
 _ELEMENTWISE = {name: make() for name, make in _ACTIVATIONS.items() if name != "softmax"}
 
@@ -103,7 +103,8 @@ def _mask_streams(layers, gens: list, device: torch.device):
     SpatialDropout2D (only keep masks come from the generators, so nothing else
     draws while the streams hold the states), numba is installed and
     ``torch_mt.exact()`` holds. Otherwise None, and torch draws."""
-    noisy = [layer for layer in layers if isinstance(layer, (Dropout, SpatialDropout2D, GaussianDropout, DropBlock))]
+    noisy = [layer for layer in layers
+             if isinstance(layer, (Dropout, SpatialDropout2D, GaussianDropout, DropBlock, UniformDropout))]
     if device.type != "cpu" or not noisy or not all(isinstance(layer, (Dropout, SpatialDropout2D)) for layer in noisy):
         return None
     if not _bernoulli_is_uniform_below(device):
@@ -151,13 +152,26 @@ class GroupTrainer:
         named = [(name, store, entry[name]) for store, entry in zip(self._stores, self._leaves) for name in entry]
         decays = [bool(self._l2_coef) and (l2.include_bias or name == "kernel") for name, _, _ in named]
         self._l2 = [store[name] for (name, store, _), d in zip(named, decays) if d]   # joined tensors
+        l1 = job.arm.l1
+        self._l1_coef = l1.coef if l1 else 0.0
+        # L1 is no optimizer option: its gradient, coef * sign(p), is added to the joined
+        # gradients in ``_step``; (parameter layer, name) of the tensors it covers.
+        self._l1 = [(i, name) for i, entry in enumerate(self._leaves) for name in entry
+                    if self._l1_coef and (l1.include_bias or name == "kernel")]
+        # AdamW's weight_decay is its own decoupled decay, so there L2's gradient, coef * p,
+        # is added in ``_step`` as L1's is: (parameter layer, name) of the tensors it covers.
+        adamw = job.case.optimizer.name == "adamw"
+        self._l2_grad = [(i, name) for i, entry in enumerate(self._leaves) for name in entry] if adamw else []
+        self._l2_grad = [key for key, d in zip(self._l2_grad, decays) if d]
         groups = [{"params": [t for (_, _, leaves), d in zip(named, decays) if d for t in leaves],
                    "weight_decay": self._l2_coef},
                   {"params": [t for (_, _, leaves), d in zip(named, decays) if not d for t in leaves]}]
+        if adamw:
+            groups = [{"params": [t for _, _, leaves in named for t in leaves]}]
         self.optimizer = _optimizer(job.case.optimizer, [g for g in groups if g["params"]], defaults, job.mode)
         if torch_adam.supports(self.optimizer):
             self.optimizer = torch_adam.SeedAdam(self.optimizer)
-        matched_adam = job.mode == "matched" and job.case.optimizer.name == "adam"
+        matched_adam = job.mode == "matched" and job.case.optimizer.name in ("adam", "adamw")
         self._keras_eps = self.optimizer.param_groups[0]["eps"] if matched_adam else None
         self._t = 0
         self._gens = [torch.Generator(self.device).manual_seed(int(s)) for s in seeds]
@@ -362,6 +376,13 @@ class GroupTrainer:
                 return x
             noise = self._per_seed(x, lambda n: (n, *chw), lambda t, g: t.normal_(generator=g), maps_last=True)
             return x * (1.0 + std * self._seed_layout(noise, x, maps_last=True))
+        if isinstance(layer, UniformDropout):
+            a = layer.half_width
+            if a == 0.0:
+                return x
+            noise = self._per_seed(x, lambda n: (n, *chw), lambda t, g: t.uniform_(1.0 - a, 1.0 + a, generator=g),
+                                   maps_last=True)
+            return x * self._seed_layout(noise, x, maps_last=True)
         if isinstance(layer, DropBlock):
             return self._dropblock(layer, x, chw)
         raise SpecError(f"layer {layer!r} is not supported by the torch backend.")
@@ -404,6 +425,14 @@ class GroupTrainer:
             total = squares if total is None else total + squares
         return self._l2_coef / 2 * total
 
+    def _l1_penalty(self):
+        """(S,) ``coef * sum|p|`` per seed, for the reported loss, tensor by tensor (``_rowsum``)."""
+        total = None
+        for i, name in self._l1:
+            sums = _rowsum(self._stores[i][name].reshape(self.S, -1).abs())
+            total = sums if total is None else total + sums
+        return self._l1_coef * total
+
     def _step(self, x, y):
         if self._keras_eps is not None:
             self._t += 1
@@ -413,8 +442,16 @@ class GroupTrainer:
         joined = self._joined(grad=True)
         losses = self._data_loss(self._forward(x, True, joined), y)
         losses.sum().backward()   # each seed's gradient is its own: no term mixes seeds
+        for i, name in self._l1:   # autograd's gradient of coef * sum|p|: coef * sign(p), 0 at 0
+            t = joined[i][name]
+            t.grad.add_(torch.sign(t.detach()), alpha=self._l1_coef)
+        for i, name in self._l2_grad:   # L2 under AdamW: the gradient of coef * sum(p**2) / 2
+            t = joined[i][name]
+            t.grad.add_(t.detach(), alpha=self._l2_coef)
         self._scatter(joined)
         penalty = self._penalty() if self._l2 else 0.0   # of the weights this step's loss saw
+        if self._l1:
+            penalty = penalty + self._l1_penalty()
         self.optimizer.step()
         return losses.detach() + penalty
 

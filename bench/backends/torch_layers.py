@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bench.spec import Conv2D, DropBlock, Flatten, GaussianDropout, MaxPool2D, SpatialDropout2D
+from bench.spec import Conv2D, DropBlock, Flatten, GaussianDropout, MaxPool2D, SpatialDropout2D, UniformDropout
 
 
 class ChannelsFirst(nn.Module):
@@ -47,6 +47,20 @@ class GaussianNoiseDropout(nn.Module):
         if not self.training or self.stddev == 0.0:
             return x
         return x * (1.0 + self.stddev * torch.randn_like(x))
+
+
+class UniformNoiseDropout(nn.Module):
+    """Multiplies by U(1 - half_width, 1 + half_width) noise in training
+    (``bench.spec.UniformDropout``); identity in eval."""
+
+    def __init__(self, half_width: float):
+        super().__init__()
+        self.half_width = float(half_width)
+
+    def forward(self, x):
+        if not self.training or self.half_width == 0.0:
+            return x
+        return x * torch.empty_like(x).uniform_(1.0 - self.half_width, 1.0 + self.half_width)
 
 
 def dropblock_gamma(keep_prob: float, block_size: int, h: int, w: int) -> float:
@@ -92,4 +106,6 @@ def image_module(layer, in_channels: int) -> nn.Module:
         return DropBlock2d(layer.keep_prob, layer.block_size)
     if isinstance(layer, GaussianDropout):
         return GaussianNoiseDropout(layer.rate)
+    if isinstance(layer, UniformDropout):
+        return UniformNoiseDropout(layer.half_width)
     raise TypeError(f"{layer!r} is not an image layer.")
