@@ -13,6 +13,8 @@ import html
 import re
 from pathlib import Path
 
+from bench import atomic
+
 from bench import scoreboard
 
 STYLE = """
@@ -149,6 +151,4 @@ def write(path, profile: str, evaluated, claim_rows: list[dict], figures: dict, 
 <script>{SCRIPT}</script>
 </body></html>
 """
-    path = Path(path)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return atomic.write_text(path, page)
