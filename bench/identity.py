@@ -95,17 +95,49 @@ def stale_note(stale: dict, unhashed: int = 0) -> str:
 
 def split(records, profile: str, hashes: dict | None = None) -> Loaded:
     """Keep the records whose spec hash is their case's current one; count the rest per case.
-    A record of a case no suite defines is kept (the readers say so themselves)."""
+    A record of a case no suite defines is kept (the readers say so themselves).
+
+    A record of a one-off variation (``bench run --set``) carries its overrides; it is
+    current when its hash is that of today's case with the same overrides applied. One
+    case never mixes two specs: where a directory holds both, the spec of the last
+    record in file order wins and the others count as stale."""
+    derive = hashes is None
     hashes = current_hashes(profile) if hashes is None else hashes
     out = Loaded([])
+    cache: dict = {}
+    kept = []
     for r in records:
         want = hashes.get(r.get("case"))
+        if derive and r.get("overrides") and want is not None:
+            want = _override_hash(r["case"], r["overrides"], profile, cache)
         if want is None or r.get("spec_hash") == want:
-            out.records.append(r)
+            kept.append(r)
             continue
         out.stale[r["case"]] = out.stale.get(r["case"], 0) + 1
         out.unhashed += "spec_hash" not in r
+    last = {r["case"]: r.get("spec_hash") for r in kept}
+    for r in kept:
+        if r.get("spec_hash") == last[r["case"]]:
+            out.records.append(r)
+        else:
+            out.stale[r["case"]] = out.stale.get(r["case"], 0) + 1
     return out
+
+
+def _override_hash(case_id: str, overrides: dict, profile: str, cache: dict) -> str | None:
+    """The spec hash of today's ``case_id`` with a record's ``--set`` overrides applied."""
+    key = (case_id, json.dumps(overrides, sort_keys=True, default=str))
+    if key not in cache:
+        from bench import overrides as variation
+        from bench.errors import BenchError
+
+        case = registry.discover().get(case_id)
+        try:
+            parsed = variation.parse([f"{k}={v}" for k, v in dict(overrides).items()])
+            cache[key] = spec_hash(variation.apply(case, profile, parsed), profile) if case else None
+        except BenchError:
+            cache[key] = ""   # overrides today's spec cannot take: nothing matches, so the record is stale
+    return cache[key]
 
 
 def load(results_dir: str | os.PathLike, profile: str) -> Loaded:

@@ -86,10 +86,8 @@ def _budget(job: Job) -> dict:
 
 
 def _record(job: Job, seed: int, **fields) -> dict:
-    if job.case.overrides:   # a `bench run --set` variation: say so, with the changed spec's hash
-        from bench.baseline import spec_hash
-
-        fields = {"overrides": dict(job.case.overrides), "spec_hash": spec_hash(job.case, job.profile), **fields}
+    if job.case.overrides:   # a `bench run --set` variation: say so; its spec hash below is the changed spec's
+        fields = {"overrides": dict(job.case.overrides), **fields}
     return {"case": job.case.id, "arm": job.arm.name, "framework": job.framework, "mode": job.mode,
             "seed": seed, "profile": job.profile, "spec_hash": identity.spec_hash(job.case, job.profile),
             "budget": _budget(job), **fields}
