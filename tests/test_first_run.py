@@ -18,26 +18,29 @@ def test_plan_counts_the_work_and_estimates_from_measured_rates(tmp_path):
     rates = tmp_path / "rates" / "smoke"
     rates.mkdir(parents=True)
     record = {"schema": store.SCHEMA, "case": "c1", "arm": "none", "framework": "torch", "mode": "as_written",
-              "profile": "smoke", "status": "ok", "steps": 100, "timing": {"wall_s": 2.0}}
+              "profile": "smoke", "status": "ok", "steps": 100, "timing": {"wall_s": 2.0},
+              "metrics": {}, "diverged": False}
     (rates / "records.jsonl").write_text("\n".join(json.dumps({**record, "seed": s}) for s in range(3)) + "\n")
     p = plan.make([C1], "smoke", ["tf", "torch"], ["as_written"], results_dir=tmp_path / "run",
                   workers=1, rate_dirs=[tmp_path / "rates"])
     (c,) = p.cases
     budget = C1.budget("smoke")
     steps = budget.epochs * -(-budget.train_subsample // budget.batch_size)
-    assert (c.arms, c.seeds, c.runs, c.todo, c.steps) == (4, 2, 16, 16, steps)
-    assert p.seed_steps == 16 * steps
+    n = C1.profile("smoke").seeds
+    runs = 4 * n * 2   # arms x seeds x frameworks
+    assert (c.arms, c.seeds, c.runs, c.todo, c.steps) == (4, n, runs, runs, steps)
+    assert p.seed_steps == runs * steps
     # torch measured in this profile at 0.02 s per seed-step; tf borrows it, plus a group overhead each
-    tf_groups = 4   # 4 arms x one block of 2 seeds
-    expected = 16 * steps * 0.02 + tf_groups * plan.GROUP_OVERHEAD_S["tf"] + plan.STARTUP_S
+    tf_groups = 4   # 4 arms x one block of n seeds
+    expected = runs * steps * 0.02 + tf_groups * plan.GROUP_OVERHEAD_S["tf"] + plan.STARTUP_S
     assert p.seconds == pytest.approx(expected)
     assert "measured, 3 records" in c.rate_source and "other frameworks" in c.rate_source
-    assert "16 seed-runs" in "\n".join(p.lines())
+    assert f"{runs} seed-runs" in "\n".join(p.lines())
     two = plan.make([C1], "smoke", ["tf", "torch"], ["as_written"], results_dir=tmp_path / "run",
                     workers=2, rate_dirs=[tmp_path / "rates"])
     assert two.seconds == pytest.approx((expected - plan.STARTUP_S) / 2 + plan.STARTUP_S)
     none = plan.make([C1], "smoke", ["torch"], ["as_written"], results_dir=tmp_path / "run", rate_dirs=[])
-    assert none.seconds == pytest.approx(8 * steps * plan.DEFAULT_SECONDS_PER_STEP
+    assert none.seconds == pytest.approx(runs // 2 * steps * plan.DEFAULT_SECONDS_PER_STEP
                                          + 4 * plan.GROUP_OVERHEAD_S["torch"] + plan.STARTUP_S)
     assert "default" in none.cases[0].rate_source
     # records of this very profile on disk are what the next plan of it uses
@@ -49,7 +52,7 @@ def test_plan_counts_the_work_and_estimates_from_measured_rates(tmp_path):
 def test_bench_plan_prints_without_training(tmp_path, capsys):
     assert main(["plan", "--profile", "smoke", "--case", "c1", "--results-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "c1: 4 arms x 2 seeds x 2 framework/mode" in out and "estimated" in out
+    assert f"c1: 4 arms x {C1.profile('smoke').seeds} seeds x 2 framework/mode" in out and "estimated" in out
     assert not (tmp_path / "smoke").exists()
 
 
@@ -109,7 +112,13 @@ def test_bad_overrides_are_one_sentence(item, message):
 
 def test_report_and_check_infer_the_profile_and_check_takes_case(tmp_path, capsys):
     (tmp_path / "quick").mkdir()
-    shutil.copy(ROOT / "results" / "quick" / "records.jsonl", tmp_path / "quick" / "records.jsonl")
+    # the published C4 records, stamped with today's spec hash so that they count as current
+    from bench import identity
+
+    lines = (ROOT / "results" / "quick" / "records.jsonl").read_text().splitlines()
+    stamped = [{**json.loads(l), "spec_hash": identity.spec_hash(registry.get(json.loads(l)["case"]), "quick")}
+               for l in lines if l.strip()]
+    (tmp_path / "quick" / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in stamped))
     assert main(["report", "--results-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "verdict" in out and "c4a" in out and "REPORT.md" in out
