@@ -202,7 +202,10 @@ def iter_records(path: str | os.PathLike, profile: str | None = None) -> Iterato
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
-            warnings.warn(f"{path}:{number}: skipped an unreadable record (torn write?)")
+            torn = number == len(lines) and not line.endswith("\n")
+            warnings.warn(f"{path}:{number}: skipped an unreadable record " + (
+                f"(the last line is torn; the next run moves it to {path.name}{TORN_SUFFIX} before appending)"
+                if torn else "(torn write?)"))
             continue
         if isinstance(record, dict) and record.get("schema") != SCHEMA:
             raise StoreError(f"{path}:{number} has record schema {record.get('schema')!r} but this "
