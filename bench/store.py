@@ -224,7 +224,7 @@ def require_complete(records: Iterable[dict], path: str | os.PathLike) -> None:
     for r in records:
         if r.get("status") != "ok":
             continue
-        where = f"the record {'/'.join(str(r[f]) for f in KEY_FIELDS)} in {path}"
+        where = f"the record {'/'.join(str(r.get(f)) for f in KEY_FIELDS)} in {path}"
         if not isinstance(r.get("curve"), dict):
             raise StoreError(f"{where} has no 'curve' object, so no report can be drawn from it; "
                              f"rerun that seed into a fresh --results-dir.")
