@@ -184,14 +184,13 @@ def _check_run_arguments(args, cases, profile: str) -> None:
     """Every argument and dataset of ``bench run`` checked before a framework is imported:
     a typo costs a second, not a framework start-up."""
     from bench import adaptive, backends, data, runner
-    from bench.spec import MODES as modes
 
     for fw in args.framework:
         if fw not in backends.BACKENDS:
             raise SpecError(f"unknown framework {fw!r}; choose from {sorted(backends.BACKENDS)}.")
     for mode in args.mode:
-        if mode not in modes:
-            raise SpecError(f"unknown mode {mode!r}; choose from {modes}.")
+        if mode not in MODES:
+            raise SpecError(f"unknown mode {mode!r}; choose from {MODES}.")
     if isinstance(args.seeds, int) and args.seeds < 1:
         raise SpecError(f"--seeds must be >= 1, got {args.seeds}.")
     if args.adaptive:
@@ -212,12 +211,16 @@ def _notes(quiet: bool):
         return contextlib.nullcontext()
 
     class _Important:
+        """Whole lines only (print writes a line's text and its newline separately)."""
+
         def __init__(self, stream):
-            self.stream = stream
+            self.stream, self.pending = stream, ""
 
         def write(self, text: str) -> int:
-            if any(word in text.lower() for word in ("error", "warning", "failed", "interrupted")):
-                self.stream.write(text)
+            *lines, self.pending = (self.pending + text).split("\n")
+            for line in lines:
+                if any(word in line.lower() for word in ("error", "warning", "failed", "interrupted")):
+                    self.stream.write(line + "\n")
             return len(text)
 
         def flush(self) -> None:

@@ -42,6 +42,7 @@ two updates equal); the BN moving-variance estimator stays each framework's own.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import typing
 from dataclasses import dataclass, field, replace
@@ -632,10 +633,13 @@ def _matches(value, hint) -> bool:
     return True
 
 
+_hints = functools.lru_cache(maxsize=None)(typing.get_type_hints)   # resolved once per class
+
+
 def check_types(obj, where: str) -> None:
     """Every field of the spec dataclass ``obj``, recursively, has its declared type;
     else one ``SpecError`` naming the place and field (e.g. ``Dropout("0.5")``)."""
-    hints = typing.get_type_hints(type(obj))
+    hints = _hints(type(obj))
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         if not _matches(value, hints[f.name]):

@@ -247,7 +247,10 @@ def iter_records(path: str | os.PathLike, profile: str | None = None) -> Iterato
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
-            warnings.warn(f"{path}:{number}: skipped an unreadable record (torn write?)")
+            torn = number == len(lines) and not line.endswith("\n")
+            warnings.warn(f"{path}:{number}: skipped an unreadable record " + (
+                f"(the last line is torn; the next run moves it to {path.name}{TORN_SUFFIX} before appending)"
+                if torn else "(torn write?)"))
             continue
         if isinstance(record, dict) and record.get("schema") != SCHEMA:
             raise StoreError(f"{path}:{number} has record schema {record.get('schema')!r} but this "
@@ -266,7 +269,7 @@ def require_complete(records: Iterable[dict], path: str | os.PathLike) -> None:
     for r in records:
         if r.get("status") != "ok":
             continue
-        where = f"the record {'/'.join(str(r[f]) for f in KEY_FIELDS)} in {path}"
+        where = f"the record {'/'.join(str(r.get(f)) for f in KEY_FIELDS)} in {path}"
         if not isinstance(r.get("curve"), dict):
             raise StoreError(f"{where} has no 'curve' object, so no report can be drawn from it; "
                              f"rerun that seed into a fresh --results-dir.")

@@ -584,3 +584,15 @@ def test_framework_logging_is_quiet_in_the_parent_and_in_workers():
 def test_version():
     proc = bench("--version")
     assert proc.returncode == 0 and proc.stdout.startswith("bench 0.") and proc.stderr == ""
+
+
+def test_quiet_keeps_only_errors_warnings_and_failures(capsys):
+    from bench import cli
+
+    with cli._notes(True):
+        print("bench: training groups in 2 worker processes", file=sys.stderr)
+        print("  failed: c2/plain/torch/as_written seed 0: RuntimeError: boom", file=sys.stderr)
+        sys.stderr.write("bench: warning: a torn rec")
+        sys.stderr.write("ord was moved\n")
+    assert capsys.readouterr().err == ("  failed: c2/plain/torch/as_written seed 0: RuntimeError: boom\n"
+                                       "bench: warning: a torn record was moved\n")
