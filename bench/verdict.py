@@ -148,6 +148,7 @@ class ClaimResult:
     family: str = ""
     sensitivity: Optional[stats.TestResult] = None
     n_diverged: int = 0
+    agreement_source: str = ""
 
     def to_dict(self) -> dict:
         """A JSON-ready dict; non-finite floats become None (JSON has no NaN)."""
@@ -212,7 +213,7 @@ def evaluate_claim(claim: Claim, samples: dict, alpha: float = ALPHA, random_sta
         claim_id=claim.id, metric=claim.metric, kind=claim.kind, direction=claim.direction,
         arm_summary=tuple(_summarize(arm, samples[arm]) for arm in claim.arms),
         p_holm=None, verdict="inconclusive", reason="", agreement_margin=agreement_margin(claim),
-        min_effect=smallest, min_effect_source=source, **fields)
+        agreement_source=agreement_source(claim), min_effect=smallest, min_effect_source=source, **fields)
     result = replace(result, robust_note=_robust_note(result, alpha), power=powerlib.for_result(result, alpha))
     verdict, reason = _decide(result, result.primary.p_value, alpha, "unadjusted p")
     return replace(result, verdict=verdict, reason=reason)
@@ -351,6 +352,15 @@ def agreement_margin(claim: Claim) -> Optional[float]:
     return float(claim.margin) if claim.margin is not None else None
 
 
+def agreement_source(claim: Claim) -> str:
+    """Where ``agreement_margin(claim)`` comes from, for the report."""
+    if claim.agreement_margin is not None:
+        return "declared"
+    if min_effect(claim)[0] is not None:
+        return "min effect: " + (min_effect(claim)[1] or "declared")
+    return "claim margin" if claim.margin is not None else "none declared"
+
+
 def agreement_test(a: ClaimResult, b: ClaimResult, alpha: float = ALPHA) -> equivalence.Agreement:
     """TF vs PyTorch for one claim, as an equivalence question first.
 
@@ -361,7 +371,8 @@ def agreement_test(a: ClaimResult, b: ClaimResult, alpha: float = ALPHA) -> equi
     """
     if a.claim_id != b.claim_id:
         raise ValueError(f"cannot compare different claims {a.claim_id!r} and {b.claim_id!r}.")
-    return equivalence.compare_effects(dict(a.contrast), dict(b.contrast), a.agreement_margin, alpha)
+    found = equivalence.compare_effects(dict(a.contrast), dict(b.contrast), a.agreement_margin, alpha)
+    return replace(found, margin_source=a.agreement_source or found.margin_source)
 
 
 def agreement(a: ClaimResult, b: ClaimResult, alpha: float = ALPHA) -> str:

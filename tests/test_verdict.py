@@ -194,6 +194,7 @@ def test_agreement_margin_defaults():
     assert verdict.agreement_margin(replace(declared, agreement_margin=None)) == 0.05
     post = replace(two_arm(), reported=(("a", "0.97"), ("b", "0.95")))
     assert verdict.agreement_margin(post) == pytest.approx(verdict.MIN_EFFECT_FRACTION * 0.02)
+    assert verdict.agreement_source(post).startswith("min effect: 0.5 x the post's")
     assert verdict.agreement_margin(two_arm()) is None
 
 
