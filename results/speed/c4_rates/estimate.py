@@ -27,7 +27,8 @@ for fw in ("tf", "torch"):
               f"train {train/3600:5.2f} CPU-h  eval {ev/3600:4.2f} CPU-h")
 for path in ("per_seed", "vectorized"):
     cpu = sum(sum(tot[(fw, path)]) for fw in ("tf", "torch"))
-    print(f"{path:10s}: {cpu/3600:5.2f} CPU-hours -> {cpu/2/3600:5.2f} h wall on 2 single-threaded workers")
+    print(f"{path:10s}: {cpu/3600:5.2f} CPU-hours -> {cpu/2/3600:5.2f} h wall on 2 single-threaded workers; "
+          f"mid (5 of 15 epochs, training and evaluations a third): {cpu/3/2/3600:4.2f} h")
 for fw in ("tf", "torch"):
     ratio = {a: round(probe[(fw, a)]["vectorized"]["cpu_s_per_seed_step"]
                       / probe[(fw, a)]["per_seed"]["cpu_s_per_seed_step"], 2) for a in ("fc", "conv50")}
