@@ -101,8 +101,10 @@ class RayPool:
         """Yield ``(index, ok, value)`` per payload as each task finishes: ``fn(*payload)``'s
         result, or a ``TaskError`` / ``WorkerDied``. Tasks are submitted in order."""
         ray = self._ray
-        remote = ray.remote(_task).options(num_cpus=self.task_cpus, num_gpus=self.task_gpus,
-                                           max_retries=self.max_retries, retry_exceptions=False)
+        # Resources given to ray.remote itself, not .options(): only then does Ray start a
+        # fresh worker for each GPU task (max_calls=1), which .options() cannot ask for.
+        remote = ray.remote(num_cpus=self.task_cpus, num_gpus=self.task_gpus, max_retries=self.max_retries,
+                            retry_exceptions=False)(_task)
         self._refs = {remote.remote(fn, tuple(args), self._env): index for index, args in enumerate(payloads)}
         while self._refs:
             done, _ = ray.wait(list(self._refs), num_returns=1)
@@ -142,10 +144,10 @@ class RayPool:
 
 def _same_code(value) -> None:
     """Refuse records trained by other code than this checkout's (another commit on a node)."""
-    records = value[0] if isinstance(value, tuple) and value else []
+    records = value[0] if isinstance(value, tuple) and value and isinstance(value[0], list) else []
     here = environment.code_version()
     for record in records:
-        there = record.get("env", {}).get("bench")
+        there = record.get("env", {}).get("bench") if isinstance(record, dict) else None
         if there is not None and there != here:
             raise RayError(f"a Ray worker runs bench {there}, this checkout is {here}; install the same "
                            f"commit on every node (its records were not written).")

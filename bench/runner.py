@@ -140,7 +140,7 @@ def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("
     bar.total = sum(group_steps(job, arrays, seed_ids) for job, arrays, seed_ids, _ in groups)
     bar.refresh()
     with store.RecordWriter(path) as writer:
-        if workers > 1 or executor is not None:   # even for one group: its threads, so its bits, follow the worker count
+        if workers > 1 or executor is not None:   # even for one group: its threads, so its bits, follow the count
             _run_in_workers(groups, workers, data_dir, writer, summary, bar, executor)
         else:
             for job, arrays, seed_ids, vectorized in groups:

@@ -20,7 +20,8 @@ CASE, FRAMEWORK, ARMS = "c2", "torch", ["bn", "plain"]   # the cheapest case; Ba
 def local_ray():
     """One local instance for the module (starting one takes seconds); the pools below
     find it running and leave it up."""
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    # one logical GPU: Ray only counts it, so GPU scheduling is testable on a CPU
+    ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, logging_level="WARNING")
     # this module is not importable in Ray's workers: its task functions travel by value
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     yield
@@ -94,7 +95,24 @@ def test_a_task_whose_worker_always_dies_fails_alone(local_ray):
 
 def test_more_gpus_than_the_cluster_has_is_one_sentence(local_ray):
     with pytest.raises(ray_executor.RayError, match="GPU"):
-        ray_executor.RayPool(task_gpus=1, device="cpu", log=lambda line: None)
+        ray_executor.RayPool(task_gpus=2, device="auto", log=lambda line: None)
+
+
+def _where():
+    return os.environ.get("CUDA_VISIBLE_DEVICES"), os.environ.get("BENCH_DEVICE"), os.environ.get("BENCH_THREADS"), \
+        os.getpid()
+
+
+def test_a_gpu_task_sees_its_gpu_in_a_fresh_worker_and_a_cpu_task_none(local_ray):
+    with ray_executor.RayPool(device="auto", log=lambda line: None) as pool:   # auto: 1 GPU per task here
+        assert pool.task_gpus == 1
+        seen = [value for _, _, value in pool.map(_where, [(), ()])]
+    assert [s[:3] for s in seen] == [("0", "cuda", "1")] * 2
+    assert seen[0][3] != seen[1][3]   # a fresh process per GPU task: no framework keeps an earlier GPU
+    with _pool()() as pool:   # --device cpu: no GPU asked for, none taken
+        assert pool.task_gpus == 0
+        (_, _, value), = pool.map(_where, [()])
+    assert value[1:3] == ("cpu", "1") and value[0] in (None, "")
 
 
 def test_the_command_line_picks_the_executor():
@@ -111,3 +129,12 @@ def test_the_command_line_picks_the_executor():
     args.adaptive = True
     with pytest.raises(SpecError, match="--adaptive"):
         cli._executor(args, "cpu")
+
+
+def test_records_from_other_code_are_refused():
+    from bench import environment, runner as r
+
+    ours = {"env": {"bench": environment.code_version()}}
+    ray_executor._same_code(([ours], r.Summary()))   # this checkout's: kept
+    with pytest.raises(ray_executor.RayError, match="same commit"):
+        ray_executor._same_code(([ours, {"env": {"bench": "0.1.0+0000000"}}], r.Summary()))

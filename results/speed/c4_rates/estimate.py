@@ -3,7 +3,9 @@ arms by each arm's training time in results/quick (linear between the probed fc 
 Evaluation: quick's seconds x 15/6 evaluations x 2 (they ran on two threads). Output: estimate.txt
 (python results/speed/c4_rates/estimate.py)."""
 import json, statistics as st, collections
-probe = {(r["fw"], r["arm"]): r for r in map(json.loads, (l for l in open(__file__.rsplit("/", 1)[0] + "/probe.jsonl") if l.startswith("{")))}
+HERE = __file__.rsplit("/", 1)[0]
+probe = {(r["fw"], r["arm"]): r
+         for r in map(json.loads, (line for line in open(HERE + "/probe.jsonl") if line.startswith("{")))}
 quick = collections.defaultdict(list)
 for r in map(json.loads, open(__file__.rsplit("/", 3)[0] + "/quick/records.jsonl")):
     if r["case"] == "c4" and r["status"] == "ok":
@@ -25,6 +27,9 @@ for fw in ("tf", "torch"):
               f"train {train/3600:5.2f} CPU-h  eval {ev/3600:4.2f} CPU-h")
 for path in ("per_seed", "vectorized"):
     cpu = sum(sum(tot[(fw, path)]) for fw in ("tf", "torch"))
-    print(f"{path:10s}: {cpu/3600:5.2f} CPU-hours -> {cpu/2/3600:5.2f} h wall on 2 single-threaded workers")
+    print(f"{path:10s}: {cpu/3600:5.2f} CPU-hours -> {cpu/2/3600:5.2f} h wall on 2 single-threaded workers; "
+          f"mid (5 of 15 epochs, training and evaluations a third): {cpu/3/2/3600:4.2f} h")
 for fw in ("tf", "torch"):
-    print(fw, "vectorized/per-seed per seed-step:", {a: round(probe[(fw, a)]["vectorized"]["cpu_s_per_seed_step"] / probe[(fw, a)]["per_seed"]["cpu_s_per_seed_step"], 2) for a in ("fc", "conv50")})
+    ratio = {a: round(probe[(fw, a)]["vectorized"]["cpu_s_per_seed_step"]
+                      / probe[(fw, a)]["per_seed"]["cpu_s_per_seed_step"], 2) for a in ("fc", "conv50")}
+    print(fw, "vectorized/per-seed per seed-step:", ratio)
