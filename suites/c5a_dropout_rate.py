@@ -44,9 +44,9 @@ CASES = [Case(
               reported=(("rate20", "example only; no sweep reported"),)),
     ),
     profiles={
-        # CI: 2000 images (1600 train / 400 validation), 1 epoch (50 steps), 2 seeds.
-        "smoke": Profile(seeds=2, epochs=1, train_subsample=2000, test_subsample=1000,
-                         notes="2000 images (1600 train / 400 validation), 1 epoch, 2 seeds"),
+        # CI: 1000 images (800 train / 200 validation), 1 epoch (25 steps of 32), 2 seeds.
+        "smoke": Profile(seeds=2, epochs=1, train_subsample=1000, test_subsample=1000,
+                         notes="1000 images (800 train / 200 validation), 1 epoch, 2 seeds"),
         # CPU: the first 12,000 images (9,600 / 2,400), all 5 epochs (1,500 steps); a smaller
         # training set overfits sooner, the regime where the rate matters. 8 seeds.
         "quick": Profile(seeds=8, train_subsample=12000,
