@@ -1,0 +1,51 @@
+"""Report-level numbers of one family, from records through ``bench.report.evaluate``: the family
+size, the Holm-adjusted p-values (recomputed by hand from the primary p-values) and the level at
+which power and the MDE are computed (alpha / family size, the strictest Holm step)."""
+import numpy as np
+import pytest
+
+from bench import registry, report
+
+C1 = registry.get("c1")
+VARIANTS = (("tf", "as_written"), ("torch", "as_written"), ("torch", "matched"))
+
+
+def _records(n_seeds=6):
+    rng = np.random.default_rng(7)
+    out = []
+    for v, (fw, mode) in enumerate(VARIANTS):
+        for seed in range(n_seeds):
+            level = rng.normal(0.9, 0.01)
+            # effects of different sizes per variant, so the family's p-values differ
+            values = {"none": level, "dropout": level + rng.normal(0, 0.004), "l2": level + rng.normal(0, 0.004),
+                      "both": level - 0.004 * (v + 1) + rng.normal(0, 0.004)}
+            for arm, acc in values.items():
+                out.append({"case": "c1", "arm": arm, "framework": fw, "mode": mode, "seed": seed,
+                            "profile": "smoke", "status": "ok", "diverged": False,
+                            "metrics": {"test_accuracy": acc}})
+    return out
+
+
+def _holm_by_hand(p):
+    m, order = len(p), np.argsort(p, kind="stable")
+    out, running = np.empty(m), 0.0
+    for k, i in enumerate(order):
+        running = max(running, min(1.0, p[i] * (m - k)))
+        out[i] = running
+    return out
+
+
+def test_family_size_holm_and_the_level_of_power():
+    evaluated = report.evaluate(_records(), [C1])
+    results = [res for *_, res in evaluated]
+    m = len(C1.claims) * len(VARIANTS)
+    assert len(results) == m
+    raw = np.array([r.primary.p_value for r in results])
+    assert np.isfinite(raw).all() and len(set(raw)) == m
+    assert all(r.family_size == m for r in results)
+    np.testing.assert_allclose([r.p_holm for r in results], _holm_by_hand(raw), rtol=1e-12)
+    for r in results:
+        # MDE and power at alpha / m, not at alpha: with m = 12 the MDE is larger than at 0.05
+        assert r.power is not None and r.power.alpha == pytest.approx(0.05 / m)
+        if r.p_holm >= 0.05:
+            assert r.verdict == "inconclusive", r.reason
