@@ -49,3 +49,30 @@ def test_family_size_holm_and_the_level_of_power():
         assert r.power is not None and r.power.alpha == pytest.approx(0.05 / m)
         if r.p_holm >= 0.05:
             assert r.verdict == "inconclusive", r.reason
+
+
+def test_a_trend_claims_p_pays_for_the_search_over_candidates_and_shapes():
+    """An inverted U over 4 arms: the best interior arm must beat both ends; its p is the larger of
+    the two one-sided paired t p-values, x (k - 2) interior candidates, x 2 shapes (peak or trough)."""
+    import dataclasses
+
+    from scipy import stats as st
+
+    from bench.spec import Claim
+
+    order = ("none", "dropout", "l2", "both")
+    claim = Claim("trend1", "Accuracy peaks at an interior arm.", "test_accuracy",
+                  tuple((arm, 1.0) for arm in order), "greater", kind="trend")
+    case = dataclasses.replace(C1, claims=(claim,))
+    rng = np.random.default_rng(3)
+    table = rng.normal(0.9, 0.01, (8, 1)) + np.array([0.0, 0.01, 0.004, 0.002]) + rng.normal(0, 0.004, (8, 4))
+    records = [{"case": "c1", "arm": arm, "framework": "torch", "mode": "as_written", "seed": seed,
+                "profile": "smoke", "status": "ok", "diverged": False, "metrics": {"test_accuracy": table[seed, a]}}
+               for seed in range(8) for a, arm in enumerate(order)]
+    [(*_, res)] = report.evaluate(records, [case])
+    peak = 1 + int(np.argmax(table[:, 1:3].mean(axis=0)))
+    p_ends = max(st.ttest_1samp(table[:, peak] - table[:, end], 0.0, alternative="greater").pvalue for end in (0, 3))
+    expected = min(1.0, 2 * min(1.0, p_ends * (len(order) - 2)))
+    assert res.peak == order[peak]
+    assert res.primary.p_value == pytest.approx(expected, rel=1e-9)
+    assert res.verdict == ("reproduced" if expected < 0.05 else "inconclusive")
