@@ -10,8 +10,10 @@ a result can transfer at:
   out "inconclusive", so such a row is *not tested* unless the two verdicts
   are opposite (reproduced vs contradicted), which fails at any seed count.
 * **Arm means**, per arm x framework x mode x claim metric: the difference of
-  the fresh and published means with an equivalence test (TOST, Welch
-  standard error) against a stated margin (``margin``). *equivalent* (TOST
+  the fresh and published means with an equivalence test (TOST) against a
+  stated margin (``margin``): on the per-seed differences when every fresh seed
+  (at least 3) is published (seed i shares its initial weights and batches on
+  both sides), else on the two means with Welch's standard error. *equivalent* (TOST
   rejects at 0.05) transfers; *different* (the difference is shown to exceed
   the margin, at 0.05) fails; *undetermined* (neither, e.g. 2 fresh seeds) is
   neither a pass nor a failure and says more seeds would decide it.
@@ -123,20 +125,27 @@ def verdict_rows(published: list[dict], fresh: list[dict], case_ids) -> list[Row
 
 # --- arm means -----------------------------------------------------------------
 
-def equivalence(published: np.ndarray, fresh: np.ndarray, margin_: float) -> tuple[str, str]:
-    """Result and text of the TOST of mean(fresh) - mean(published) against +-``margin_``
-    (Welch standard error and df); "different" when the difference is shown beyond it."""
+def equivalence(published: np.ndarray, fresh: np.ndarray, margin_: float, paired: bool = False) -> tuple[str, str]:
+    """Result and text of the TOST of mean(fresh) - mean(published) against +-``margin_``;
+    "different" when the difference is shown beyond it. ``paired``: the arrays are aligned by
+    seed (seed i starts from the same weights and batches on both sides), so the per-seed
+    differences are tested (df n - 1); otherwise Welch's standard error and df."""
     diff = float(fresh.mean() - published.mean())
-    text = f"diff {_fmt(diff, 3)}, margin {_fmt(margin_, 3)}"
+    text = f"diff {_fmt(diff, 3)}, margin {_fmt(margin_, 3)}" + (", paired" if paired else "")
     if not (margin_ > 0 and math.isfinite(margin_)):
         return UNDETERMINED, text + " (no usable margin)"
     if len(published) < 2 or len(fresh) < 2:
         return UNDETERMINED, text + " (fewer than 2 seeds on one side)"
-    ua, ub = published.var(ddof=1) / len(published), fresh.var(ddof=1) / len(fresh)
-    se = math.sqrt(ua + ub)
-    if se == 0:   # no spread on either side: the difference is exact
+    if paired:
+        d = fresh - published
+        se, df = float(d.std(ddof=1)) / math.sqrt(len(d)), len(d) - 1.0
+    else:
+        ua, ub = published.var(ddof=1) / len(published), fresh.var(ddof=1) / len(fresh)
+        se = math.sqrt(ua + ub)
+        df = (ua + ub) ** 2 / ((ua ** 2 / (len(published) - 1) if ua else 0)
+                               + (ub ** 2 / (len(fresh) - 1) if ub else 0)) if se > 0 else 0.0
+    if se == 0:   # no spread: the difference is exact
         return (MATCH if abs(diff) < margin_ else DIFFERS), text + " (no spread)"
-    df = (ua + ub) ** 2 / ((ua ** 2 / (len(published) - 1) if ua else 0) + (ub ** 2 / (len(fresh) - 1) if ub else 0))
     p_tost = max(_st.t.sf((diff + margin_) / se, df), _st.t.cdf((diff - margin_) / se, df))
     p_beyond = min(1.0, 2 * _st.t.sf((abs(diff) - margin_) / se, df))
     text += f", TOST p {_fmt(p_tost, 2)}, beyond p {_fmt(p_beyond, 2)}"
@@ -145,11 +154,15 @@ def equivalence(published: np.ndarray, fresh: np.ndarray, margin_: float) -> tup
     return (DIFFERS, text) if p_beyond < ALPHA else (UNDETERMINED, text)
 
 
-def _values(records: list[dict], case_id: str, group: tuple, metric: str) -> np.ndarray:
-    vals = [float(r["diverged"]) if metric == "diverged" else float(r["metrics"].get(metric, math.nan))
-            for r in records if r.get("status") == "ok" and (r["case"], r["arm"], r["framework"], r["mode"]) == (case_id, *group)]
-    vals = np.array(vals, dtype=float)
-    return vals[np.isfinite(vals)]
+def _values(records: list[dict], case_id: str, group: tuple, metric: str) -> dict:
+    """``{seed: value}`` of the finite values of one arm/framework/mode."""
+    out = {}
+    for r in records:
+        if r.get("status") == "ok" and (r["case"], r["arm"], r["framework"], r["mode"]) == (case_id, *group):
+            value = float(r["diverged"]) if metric == "diverged" else float(r["metrics"].get(metric, math.nan))
+            if math.isfinite(value):
+                out[r["seed"]] = value
+    return out
 
 
 def arm_rows(published: list[dict], fresh: list[dict], case) -> list[Row]:
@@ -159,10 +172,16 @@ def arm_rows(published: list[dict], fresh: list[dict], case) -> list[Row]:
                     & {(r["arm"], r["framework"], r["mode"]) for r in published if r["case"] == case.id})
     for group in groups:
         for metric in metrics:
-            a, b = _values(published, case.id, group, metric), _values(fresh, case.id, group, metric)
-            if not len(a) or not len(b):
+            pub, new = _values(published, case.id, group, metric), _values(fresh, case.id, group, metric)
+            if not pub or not new:
                 continue
-            result, text = equivalence(a, b, margin(metric, float(a.mean())))
+            # paired by seed when every fresh seed is published and there are >= 3 of them
+            paired = len(new) >= 3 and set(new) <= set(pub)
+            seeds = sorted(new) if paired else None
+            a = np.array([pub[s] for s in seeds] if paired else list(pub.values()), dtype=float)
+            b = np.array([new[s] for s in seeds] if paired else list(new.values()), dtype=float)
+            full = np.array(list(pub.values()), dtype=float)
+            result, text = equivalence(a, b, margin(metric, float(full.mean())), paired)
             rows.append(Row(case.id, "/".join(group), metric, f"{_fmt(float(a.mean()))} (n={len(a)})",
                             f"{_fmt(float(b.mean()))} (n={len(b)})", text, result))
     return rows

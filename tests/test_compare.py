@@ -93,6 +93,9 @@ def test_equivalence_decides_only_what_the_seeds_allow():
     assert compare.equivalence(a, a + 0.0001, 0.005)[0] == compare.MATCH
     assert compare.equivalence(a, a + 0.02, 0.005)[0] == compare.DIFFERS
     assert compare.equivalence(a, np.array([0.951]), 0.005)[0] == compare.UNDETERMINED
+    # paired by seed: a constant per-seed shift has no spread, so it is decided exactly
+    assert compare.equivalence(a, a + 0.001, 0.005, paired=True)[0] == compare.MATCH
+    assert compare.equivalence(a, a + 0.01, 0.005, paired=True)[0] == compare.DIFFERS
     assert compare.margin("test_accuracy", 0.9) == 0.005
     assert compare.margin("min_val_mae", 0.6) == pytest.approx(0.03)
 

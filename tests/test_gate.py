@@ -69,7 +69,9 @@ def test_c3_without_bn_in_post_fails_off_the_machine_and_a_clean_run_passes(tmp_
     bad = dataclasses.replace(c3, arms=tuple(no_bn_post if a.name == "post" else a for a in c3.arms))
     clean, regressed = _gate(tmp_path, c3, bad, ["post", "standardized"])
     assert not _failed(clean), check.render(clean)
-    assert _failed(regressed), check.render(regressed)
+    # without BN the post arm fits *better* at 15 steps; what must fail is standardizing's claim
+    assert ("c3c/torch/as_written", "verdict") in {(r.item, r.check) for r in _failed(regressed)}, \
+        check.render(regressed)
 
 
 def test_the_gate_states_its_detectable_shift_per_metric(tmp_path):
