@@ -43,3 +43,25 @@ def pytest_runtest_setup(item):
         if in_ci():
             pytest.fail(f"CI run without its data: {message}", pytrace=False)
         pytest.skip(message)
+
+
+def copy_published(profile: str, dest) -> Path:
+    """The published records of ``profile`` copied to ``dest/<profile>/records.jsonl``, each stamped
+    with its case's spec hash as the code defines it today, so that tests of the report machinery
+    read them as current records whatever spec made them (README: records keyed by spec)."""
+    import json
+
+    from bench import identity, registry
+
+    src = Path(__file__).resolve().parents[1] / "results" / profile / "records.jsonl"
+    cases = registry.discover()
+    out = Path(dest) / profile
+    out.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for line in src.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            record["spec_hash"] = identity.spec_hash(cases[record["case"]], profile)
+            lines.append(json.dumps(record) + "\n")
+    (out / "records.jsonl").write_text("".join(lines), encoding="utf-8")
+    return out / "records.jsonl"

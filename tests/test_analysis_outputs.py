@@ -11,6 +11,7 @@ import pytest
 import bench
 from bench import profiles, report, store
 from bench.errors import StoreError
+from conftest import copy_published
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,8 +81,7 @@ def test_profile_is_inferred_only_when_the_directory_holds_one(tmp_path):
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     results = tmp_path_factory.mktemp("results")
-    (results / "quick").mkdir()
-    shutil.copy(ROOT / "results" / "quick" / "records.jsonl", results / "quick" / "records.jsonl")
+    copy_published("quick", results)
     path, terminal = report.publish(results, "quick")
     return path, terminal
 

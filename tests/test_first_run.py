@@ -9,6 +9,7 @@ import pytest
 from bench import overrides, plan, registry, runner, store
 from bench.cli import main
 from bench.errors import SpecError
+from conftest import copy_published
 
 C1 = registry.get("c1")
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,14 +112,7 @@ def test_bad_overrides_are_one_sentence(item, message):
 
 
 def test_report_and_check_infer_the_profile_and_check_takes_case(tmp_path, capsys):
-    (tmp_path / "quick").mkdir()
-    # the published C4 records, stamped with today's spec hash so that they count as current
-    from bench import identity
-
-    lines = (ROOT / "results" / "quick" / "records.jsonl").read_text().splitlines()
-    stamped = [{**json.loads(l), "spec_hash": identity.spec_hash(registry.get(json.loads(l)["case"]), "quick")}
-               for l in lines if l.strip()]
-    (tmp_path / "quick" / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in stamped))
+    copy_published("quick", tmp_path)
     assert main(["report", "--results-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "verdict" in out and "c4a" in out and "REPORT.md" in out

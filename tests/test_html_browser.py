@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from bench import report
+from conftest import copy_published
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("BENCH_CHROMIUM", "/usr/bin/chromium")
@@ -38,8 +39,7 @@ def _missing() -> str:
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     results = tmp_path_factory.mktemp("results")
-    (results / "quick").mkdir()
-    shutil.copy(ROOT / "results" / "quick" / "records.jsonl", results / "quick" / "records.jsonl")
+    copy_published("quick", results)
     report.publish(results, "quick", html=True)
     return results / "quick"
 
