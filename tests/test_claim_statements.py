@@ -61,6 +61,27 @@ READINGS = {
              {"input": HIGHER, "middle": SAME}),
     "c4b2": ("Dropout after the conv stack beats dropout in the middle of it.",
              {"end": HIGHER, "middle": SAME}),
+    "c5a": ("Validation accuracy against the dropout rate is an inverted U: some interior rate beats both "
+            "no dropout and the highest rate.",
+            {"rate00": SAME, "rate20": HIGHER, "rate40": HIGHER, "rate60": HIGHER, "rate90": SAME}),
+    "c5d1": ("Dropout 0.2 before BN is harmless: it does at least as well as no dropout.",
+             {"drop_bn20": HIGHER, "none": SAME}),
+    "c5d2": ("Dropout 0.2 after BN beats dropout 0.2 before BN (variance shift).",
+             {"bn_drop20": HIGHER, "drop_bn20": SAME}),
+    "c5d3": ("Dropout 0.5 after BN beats dropout 0.5 before BN (variance shift).",
+             {"bn_drop50": HIGHER, "drop_bn50": SAME}),
+    "c5e1": ("Gaussian dropout is interchangeable with Bernoulli dropout of the same variance.",
+             {"gaussian": SAME, "bernoulli": SAME}),
+    "c5e2": ("Uniform dropout is interchangeable with Bernoulli dropout of the same variance.",
+             {"uniform": SAME, "bernoulli": SAME}),
+    "c5f1": ("L1 gives sparser weights than no regularization.", {"l1": HIGHER, "none": SAME}),
+    "c5f2": ("L1 gives sparser weights than L2.", {"l1": HIGHER, "l2": SAME}),
+    "c5f3": ("L2 does not give sparse weights: its sparsity equals no regularization's.",
+             {"l2": SAME, "none": SAME}),
+    "c5j1": ("Early stopping with dropout and weight decay beats early stopping alone.",
+             {"all": HIGHER, "es": SAME}),
+    "c5j2": ("Early stopping with dropout and weight decay beats dropout and weight decay alone.",
+             {"all": HIGHER, "reg": SAME}),
 }
 
 SEEDS = range(12)
