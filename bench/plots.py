@@ -224,8 +224,9 @@ def curves(records: list[dict], case: Case, out_dir: Path, metric: str | None = 
     if _positive(mine):   # a loss that falls by orders of magnitude (or blows up) reads on a log axis
         axes[0, 0].set_yscale("log")
     note = "mean over finite seeds" + (" ± sd" if bands else "") + "; red x: some seeds of that arm diverged"
-    fig.legend([handles[a] for a in handles], list(handles), loc="lower center",
-               ncol=min(len(handles), 5), fontsize=9, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    if handles:   # every arm may have diverged on every seed (C2's `plain`): then only the note speaks
+        fig.legend([handles[a] for a in handles], list(handles), loc="lower center",
+                   ncol=min(len(handles), 5), fontsize=9, frameon=False, bbox_to_anchor=(0.5, 0.0))
     fig.suptitle(note, fontsize=9, y=1.0)
     rows_of_legend = math.ceil(max(1, len(handles)) / 5)
     fig.tight_layout(rect=(0, 0.045 * rows_of_legend + 0.02, 1, 0.97))

@@ -690,9 +690,9 @@ def check_metrics(case: "Case") -> None:
     known = producible_metrics(case)
     for arm in case.arms:
         if arm.early_stopping is not None and arm.early_stopping.monitor not in known:
-            raise SpecError(f"arm {arm.name!r} of case {case.id!r} stops early on {arm.early_stopping.monitor!r}, "
+            raise SpecError(f"arm {arm.name!r} stops early on {arm.early_stopping.monitor!r}, "
                             f"which the engine does not compute for it (val_* needs Data.validation_split).")
     for metric in case.metrics:
         if metric.name not in known:
-            raise SpecError(f"case {case.id!r} declares metric {metric.name!r}, which the engine does not "
-                            f"compute for it; it computes {', '.join(known)}.")
+            raise SpecError(f"metric {metric.name!r} is not one this case can produce; the engine computes "
+                            f"{', '.join(known)} for it.")

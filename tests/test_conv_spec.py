@@ -16,7 +16,7 @@ NET = (Conv2D(4, 3, "relu"), MaxPool2D(2), Flatten(), Dense(3))
 def _case(layers, input_shape=(8, 8)):
     arm = Arm("a", tuple(layers))
     return Case("toy", "t", "s", input_shape, Data("toy", 8, 1), Loss("softmax_cross_entropy"),
-                Optimizer("adam"), (arm,), (Metric("accuracy", True),), ())
+                Optimizer("adam"), (arm,), (Metric("test_accuracy", True),), ())
 
 
 @pytest.mark.parametrize("keep", [0.0, -0.1, 1.5, math.nan])

@@ -22,13 +22,13 @@ from pathlib import Path
 import pytest
 
 import suites
-from bench import baseline, check, registry, report, store
+from bench import baseline, check, identity, registry, report, store
 from bench.cli import main
 from bench.errors import StoreError
 
 ROOT = Path(__file__).resolve().parents[1]
 C2_RUN = ["run", "--case", "c2", "--arm", "plain", "--framework", "torch", "--workers", "1",
-          "--profile", "smoke", "--no-progress"]
+          "--profile", "smoke", "--seeds", "2", "--no-progress"]
 FRAGMENT = '{"arm": "plain", "case": "c2", "curve": {"st'
 
 
@@ -396,8 +396,9 @@ def test_lock_is_exclusive_within_one_host(tmp_path):
 # --- 8. bad baselines ------------------------------------------------------------------
 
 def _c1_records(profile="smoke"):
+    current = identity.spec_hash(registry.get("c1"), "smoke")
     return [{"case": "c1", "arm": arm, "framework": "torch", "mode": "as_written", "seed": s, "profile": profile,
-             "status": "ok", "diverged": False,
+             "status": "ok", "diverged": False, "spec_hash": current,
              "metrics": {"test_accuracy": 0.9 - (0.1 if arm == "both" else 0) + 0.01 * s, "test_loss": 0.3,
                          "train_loss": 0.2},
              "env": {"device": "cpu", "cpu": "X [0]", "bench": "t"}}

@@ -121,7 +121,7 @@ def _pair(l2=None, seed=0):
     arm = Arm("cnn", CONV_NET, l2)
     data = Data("toy", 8, 1)
     case = Case("toy", "t", "s", (8, 8, 2), data, Loss("softmax_cross_entropy"), Optimizer("adam", lr=0.01),
-                (arm,), (Metric("accuracy", True),), ()).validate()
+                (arm,), (Metric("test_accuracy", True),), ()).validate()
     params = initial_params(arm.layers, case.input_shape, seed, "glorot_uniform")
     return (load("tf").Trainer(Job(case, arm, "tf", "as_written", "smoke", data), params, seed),
             load("torch").Trainer(Job(case, arm, "torch", "matched", "smoke", data), params, seed), params)
@@ -152,7 +152,7 @@ def test_conv_one_adam_step_agrees():
     arm_layers = tuple(l for l in CONV_NET if not isinstance(l, (DropBlock, SpatialDropout2D)))
     arm, data = Arm("cnn", arm_layers), Data("toy", 8, 1)
     case = Case("toy", "t", "s", (8, 8, 2), data, Loss("softmax_cross_entropy"), Optimizer("adam", lr=0.01),
-                (arm,), (Metric("accuracy", True),), ()).validate()
+                (arm,), (Metric("test_accuracy", True),), ()).validate()
     params = initial_params(arm.layers, case.input_shape, 0, "glorot_uniform")
     tf_t = load("tf").Trainer(Job(case, arm, "tf", "as_written", "smoke", data), params, 0)
     pt_t = load("torch").Trainer(Job(case, arm, "torch", "matched", "smoke", data), params, 0)

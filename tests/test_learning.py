@@ -137,7 +137,7 @@ def test_bench_run_sends_every_case_to_the_group_path(tmp_path, monkeypatch):
     """``runner.run`` with its defaults trains every case vectorized, in both frameworks."""
     calls = []
 
-    def fake_group(job, backend, arrays, seeds, vectorized=True):
+    def fake_group(job, backend, arrays, seeds, vectorized=True, **progress):
         calls.append((job.case.id, job.framework, job.mode, vectorized))
         return [{"metrics": {}, "curve": {}, "diverged": False, "diverged_step": None, "steps": 0}
                 for _ in seeds]

@@ -17,7 +17,7 @@ def make_trainer(layers, seed=0, loss="softmax_cross_entropy", optimizer=Optimiz
     arm = Arm("a", tuple(layers), l2)
     data = Data("synthetic", batch_size=16, epochs=1)
     case = Case("t", "test", "tests", (IN,), data, Loss(loss), optimizer, (arm,),
-                (Metric("accuracy", True),), (), {"smoke": Profile(seeds=1)})
+                (Metric("test_accuracy", True),), (), {"smoke": Profile(seeds=1)})
     job = Job(case, arm, "tf", "as_written", "smoke", data)
     return backend.Trainer(job, initial_params(arm.layers, IN, 0, "glorot_uniform"), seed)
 

@@ -21,7 +21,7 @@ def _trainer(layers, mode="as_written", optimizer=Optimizer("adam", lr=0.01), l2
     arm = Arm("arm", tuple(layers), l2)
     data = Data("toy", batch_size=8, epochs=1)
     case = Case("toy", "toy", "test", (IN,), data, Loss(loss), optimizer, (arm,),
-                (Metric("accuracy", True),), ())
+                (Metric("test_accuracy", True),), ())
     job = Job(case, arm, "torch", mode, "smoke", data)
     if params is None:
         params = initial_params(arm.layers, IN, seed, initializer_for("torch", mode))
