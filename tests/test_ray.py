@@ -49,7 +49,7 @@ class _DyingPool(ray_executor.RayPool):
 
     marker = None
 
-    def map(self, fn, payloads):
+    def map(self, fn, payloads, on_progress=None):
         marker = self.marker
 
         def dies_once(*args):
