@@ -87,8 +87,9 @@ def test_free_memory_of_a_gpu_from_nvidia_smi(gpus, monkeypatch):
 
 
 def test_a_worker_sees_only_its_gpu(monkeypatch):
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    monkeypatch.delenv("CUDA_DEVICE_ORDER", raising=False)
+    for name in ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER"):   # setenv first: undone after the test
+        monkeypatch.setenv(name, "")                              # even when absent before it (delenv
+        monkeypatch.delenv(name)                                  # alone would leave pin()'s value behind)
     monkeypatch.setenv(devices.ENV, "cuda:1")
     devices.pin("3")
     assert (os.environ["CUDA_VISIBLE_DEVICES"], os.environ[devices.ENV]) == ("3", "cuda")
