@@ -117,8 +117,8 @@ def build(records: list[dict], profile: str) -> dict:
         "profile": profile,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "environment": report.environment_rows(records),
-        "cases": {c.id: {"spec_hash": spec_hash(c, profile), "groups": groups(records, c),
-                         "verdicts": judged[c.id]} for c in cases},
+        "cases": {c.id: {"spec_hash": spec_hash(c, profile), "claims_hash": identity.claims_hash(c),
+                         "groups": groups(records, c), "verdicts": judged[c.id]} for c in cases},
     }
 
 

@@ -207,6 +207,12 @@ def compare(stored: dict, records: list[dict], profile: str, method: str = "auto
                             f"the spec of case {case.id} changed since the baseline; re-read each claim's statement "
                             f"against its arms and direction (tests/test_claim_statements.py checks them) before "
                             f"you bless the change, then, if it is intended, {regen}."))
+        claims_now = identity.claims_hash(case)
+        if entry.get("claims_hash", claims_now) != claims_now:   # baselines before claims had a hash: not judged
+            rows.append(Row(case.id, case.id, "claims", entry["claims_hash"], claims_now, "claims hash", FAIL,
+                            f"a claim of case {case.id} changed since the baseline (its arms, direction, kind, "
+                            f"metric or margin); re-read each claim's statement against its arms and direction "
+                            f"(tests/test_claim_statements.py checks them), then, if it is intended, {regen}."))
         fresh = base.groups(records, case)
         for group in sorted(set(entry["groups"]) | set(fresh)):
             if group not in fresh:

@@ -4,8 +4,10 @@ A record is identified by (case, arm, framework, mode, seed) *and* the hash of
 the case spec it was trained under (``spec_hash``). The hash covers what can
 change a result under one profile: the case with only that profile's budget,
 minus prose (titles, sources, notes, claim statements, the post's reported
-numbers), so rewording a docstring keeps it but any hyperparameter, layer,
-arm, claim contrast or budget change does not. Fields left at their default
+numbers) and minus the claims, which decide verdicts rather than what trains
+(``claims_hash`` covers them, for the regression gate). So rewording a
+docstring or re-reading a claim keeps it, but any hyperparameter, layer, arm,
+metric or budget change does not. Fields left at their default
 are omitted too, so that adding a new defaulted field to ``bench.spec`` keeps
 every existing hash.
 
@@ -29,6 +31,10 @@ from bench import registry, store
 from bench.spec import Case
 
 PROSE_FIELDS = frozenset({"title", "source", "notes", "statement", "reported"})
+# A case's claims are analysis: their contrasts, directions, kinds and margins choose a verdict,
+# not what a seed-run trains. They stay out of a record's identity (re-reading a claim keeps every
+# record current) and have a hash of their own, which the regression gate watches.
+ANALYSIS_FIELDS = frozenset({"claims"})
 
 
 def _is_default(f: dataclasses.Field, value) -> bool:
@@ -37,31 +43,43 @@ def _is_default(f: dataclasses.Field, value) -> bool:
     return f.default_factory is not dataclasses.MISSING and value == f.default_factory()
 
 
-def canonical(obj):
-    """A JSON-ready form that names each dataclass's type and drops prose and default-valued fields."""
+def canonical(obj, skip: frozenset = PROSE_FIELDS):
+    """A JSON-ready form that names each dataclass's type and drops the ``skip`` fields (prose)
+    and default-valued fields."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out = {"type": type(obj).__name__}
         for f in dataclasses.fields(obj):
             value = getattr(obj, f.name)
-            if f.name not in PROSE_FIELDS and not _is_default(f, value):
-                out[f.name] = canonical(value)
+            if f.name not in skip and not _is_default(f, value):
+                out[f.name] = canonical(value, skip)
         return out
     if isinstance(obj, dict):
-        return {str(k): canonical(v) for k, v in sorted(obj.items())}
+        return {str(k): canonical(v, skip) for k, v in sorted(obj.items())}
     if isinstance(obj, (list, tuple)):
-        return [canonical(v) for v in obj]
+        return [canonical(v, skip) for v in obj]
     if isinstance(obj, float) and not math.isfinite(obj):
         return repr(obj)
     return obj
 
 
+def _digest(form) -> str:
+    text = json.dumps(form, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def spec_hash(case: Case, profile: str) -> str:
-    """sha256 (16 hex digits) of ``case`` as it runs under ``profile``; stable across processes."""
+    """sha256 (16 hex digits) of what a seed-run of ``case`` trains under ``profile`` (its claims
+    left out); stable across processes."""
     # The seed count is left out: seed i's record does not depend on how many seeds run,
     # so adding seeds (or a seed range run elsewhere) keeps every record current.
     scoped = dataclasses.replace(case, profiles={profile: dataclasses.replace(case.profile(profile), seeds=0)})
-    text = json.dumps(canonical(scoped), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return _digest(canonical(scoped, PROSE_FIELDS | ANALYSIS_FIELDS))
+
+
+def claims_hash(case: Case) -> str:
+    """sha256 (16 hex digits) of ``case``'s claims without their prose: contrast, direction, kind,
+    metric and margins."""
+    return _digest(canonical(case.claims))
 
 
 def current_hashes(profile: str, cases=None) -> dict[str, str]:

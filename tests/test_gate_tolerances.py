@@ -89,3 +89,26 @@ def test_the_spec_hash_failure_says_to_re_read_the_claims():
     stored["cases"]["c1"]["spec_hash"] = "0" * len(stored["cases"]["c1"]["spec_hash"])
     [row] = [r for r in check.compare(stored, old, "smoke") if r.check == "spec"]
     assert row.failed and "re-read each claim's statement against its arms and direction" in row.hint
+
+
+def test_a_changed_claim_keeps_the_records_but_fails_the_gate_by_its_claims_hash(monkeypatch):
+    import dataclasses
+
+    from bench import identity, registry
+
+    old = _c1(_c1_metrics)
+    stored = baseline.build(copy.deepcopy(old), "smoke")
+    c1 = registry.get("c1")
+    first = c1.claims[0]
+    swapped = dataclasses.replace(first, contrast=tuple((arm, -w) for arm, w in first.contrast))
+    changed = dataclasses.replace(c1, claims=(swapped, *c1.claims[1:]))
+    # the claims decide verdicts, not what trains: every record stays current ...
+    assert identity.spec_hash(changed, "smoke") == identity.spec_hash(c1, "smoke")
+    assert identity.claims_hash(changed) != identity.claims_hash(c1)
+    known = registry.discover()
+    monkeypatch.setattr(registry, "discover", lambda: {**known, "c1": changed})
+    # ... and the gate says the claim changed, with the hint to re-read it
+    rows = [r for r in check.compare(stored, old, "smoke") if r.check == "claims"]
+    assert len(rows) == 1 and rows[0].failed
+    assert "re-read each claim's statement against its arms and direction" in rows[0].hint
+    assert not [r for r in check.compare(stored, old, "smoke") if r.check == "spec"]
