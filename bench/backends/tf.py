@@ -18,7 +18,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bench import devices  # noqa: E402
+from bench import devices, quiet  # noqa: E402
 from bench.backends import Job  # noqa: E402
 from bench.backends.tf_layers import DropBlock as KerasDropBlock  # noqa: E402
 from bench.backends.tf_layers import UniformDropout as KerasUniformDropout  # noqa: E402
@@ -26,6 +26,9 @@ from bench.errors import SpecError  # noqa: E402
 from bench.spec import (FRAMEWORK_DEFAULTS, MODES, Activation, BatchNorm, Conv2D, Dense, DropBlock,  # noqa: E402
                         Dropout, Flatten, GaussianDropout, Layer, MaxPool2D, SpatialDropout2D, UniformDropout,
                         arm_input_shape, layer_shapes)
+
+if quiet.quiet():   # TF's own Python warnings (tf.function retracing) too, unless `bench -v`
+    tf.get_logger().setLevel("ERROR")
 
 DEFAULTS = FRAMEWORK_DEFAULTS["tf"]
 EVAL_CHUNK = 2048  # rows per inference pass; bounds activation memory on 60k-row sets
