@@ -76,3 +76,17 @@ def test_a_trend_claims_p_pays_for_the_search_over_candidates_and_shapes():
     assert res.peak == order[peak]
     assert res.primary.p_value == pytest.approx(expected, rel=1e-9)
     assert res.verdict == ("reproduced" if expected < 0.05 else "inconclusive")
+
+
+def test_claims_with_an_undefined_p_value_do_not_count_towards_the_family():
+    # one seed of the matched variant: its claims have no p-value, so they cannot be rejected and
+    # must not make the others pay for them (Holm over the claims that can be tested)
+    records = [r for r in _records() if not (r["mode"] == "matched" and r["seed"] > 0)]
+    results = [res for *_, res in report.evaluate(records, [C1])]
+    undefined = [r for r in results if np.isnan(r.primary.p_value)]
+    assert len(undefined) == len(C1.claims) and all(r.verdict == "inconclusive" for r in undefined)
+    m = len(results) - len(undefined)
+    assert all(r.family_size == m for r in results)
+    defined = [r for r in results if not np.isnan(r.primary.p_value)]
+    np.testing.assert_allclose([r.p_holm for r in defined],
+                               _holm_by_hand(np.array([r.primary.p_value for r in defined])), rtol=1e-12)

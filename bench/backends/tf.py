@@ -170,18 +170,8 @@ class Trainer:
         self.optimizer = build_optimizer(job.case.optimizer)
         # Build the optimizer's slots now: variables cannot be created inside the graph loop.
         self.optimizer.build(self.model.trainable_variables)
-        l2 = job.arm.l2
-        self.l2_coef = 0.0 if l2 is None else float(l2.coef)
-        if l2 is None or l2.include_bias:
-            self.l2_vars = list(self.model.trainable_variables)
-        else:
-            self.l2_vars = [l.kernel for l in self._owners if isinstance(l, (keras.layers.Dense, keras.layers.Conv2D))]
-        l1 = job.arm.l1
-        self.l1_coef = 0.0 if l1 is None else float(l1.coef)
-        if l1 is None or l1.include_bias:
-            self.l1_vars = list(self.model.trainable_variables)
-        else:
-            self.l1_vars = [l.kernel for l in self._owners if isinstance(l, (keras.layers.Dense, keras.layers.Conv2D))]
+        self.l2_coef, self.l2_vars = self._penalized(job.arm.l2)
+        self.l1_coef, self.l1_vars = self._penalized(job.arm.l1)
         self._bn_state = [v for l in self._owners if isinstance(l, keras.layers.BatchNormalization)
                           for v in (l.moving_mean, l.moving_variance)]
         y_dtype = tf.int32 if self.classification else tf.float32
@@ -193,6 +183,14 @@ class Trainer:
         self._epoch = None
 
     # --- the objective, traced into graphs ----------------------------------
+
+    def _penalized(self, penalty) -> tuple[float, list]:
+        """A penalty's coefficient (0 without one) and the variables it covers: every trainable
+        variable without a penalty or with ``include_bias``, else the dense and conv kernels."""
+        if penalty is None or penalty.include_bias:
+            return (0.0 if penalty is None else float(penalty.coef)), list(self.model.trainable_variables)
+        kernels = [l.kernel for l in self._owners if isinstance(l, (keras.layers.Dense, keras.layers.Conv2D))]
+        return float(penalty.coef), kernels
 
     def _per_example(self, out, y):
         if self.classification:

@@ -174,18 +174,8 @@ class Trainer:
         matched_adam = job.mode == "matched" and job.case.optimizer.name in ("adam", "adamw")
         self._keras_eps = self.optimizer.param_groups[0]["eps"] if matched_adam else None
         self._t = 0
-        l2 = job.arm.l2
-        self._l2_coef = l2.coef if l2 else 0.0
-        if l2 and l2.include_bias:
-            self._l2_params = list(self.model.parameters())
-        else:
-            self._l2_params = [m.weight for m in self._owners if isinstance(m, (nn.Linear, nn.Conv2d))]
-        l1 = job.arm.l1
-        self._l1_coef = l1.coef if l1 else 0.0
-        if l1 and l1.include_bias:
-            self._l1_params = list(self.model.parameters())
-        else:
-            self._l1_params = [m.weight for m in self._owners if isinstance(m, (nn.Linear, nn.Conv2d))]
+        self._l2_coef, self._l2_params = self._penalized(job.arm.l2)
+        self._l1_coef, self._l1_params = self._penalized(job.arm.l1)
         gen = self._generator()
         saved = gen.get_state()
         gen.manual_seed(seed)
@@ -229,6 +219,14 @@ class Trainer:
         return out
 
     # --- tensors, RNG, objective ---------------------------------------------
+
+    def _penalized(self, penalty) -> tuple[float, list]:
+        """A penalty's coefficient (0 without one) and the tensors it covers: every parameter
+        with ``include_bias``, else the kernels of the dense and conv layers."""
+        if penalty is not None and penalty.include_bias:
+            return penalty.coef, list(self.model.parameters())
+        kernels = [m.weight for m in self._owners if isinstance(m, (nn.Linear, nn.Conv2d))]
+        return (penalty.coef if penalty is not None else 0.0), kernels
 
     def _generator(self) -> torch.Generator:
         if self.device.type == "cuda":

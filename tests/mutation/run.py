@@ -75,6 +75,7 @@ def main(argv=None) -> int:
         parser.error(f"unknown mutation ids {sorted(unknown)}")
 
     results, clean = [], {}
+    commit = _commit()   # the tree as it is now is what gets copied and mutated
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
         tree = Path(tmp)
@@ -115,7 +116,7 @@ def main(argv=None) -> int:
     judged = [r for r in results if r["outcome"] in ("killed", "survived")]
     killed = sum(r["outcome"] == "killed" for r in judged)
     summary = {"generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-               "commit": _commit(), "mutations": len(results), "killed": killed,
+               "commit": commit, "mutations": len(results), "killed": killed,
                "survived": len(judged) - killed,
                "not_applied": sum(r["outcome"] == "not applied" for r in results),
                "not_judged": sum(r["outcome"] == "not judged" for r in results),
@@ -133,11 +134,15 @@ def main(argv=None) -> int:
 
 
 def _commit() -> str:
+    """HEAD, with "+modified" when the working tree (what gets copied) differs from it."""
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                               check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return head + ("+modified" if dirty else "")
 
 
 def _markdown(s: dict) -> str:
