@@ -130,7 +130,8 @@ def _metric_rows(case: Case, group: str, old: dict, new: dict, method: str) -> l
         rows.append(Row(case.id, group, "seeds", f"{len(old['diverged'])} seeds", f"missing {lost}",
                         "seed count", FAIL, f"{case.id}/{group} has no ok record for seeds {lost}; "
                         f"run the profile in full."))
-    newly = sorted(s for s, d in new["diverged"].items() if d and not old["diverged"].get(s, d))
+    # a seed the baseline lacks did not diverge there: its divergence is new too
+    newly = sorted(s for s, d in new["diverged"].items() if d and not old["diverged"].get(s, False))
     healed = sorted(s for s, d in new["diverged"].items() if not d and old["diverged"].get(s, False))
     if newly or healed:
         rows.append(Row(case.id, group, "diverged", f"{sum(old['diverged'].values())} seeds",

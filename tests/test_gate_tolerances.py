@@ -112,3 +112,13 @@ def test_a_changed_claim_keeps_the_records_but_fails_the_gate_by_its_claims_hash
     assert len(rows) == 1 and rows[0].failed
     assert "re-read each claim's statement against its arms and direction" in rows[0].hint
     assert not [r for r in check.compare(stored, old, "smoke") if r.check == "spec"]
+
+
+def test_a_seed_that_diverges_but_is_not_in_the_baseline_fails_the_gate():
+    stored = baseline.build(_c1(_c1_metrics), "smoke")
+    fresh = _c1(_c1_metrics) + [
+        {"case": "c1", "arm": "both", "framework": "torch", "mode": "as_written", "seed": 3, "profile": "smoke",
+         "status": "ok", "diverged": True, "metrics": {"test_accuracy": float("nan"), "test_loss": float("nan"),
+                                                       "train_loss": float("nan")}, "env": ENV}]
+    rows = [r for r in check.compare(stored, fresh, "smoke") if r.check == "diverged"]
+    assert len(rows) == 1 and rows[0].failed and "newly diverged ['3']" in rows[0].test

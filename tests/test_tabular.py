@@ -273,3 +273,9 @@ def test_diverged_seeds_are_recorded_and_do_not_touch_the_others(tmp_path):
     samples = report.samples_for(records, case, "torch", "as_written", "min_val_mae")
     assert all(math.isnan(v) for v in samples["plain"].values())
     assert all(math.isfinite(v) for v in samples["bn"].values())
+
+
+def test_the_no_learning_mae_predicts_the_training_median_not_its_mean():
+    # a skewed target: median 1.5, mean 25.75; the best constant under MAE is the median
+    out = training.regression_outcomes([1.0], False, None, np.array([0.0, 1.0, 2.0, 100.0]), np.array([1.0, 2.0]))
+    assert out["baseline_val_mae"] == 0.5

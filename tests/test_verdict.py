@@ -283,3 +283,14 @@ def test_constants():
     assert verdict.VERDICTS == ("reproduced", "smaller than claimed", "contradicted", "inconclusive")
     assert verdict.AGREEMENTS == ("equivalent", "different", "undetermined")
     assert verdict.ALPHA == 0.05
+
+
+def test_failed_seeds_never_enter_a_claims_samples():
+    from bench import registry, report
+
+    c1 = registry.get("c1")
+    ok = {"case": "c1", "framework": "torch", "mode": "as_written", "status": "ok", "diverged": False}
+    records = [{**ok, "arm": "both", "seed": 0, "metrics": {"test_accuracy": 0.9}},
+               {**ok, "arm": "both", "seed": 1, "status": "failed", "error": "RuntimeError: boom",
+                "metrics": {"test_accuracy": 0.1}}]
+    assert report.samples_for(records, c1, "torch", "as_written", "test_accuracy") == {"both": {0: 0.9}}

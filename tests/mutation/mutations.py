@@ -107,7 +107,7 @@ MUTATIONS = [
          original='"test_accuracy": 0.01,', replacement='"test_accuracy": 0.1,',
          tests=GATE, note="the gate's accuracy tolerance raised tenfold"),
     dict(id="gate-ignores-new-divergence", file="bench/check.py",
-         original='if d and not old["diverged"].get(s, d)', replacement='if d and not old["diverged"].get(s, True)',
+         original='if d and not old["diverged"].get(s, False)', replacement='if d and not old["diverged"].get(s, True)',
          tests=GATE, note="a seed that now diverges but was not in the baseline is not flagged"),
     # --- training and seeds ---------------------------------------------------------------------------
     dict(id="baseline-mae-mean", file="bench/training.py",
