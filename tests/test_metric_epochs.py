@@ -95,3 +95,27 @@ def test_the_gap_is_the_last_validation_mae_minus_the_training_mae():
     for s, out in enumerate(outcomes):
         assert out["metrics"]["final_val_mae"] == 3.0 + s
         assert out["metrics"]["gap_mae"] == pytest.approx((3.0 + s) - (_Scripted.TRAIN_MAE + s))
+
+
+class _BlowsUp(_Scripted):
+    """Seed 1's loss turns NaN at the third step (index 2) of the second epoch."""
+
+    def fit_epoch(self, batches):
+        losses = super().fit_epoch(batches)
+        if self.epoch == 1:   # epochs count from 0 here
+            losses[1, 2] = np.nan
+        return losses
+
+
+class _BlowsUpBackend:
+    GroupTrainer = _BlowsUp
+
+
+def test_the_divergence_step_counts_the_step_that_blew_up():
+    job = _job("c1", "none")
+    steps = int(np.ceil(400 / job.data.batch_size))
+    assert steps >= 3
+    ok, gone = training.train_group(job, _BlowsUpBackend, _arrays("c1", n_train=400), [0, 1])
+    assert not ok["diverged"] and ok["diverged_step"] is None and ok["steps"] == steps * EPOCHS
+    # steps are counted from 1: a whole first epoch, then the third step of the second
+    assert gone["diverged"] and gone["diverged_step"] == steps + 3 == gone["steps"]
