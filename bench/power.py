@@ -18,8 +18,9 @@ Every printed MDE is the power of the test the verdict actually uses:
 * equivalence (TOST): exact power by integrating the two one-sided t
   conditions over the chi-square distribution of the sample SD;
 * non-inferiority: one-sided noncentral t at the doubled one-sided level;
-* trend claims: an approximation (a paired t on the peak contrast at the
-  level of one peak-vs-end comparison), stated as such in ``method``.
+* trend claims: none. An inverted-U test's power depends on the whole curve
+  (both legs, every candidate peak), not on one effect, so no MDE is printed
+  rather than one that no simulation checks.
 
 Every function returns NaN (or None for a count) with a ``note`` instead of
 raising on degenerate input: fewer than 2 seeds, a zero or undefined SD, or a
@@ -357,9 +358,10 @@ def for_result(result, alpha: float) -> Power:
         sign = 1.0 if result.direction == "greater" else -1.0
         return noninferiority(sign * result.estimate + result.margin, _sd(contrast), result.n_pairs, alpha)
     if result.kind == "trend":
-        k = len(result.arm_summary)
-        found = paired_t(result.estimate, _sd(contrast), result.n_pairs, alpha / (2 * (k - 2)))
-        return replace(found, method="approximate: paired t on the peak contrast at one leg's level")
+        # The inverted-U test's power depends on the whole curve (both legs, every candidate
+        # peak), not on one effect, so no single-number MDE is printed rather than an untested one.
+        return Power(math.nan, result.n_pairs, alpha, POWER, result.estimate, None, "none for a shape claim",
+                     "no MDE: an inverted-U test's power depends on the whole curve, not on one effect")
     if not result.paired:
         # Unpaired fallback: a paired t with the variance of a difference of independent arms.
         a, b = result.arm_summary
