@@ -27,7 +27,7 @@ th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after
 tr.reproduced td.verdict{background:#dafbe1}tr.contradicted td.verdict{background:#ffebe9}
 tr.inconclusive td.verdict{background:#eaeef2}
 img{max-width:100%;height:auto;border:1px solid #eee;margin:.4rem 0}
-.scroll{overflow-x:auto}code{background:#f6f8fa;padding:0 .2rem}
+.scroll{overflow-x:auto}td.nowrap{white-space:nowrap}code{background:#f6f8fa;padding:0 .2rem}
 """
 
 # Sorts a table by the clicked column: numerically when both cells start with a
@@ -118,6 +118,12 @@ def _markdown_bits(text: str) -> str:
     return "\n".join(out)
 
 
+def _cell_class(header: str) -> str:
+    if header == "verdict":
+        return "verdict"
+    return "nowrap" if header in ("estimate [95% CI]", "framework", "claim") else ""
+
+
 def write(path, profile: str, evaluated, claim_rows: list[dict], figures: dict, method: str,
           notes: list[str] = ()) -> Path:
     """Write the page to ``path`` and return it. ``figures`` maps case id -> PNG paths."""
@@ -142,10 +148,10 @@ def write(path, profile: str, evaluated, claim_rows: list[dict], figures: dict, 
 {note}
 <h2 id="scoreboard-title">Scoreboard</h2>
 <p>One row per claim x framework (x mode). Click a column header to sort; a claim links to its case's plots.</p>
-{_table(board, "scoreboard", row_class=lambda r: r["verdict"], cell_class=lambda h: "verdict" if h == "verdict" else "",
+{_table(board, "scoreboard", row_class=lambda r: r["verdict"], cell_class=_cell_class,
         links={"claim": lambda r: scoreboard.anchor(r["case"])})}
 <h2>Claims</h2>
-{_table(claims, "claims", row_class=lambda r: r["verdict"], cell_class=lambda h: "verdict" if h == "verdict" else "")}
+{_table(claims, "claims", row_class=lambda r: r["verdict"], cell_class=_cell_class)}
 {''.join(sections)}
 <details><summary>How to read this (method)</summary>{_markdown_bits(method)}</details>
 <script>{SCRIPT}</script>

@@ -2,9 +2,9 @@
 
 * ``forest``: each claim's estimate with its 95 % CI per framework/mode, zero
   and the claim's margin marked; one row of panels per claim (their units differ).
-* ``strips``: every seed's value of each claimed metric per arm and
-  framework/mode; a diverged seed (no finite value) is drawn as a red cross on
-  the top edge, so no run vanishes.
+* ``strips``: every seed's value of each claimed (continuous) metric per arm
+  and framework/mode; a diverged seed (no finite value) is drawn as a red cross
+  on the top edge, so no run vanishes.
 * ``curves``: learning curves, mean over the finite seeds per arm: a training
   loss panel above the curve of the metric the claims use (``min_val_mae`` is
   the running minimum of the validation MAE), a note for arms without finite
@@ -110,19 +110,26 @@ def _include_zero(ax) -> None:
 
 # --- strips ---------------------------------------------------------------------
 
-def _claimed_metrics(case: Case) -> list[str]:
-    out = []
-    for claim in case.claims:
-        if claim.metric not in out and claim.metric != "diverged":
-            out.append(claim.metric)
-    return out
+def _strip_metrics(case: Case, records: list[dict]) -> list[str]:
+    """The claimed metrics that vary continuously; a 0/1 outcome (diverged, fit_failed)
+    shows as a rate in the forest plot instead. A case whose claims are all 0/1
+    (C2) gets its first continuous metric, so its seeds are still seen."""
+    def continuous(name: str) -> bool:
+        vals = [r["metrics"].get(name) for r in records]
+        vals = [float(v) for v in vals if v is not None and math.isfinite(float(v))]
+        return bool(vals) and not set(vals) <= {0.0, 1.0}
+
+    claimed = [m for m in dict.fromkeys(c.metric for c in case.claims) if continuous(m)]
+    if claimed:
+        return claimed
+    return [m.name for m in case.metrics if continuous(m.name)][:1]
 
 
 def strips(records: list[dict], case: Case, out_dir) -> list[Path]:
     """``<case>_seeds.png``: each seed's claimed metric per arm; diverged seeds as red crosses."""
     ok = [r for r in records if r["case"] == case.id and r.get("status") == "ok"]
     panels = sorted({(r["framework"], r["mode"]) for r in ok})
-    metrics = _claimed_metrics(case)
+    metrics = _strip_metrics(case, ok)
     if not panels or not metrics:
         return []
     plt = _plt()

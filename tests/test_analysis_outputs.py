@@ -113,3 +113,21 @@ def test_one_png_per_case_and_kind(published):
         png = out / f"c4_{kind}.png"
         assert png.read_bytes()[:4] == b"\x89PNG", kind
         assert f"({png.name})" in published[0].read_text()
+
+
+def test_plots_keep_diverged_arms_visible(monkeypatch, tmp_path):
+    from bench import plots, registry
+
+    figures = {}
+    monkeypatch.setattr(plots, "_save", lambda fig, out, name: figures.setdefault(name, fig) and Path(out) / name)
+    c2 = registry.get("c2")
+    records = [r for r in store.load(ROOT / "results", "full") if r["case"] == "c2"]
+    assert any(r["diverged"] for r in records if r["arm"] == "plain")
+    plots.strips(records, c2, tmp_path)
+    plots.curves(records, c2, tmp_path)
+    titles = [ax.get_title() for ax in figures["c2_seeds.png"].axes]
+    assert any("diverged" in t for t in titles)   # the crosses' count in each panel title
+    notes = [t.get_text() for ax in figures["c2_curves.png"].axes for t in ax.texts]
+    assert any("no finite values: plain" in n for n in notes)
+    labels = [ax.get_ylabel() for ax in figures["c2_curves.png"].axes]
+    assert "training loss" in labels and any("min_val_mae" in label for label in labels)
