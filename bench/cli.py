@@ -5,7 +5,7 @@ Every user-facing problem is a ``BenchError`` and is printed as one sentence
 with exit status 2; an interrupted run says where its records are kept.
 ``bench run`` checks its arguments and data before any framework is imported,
 holds a lock on its results directory, and keeps framework logging off the
-terminal unless ``-v`` is given (``bench.quiet``).
+terminal unless ``-v`` is given (``bench.backends.quiet``).
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=default, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from bench import environment
+        from bench.run import environment
 
         print(f"bench {environment.code_version()}")
         parser.exit()
@@ -96,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="ray: GPUs per task (default: 1 where the cluster has GPUs, else 0)")
     run.add_argument("--report", action="store_true", help="write the report afterwards")
     run.add_argument("--adaptive", action="store_true",
-                     help="add seeds in batches until every claim is decided (alpha spending; see bench/adaptive.py)")
+                     help="add seeds in batches until every claim is decided (alpha spending; see bench/run/adaptive.py)")
     run.add_argument("--max-seeds", type=int, default=20, help="adaptive: the seed budget")
     run.add_argument("--batch", type=int, default=5, help="adaptive: seeds added per look (>= 2)")
     run.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE", dest="overrides",
@@ -166,7 +166,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _list() -> None:
-    from bench import registry
+    from bench.spec import registry
 
     cases, broken = registry.scan()
     for case in cases.values():
@@ -183,7 +183,8 @@ def _list() -> None:
 def _check_run_arguments(args, cases, profile: str) -> None:
     """Every argument and dataset of ``bench run`` checked before a framework is imported:
     a typo costs a second, not a framework start-up."""
-    from bench import adaptive, backends, data, runner
+    from bench.run import adaptive, runner
+    from bench import backends, data
 
     for fw in args.framework:
         if fw not in backends.BACKENDS:
@@ -230,7 +231,10 @@ def _notes(quiet: bool):
 
 
 def _run(args) -> int:
-    from bench import devices, environment, grouping, lock, quiet, registry, runner, workers
+    from bench.run import devices, environment, grouping, runner, workers
+    from bench.records import lock
+    from bench.backends import quiet
+    from bench.spec import registry
 
     device = devices.select(getattr(args, "device", "auto"))   # before any framework loads, here or in a worker
     cases = registry.select(args.case)
@@ -253,13 +257,13 @@ def _run(args) -> int:
             gpus = len(devices.gpus_for(device)) if device != "cpu" and environment.gpu_visible() else 0
         count = workers.default_count(gpus, grouping.host_free_bytes())
     if args.overrides:
-        from bench import overrides
+        from bench.spec import overrides
 
         parsed = overrides.parse(args.overrides)
         cases = [overrides.apply(c, profile, parsed) for c in cases]
     executor = _executor(args, device) if args.command == "run" else None
     if args.command == "plan" or not args.adaptive:
-        from bench import plan
+        from bench.run import plan
 
         lines = plan.make(cases, profile, args.framework, args.mode, args.arm or None, args.seeds,
                           args.results_dir, args.data_dir, group_size, count).lines()
@@ -274,7 +278,7 @@ def _run(args) -> int:
 
 
 def _run_locked(args, cases, profile: str, group_size, count: int, executor=None) -> int:
-    from bench import runner
+    from bench.run import runner
 
     try:
         summary = runner.run(cases, profile, args.framework, args.mode, args.arm or None, args.seeds,
@@ -305,7 +309,7 @@ def _executor(args, device: str):
         raise SpecError("--adaptive runs with the local executor only; drop --executor ray.")
     import functools
 
-    from bench import ray_executor
+    from bench.run import ray_executor
 
     ray_executor.require()   # a missing Ray is said before any data loads
     return functools.partial(ray_executor.RayPool, address=args.address, task_cpus=args.task_cpus,
@@ -313,7 +317,7 @@ def _executor(args, device: str):
 
 
 def _adaptive(args, cases, profile: str, group_size, count: int) -> int:
-    from bench import adaptive
+    from bench.run import adaptive
 
     try:
         out = adaptive.run(cases, profile, args.max_seeds, args.batch, args.framework, args.mode,
@@ -331,7 +335,8 @@ def _adaptive(args, cases, profile: str, group_size, count: int) -> int:
 
 
 def _report(results_dir: str, profile, html: bool = False) -> None:
-    from bench import profiles, report
+    from bench.spec import profiles
+    from bench.publish import report
 
     profile = profiles.infer(results_dir, profile)
     path, board = report.publish(results_dir, profile, html)
@@ -341,7 +346,7 @@ def _report(results_dir: str, profile, html: bool = False) -> None:
 
 
 def _data(args) -> int:
-    from bench import inventory
+    from bench.data import inventory
 
     entries = inventory.check(args.data_dir, fetch=args.fetch)
     print(inventory.render(entries))
@@ -354,7 +359,8 @@ def _data(args) -> int:
 def _speed(args) -> int:
     from tabulate import tabulate
 
-    from bench import environment, grouping, speed, workers
+    from bench.run import environment, grouping, workers
+    from bench.speed import measure as speed
 
     if args.epochs < 1:
         raise SpecError(f"--epochs must be >= 1, got {args.epochs}.")
@@ -374,9 +380,10 @@ def _speed(args) -> int:
 
 
 def _baseline(args) -> int:
-    from bench import baseline, profiles
+    from bench.publish import baseline
+    from bench.spec import profiles
 
-    from bench import identity
+    from bench.records import identity
 
     profile = profiles.infer(args.results_dir, args.profile)
     print(f"bench: wrote {baseline.write(args.results_dir, profile, args.baseline)}")
@@ -387,7 +394,8 @@ def _baseline(args) -> int:
 
 
 def _check(args) -> int:
-    from bench import check, profiles
+    from bench.publish import check
+    from bench.spec import profiles
 
     profile = profiles.infer(args.results_dir, args.profile)
     rows = check.run(args.results_dir, profile, args.baseline, args.method, args.case or None)
@@ -398,7 +406,7 @@ def _check(args) -> int:
 
 
 def _publish(args) -> int:
-    from bench import publish
+    from bench.publish import release as publish
 
     out = publish.publish(args.sources, args.profile, args.dest, args.case or None, replace=args.replace,
                           report=not args.no_report)
@@ -407,7 +415,8 @@ def _publish(args) -> int:
 
 
 def _compare(args) -> int:
-    from bench import compare, environment
+    from bench.publish import compare
+    from bench.run import environment
 
     profile = args.profile
     if profile == "auto":   # the same choice as `bench run --profile auto`
@@ -427,7 +436,7 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    from bench import quiet
+    from bench.backends import quiet
 
     quiet.configure(args.verbose)   # before any framework import, here and in every worker
     if not args.verbose:

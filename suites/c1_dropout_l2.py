@@ -16,7 +16,7 @@ def _mlp(dropout: bool) -> tuple:
             Dense(64, "relu"), Dense(32, "relu"), Dense(10))
 
 # TF<->PyTorch agreement margin for claims without a post figure: half a point of accuracy,
-# fixed before any run (c1a/c1b take half the post's own effect, bench.verdict.min_effect).
+# fixed before any run (c1a/c1b take half the post's own effect, bench.analysis.verdict.min_effect).
 ACC_MARGIN = 0.005
 
 POST_L2 = L2(coef=1e-4, include_bias=True)  # the post sums l2_loss over all trainable variables
@@ -56,7 +56,7 @@ CASES = [Case(
     profiles={
         # CI: minutes for everything. 2000 train / 1000 test images, 1 epoch (16 steps). 8 seeds
         # (one vectorized group): enough for the gate to catch a regression on another CPU
-        # type (bench/check.py, tests/test_gate.py).
+        # type (bench/publish/check.py, tests/test_gate.py).
         "smoke": Profile(seeds=8, epochs=1, train_subsample=2000, test_subsample=1000,
                          notes="2000 train / 1000 test images, 1 epoch, 8 seeds"),
         # CPU: all data, 3 of 10 epochs (1407 steps), 10 seeds; the claims concern the end of

@@ -49,7 +49,7 @@ CASES = [Case(
     ),
     profiles={
         # CI: 3 epochs (36 steps) is enough to see plain blow up and bn move off the median;
-        # 8 seeds so the gate can see a regression off its own machine (bench/check.py).
+        # 8 seeds so the gate can see a regression off its own machine (bench/publish/check.py).
         "smoke": Profile(seeds=8, epochs=3, notes="3 epochs, 8 seeds"),
         # A CPU does the exact budget in seconds per seed; 10 seeds (post: 5) for the exact tests.
         "quick": Profile(seeds=10, notes="the post's exact budget, 10 seeds"),

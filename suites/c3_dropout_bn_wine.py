@@ -49,7 +49,7 @@ CASES = [Case(
     ),
     profiles={
         # CI: 3 epochs (15 steps), enough to exercise every arm and outcome; 8 seeds so the
-        # gate can see a regression off its own machine (bench/check.py, tests/test_gate.py).
+        # gate can see a regression off its own machine (bench/publish/check.py, tests/test_gate.py).
         "smoke": Profile(seeds=8, epochs=3, notes="3 epochs, 8 seeds"),
         # A CPU: the exact 100 epochs (500 steps) with 5 seeds, the post's own run count x5.
         "quick": Profile(seeds=5, notes="the post's exact budget, 5 seeds"),

@@ -4,7 +4,7 @@ The base net (issue 5; seed 000's example with a second conv block): Conv 32 3x3
 -> Conv 64 3x3 relu -> MaxPool 2 -> Flatten -> Dense 128 relu -> Dense 10 (logits). Adam at each
 framework's defaults (lr 1e-3; eps Keras 1e-7, PyTorch 1e-8), batch 128, mean softmax cross-entropy,
 x/255. Initializers are each framework's own (Keras glorot_uniform + zero bias; PyTorch
-kaiming_uniform(a=sqrt 5) + uniform bias), drawn per seed with numpy (bench/seeds.py).
+kaiming_uniform(a=sqrt 5) + uniform bias), drawn per seed with numpy (bench/run/seeds.py).
 
 Fashion-MNIST is the main dataset (case ``c4``); MNIST (case ``c4_mnist``) is the second one and
 the sanity anchor: keras-io's ``mnist_convnet`` (the same two conv blocks, Dropout 0.5 before the

@@ -51,7 +51,8 @@ def copy_published(profile: str, dest) -> Path:
     read them as current records whatever spec made them (README: records keyed by spec)."""
     import json
 
-    from bench import identity, registry
+    from bench.records import identity
+    from bench.spec import registry
 
     src = Path(__file__).resolve().parents[1] / "results" / profile / "records.jsonl"
     cases = registry.discover()

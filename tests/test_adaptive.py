@@ -1,4 +1,4 @@
-"""bench.adaptive: the spending plan and the batch loop, with a fake runner (no training)."""
+"""bench.run.adaptive: the spending plan and the batch loop, with a fake runner (no training)."""
 import json
 import math
 
@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from bench import adaptive, identity, registry, report, store
+from bench.run import adaptive
+from bench.records import identity, store
+from bench.spec import registry
+from bench.publish import report
 from bench.errors import SpecError
 
 C1 = registry.get("c1")

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 import bench
-from bench import profiles, report, store
+from bench.spec import profiles
+from bench.publish import report
+from bench.records import store
 from bench.errors import StoreError
 from conftest import copy_published
 
@@ -116,7 +118,8 @@ def test_one_png_per_case_and_kind(published):
 
 
 def test_plots_keep_diverged_arms_visible(monkeypatch, tmp_path):
-    from bench import plots, registry
+    from bench.publish import plots
+    from bench.spec import registry
 
     figures = {}
     monkeypatch.setattr(plots, "_save", lambda fig, out, name: figures.setdefault(name, fig) and Path(out) / name)

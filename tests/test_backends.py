@@ -3,10 +3,11 @@ deterministic on CPU."""
 import numpy as np
 import pytest
 
-from bench import backends, data, registry
+from bench import backends, data
+from bench.spec import registry
 from bench.backends import Job
-from bench.seeds import initial_params, initializer_for
-from bench.training import train_seed
+from bench.run.seeds import initial_params, initializer_for
+from bench.run.training import train_seed
 
 CASES = registry.discover()
 FRAMEWORKS = list(backends.BACKENDS)

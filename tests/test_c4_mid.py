@@ -1,7 +1,7 @@
 """C4's ``mid`` profile: full's data and seeds for a third of its epochs, and only C4 has it."""
 import pytest
 
-from bench import registry
+from bench.spec import registry
 from bench.errors import SpecError
 
 

@@ -11,12 +11,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from bench import backends, data, registry
+from bench import backends, data
+from bench.spec import registry
 from bench.backends import Job
 from bench.errors import SpecError
-from bench.seeds import batch_order, initial_params, initializer_for
+from bench.run.seeds import batch_order, initial_params, initializer_for
 from bench.spec import L1, Arm, Case, Dense, Metric, Optimizer, UniformDropout, producible_metrics
-from bench.training import train_group, weight_sparsity
+from bench.run.training import train_group, weight_sparsity
 
 FRAMEWORKS = ["torch", "tf"]
 
@@ -96,11 +97,11 @@ def _uniform_noise(framework, a, n=200_000):
     x = np.ones((n // 100, 100), np.float32)
     if framework == "tf":
         pytest.importorskip("tensorflow")
-        from bench.backends.tf_layers import UniformDropout as Layer
+        from bench.backends.tf.layers import UniformDropout as Layer
         layer = Layer(a, seed=3)
         return np.asarray(layer(x, training=True)), np.asarray(layer(x, training=False))
     torch = pytest.importorskip("torch")
-    from bench.backends.torch_layers import UniformNoiseDropout
+    from bench.backends.torch.layers import UniformNoiseDropout
     torch.manual_seed(3)
     layer = UniformNoiseDropout(a)
     t = torch.as_tensor(x)
@@ -299,7 +300,7 @@ def _keras_stops(values, patience, monitor):
 @pytest.mark.parametrize("patience", [0, 1, 2, 5])
 def test_the_stopping_rule_is_keras_early_stopping(monitor, patience):
     from bench.spec import EarlyStopping
-    from bench.stopping import Stopper
+    from bench.run.stopping import Stopper
 
     rng = np.random.default_rng(patience)
     for trial in range(40):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from bench import equivalence, power, proportions, stats, trend
+from bench.stats import equivalence, power, proportions, significance as stats, trend
 
 ALPHA = 0.05
 

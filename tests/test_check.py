@@ -5,7 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from bench import baseline, check, registry, store
+from bench.publish import baseline, check
+from bench.spec import registry
+from bench.records import store
 from bench.cli import main
 from bench.errors import StoreError
 from bench.spec import Metric, Optimizer, Profile

@@ -6,7 +6,7 @@ opposite of what it says, and every run would report the wrong verdict. ``READIN
 each statement read by a person, written independently of the suite's contrast: which arm's
 metric the statement says is higher or lower (or, for a binary outcome, which arm has the
 outcome more often). For every claim in the registry the test plants that effect in synthetic
-records, runs them through the report's own analysis (``bench.report.evaluate``, the path
+records, runs them through the report's own analysis (``bench.publish.report.evaluate``, the path
 ``REPORT.md`` and the regression gate use) and asserts "reproduced"; the opposite effect must
 give "contradicted". A suite edit that swaps arms or flips a direction fails here.
 
@@ -18,7 +18,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from bench import registry, report, store
+from bench.spec import registry
+from bench.publish import report
+from bench.records import store
 
 HIGHER, LOWER, SAME = +1, -1, 0
 MORE_OFTEN = +1  # binary: the arm has the 0/1 outcome (diverged, fit failed) more often

@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-from bench import compare, identity, registry, store
+from bench.publish import compare
+from bench.records import identity, store
+from bench.spec import registry
 from bench.cli import main
 
 C1 = registry.get("c1")

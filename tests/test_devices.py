@@ -6,7 +6,10 @@ import types
 
 import pytest
 
-from bench import check, cli, devices, grouping, registry, runner, workers
+from bench.publish import check
+from bench import cli
+from bench.run import devices, grouping, runner, workers
+from bench.spec import registry
 
 
 @pytest.fixture
@@ -132,7 +135,7 @@ def test_the_gate_uses_the_statistical_test_for_gpu_records():
 
 
 def test_torch_refuses_a_cuda_device_it_cannot_see(monkeypatch):
-    torch_backend = pytest.importorskip("bench.backends.torch")
+    torch_backend = pytest.importorskip("bench.backends.torch.single")
     monkeypatch.setattr(torch_backend.torch.cuda, "is_available", lambda: False)
     monkeypatch.setenv(devices.ENV, "cuda")
     with pytest.raises(devices.DeviceError, match="no CUDA device"):
@@ -140,7 +143,7 @@ def test_torch_refuses_a_cuda_device_it_cannot_see(monkeypatch):
 
 
 def test_torch_takes_the_gpu_it_is_told(monkeypatch):
-    torch_backend = pytest.importorskip("bench.backends.torch")
+    torch_backend = pytest.importorskip("bench.backends.torch.single")
     monkeypatch.setattr(torch_backend.torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch_backend.torch.cuda, "device_count", lambda: 2)
     monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
@@ -157,7 +160,7 @@ class _Gpu:
 
 
 def test_tf_turns_memory_growth_on_for_the_gpu_it_uses(monkeypatch, gpus):
-    tf_backend = pytest.importorskip("bench.backends.tf")
+    tf_backend = pytest.importorskip("bench.backends.tf.single")
     config = tf_backend.tf.config
     physical = [_Gpu(0), _Gpu(1)]
     growth, visible = [], []

@@ -3,7 +3,10 @@ import math
 
 import pytest
 
-from bench import registry, report, runner, store, training
+from bench.spec import registry
+from bench.publish import report
+from bench.run import runner, training
+from bench.records import store
 from bench.cli import main
 
 pytest.importorskip("torch")

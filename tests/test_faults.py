@@ -22,7 +22,9 @@ from pathlib import Path
 import pytest
 
 import suites
-from bench import baseline, check, identity, registry, report, store
+from bench.publish import baseline, check, report
+from bench.records import identity, store
+from bench.spec import registry
 from bench.cli import main
 from bench.errors import StoreError
 
@@ -246,7 +248,7 @@ def test_workers_die_with_a_sigkilled_parent():
     script = """
         import os, sys, threading, time
         from multiprocessing import resource_tracker
-        from bench import workers
+        from bench.run import workers
         pool = workers.Pool(2)
         pids = pool.each(os.getpid)   # both workers are up and serving
         threading.Thread(target=lambda: list(pool.map(time.sleep, [(600,), (600,)])), daemon=True).start()
@@ -340,7 +342,7 @@ def test_report_on_a_read_only_results_dir(c2_records, tmp_path):
 
 
 def test_atomic_write_failure_keeps_the_old_file(tmp_path, monkeypatch):
-    from bench import atomic
+    from bench.records import atomic
 
     target = tmp_path / "claims.csv"
     target.write_text("old\n")
@@ -357,11 +359,11 @@ def test_atomic_write_failure_keeps_the_old_file(tmp_path, monkeypatch):
 # --- 7. two runs on one results directory -----------------------------------------
 
 def test_a_second_run_on_a_locked_directory_says_who_holds_it(tmp_path):
-    from bench import lock
+    from bench.records import lock
 
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import time
-        from bench import lock
+        from bench.records import lock
         with lock.hold({str(tmp_path / 'smoke')!r}):
             print("held", flush=True)
             time.sleep(120)
@@ -383,7 +385,7 @@ def test_a_second_run_on_a_locked_directory_says_who_holds_it(tmp_path):
 
 
 def test_lock_is_exclusive_within_one_host(tmp_path):
-    from bench import lock
+    from bench.records import lock
 
     with lock.hold(tmp_path):
         with pytest.raises(lock.LockedError, match=f"pid {os.getpid()}"):
@@ -565,7 +567,9 @@ def test_bad_arguments_and_data_are_refused_before_any_framework_import(tmp_path
 
 def test_framework_logging_is_quiet_in_the_parent_and_in_workers():
     script = """
-        from bench import backends, environment, quiet, workers
+        from bench import backends
+        from bench.run import environment, workers
+        from bench.backends import quiet
         quiet.configure(verbose=False)
         backends.load("tf")                                   # the parent's import, as a run does it
         environment.gpu_visible()                             # asks CUDA: 'failed call to cuInit' on a CPU

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import overrides, plan, registry, runner, store
+from bench.spec import overrides, registry
+from bench.run import plan, runner
+from bench.records import store
 from bench.cli import main
 from bench.errors import SpecError
 from conftest import copy_published
@@ -91,7 +93,7 @@ def test_progress_advances_per_epoch_and_adds_up_to_the_total(tmp_path, monkeypa
 
 def test_set_overrides_change_the_run_and_are_recorded(tmp_path):
     pytest.importorskip("torch")
-    from bench.baseline import spec_hash
+    from bench.publish.baseline import spec_hash
 
     argv = ["run", "--profile", "smoke", "--case", "c1", "--framework", "torch", "--arm", "none", "--seeds", "1",
             "--no-progress", "--results-dir", str(tmp_path), "--set", "data.epochs=2", "--set", "profile.seeds=1"]

@@ -19,7 +19,10 @@ import dataclasses
 import pytest
 
 import suites.c3_dropout_bn_wine as c3_module
-from bench import baseline, check, registry, runner, store
+from bench.publish import baseline, check
+from bench.spec import registry
+from bench.run import runner
+from bench.records import store
 from bench.spec import Arm, Optimizer
 
 pytest.importorskip("torch")

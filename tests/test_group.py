@@ -1,6 +1,6 @@
 """Vectorized seeds (``GroupTrainer``) against the per-seed reference path, in both backends.
 
-What must hold (bench/backends/*_group.py):
+What must hold (bench/backends/*/group.py):
 - the same initial weights, batch order and dropout masks per seed as the per-seed
   path, so one step moves the weights alike up to float rounding;
 - over a short run the records agree within a tolerance: rounding differences of
@@ -12,11 +12,13 @@ What must hold (bench/backends/*_group.py):
 import numpy as np
 import pytest
 
-from bench import backends, data, grouping, registry
+from bench import backends, data
+from bench.run import grouping
+from bench.spec import registry
 from bench.backends import Job
 from bench.errors import SpecError
-from bench.seeds import batch_order, initial_params, initializer_for
-from bench.training import train_group, train_seed
+from bench.run.seeds import batch_order, initial_params, initializer_for
+from bench.run.training import train_group, train_seed
 
 FRAMEWORKS = ["torch", "tf"]
 
@@ -107,7 +109,7 @@ def test_torch_masks_drawn_three_ways_give_the_same_records():
     torch = pytest.importorskip("torch")
     pytest.importorskip("numba")
     job, backend, arrays = _setup("c4", "conv_fc", "torch")   # masks on maps (channels-last order) and on rows
-    from bench.backends import torch_group
+    from bench.backends.torch import group as torch_group
 
     cpu = torch.device("cpu")
     assert torch_group._bernoulli_is_uniform_below(cpu)        # else the fast routes are never taken
@@ -129,7 +131,7 @@ def test_torch_mask_streams_only_where_masks_are_all_that_is_drawn():
     torch = pytest.importorskip("torch")
     pytest.importorskip("numba")
     backends.load("torch")
-    from bench.backends import torch_group
+    from bench.backends.torch import group as torch_group
 
     cpu, gens = torch.device("cpu"), [torch.Generator()]
     assert torch_group._mask_streams(registry.get("c4").arm("spatial").layers, gens, cpu) is not None
@@ -144,21 +146,21 @@ def test_torch_mask_streams_fall_back_to_torch_without_a_usable_numba(monkeypatc
     import sys
 
     backends.load("torch")   # torch.py imports torch_group, not the other way round
-    from bench.backends import torch_group
+    from bench.backends.torch import group as torch_group
 
     layers, gens, cpu = registry.get("c1").arm("both").layers, [torch.Generator()], torch.device("cpu")
-    import bench.backends
+    import bench.backends.torch
 
-    monkeypatch.delattr(bench.backends, "torch_mt", raising=False)         # else `from ... import` finds it there
-    monkeypatch.setitem(sys.modules, "bench.backends.torch_mt", None)      # import -> ImportError
+    monkeypatch.delattr(bench.backends.torch, "mt", raising=False)         # else `from ... import` finds it there
+    monkeypatch.setitem(sys.modules, "bench.backends.torch.mt", None)      # import -> ImportError
     assert torch_group._mask_streams(layers, gens, cpu) is None
 
     class Broken:
         def find_spec(self, name, path=None, target=None):
-            if name == "bench.backends.torch_mt":
+            if name == "bench.backends.torch.mt":
                 raise RuntimeError("cannot cache function '_twist': no locator available")
 
-    monkeypatch.delitem(sys.modules, "bench.backends.torch_mt")
+    monkeypatch.delitem(sys.modules, "bench.backends.torch.mt")
     monkeypatch.setattr(sys, "meta_path", [Broken(), *sys.meta_path])
     with pytest.warns(RuntimeWarning, match="no locator available"):
         assert torch_group._mask_streams(layers, gens, cpu) is None

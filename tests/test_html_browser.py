@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench import report
+from bench.publish import report
 from conftest import copy_published
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,14 +6,15 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from bench.backends import Job, load
-from bench.seeds import initial_params
+from bench.run.seeds import initial_params
 from bench.spec import (L2, Arm, Case, Conv2D, Data, Dense, DropBlock, Flatten, Loss, MaxPool2D, Metric,
                         Optimizer, SpatialDropout2D)
 
 tf = pytest.importorskip("tensorflow")
 torch = pytest.importorskip("torch")
-from bench.backends import tf_layers, torch_layers  # noqa: E402
-from bench.backends.tf import keras_layer  # noqa: E402
+from bench.backends.tf import layers as tf_layers
+from bench.backends.torch import layers as torch_layers  # noqa: E402
+from bench.backends.tf.single import keras_layer  # noqa: E402
 
 N, C, H = 16, 8, 32  # 128 maps of 32x32: big enough that edge effects are small and SEs tight
 

@@ -5,8 +5,8 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("module", ["bench", "bench.spec", "bench.stats", "bench.verdict", "bench.runner",
-                                    "bench.report", "bench.registry", "bench.data", "bench.cli"])
+@pytest.mark.parametrize("module", ["bench", "bench.spec", "bench.stats.significance", "bench.analysis.verdict", "bench.run.runner",
+                                    "bench.publish.report", "bench.spec.registry", "bench.data", "bench.cli"])
 def test_import_loads_no_framework(module):
     code = (f"import sys, {module}; "
             "bad = [m for m in ('tensorflow', 'torch', 'keras') if m in sys.modules]; "

@@ -1,5 +1,5 @@
 """Initializer draws checked from both sides: the limit reached (not only respected), the
-variance of U(-l, l) (l^2 / 3) and a zero mean, for every kernel and bias ``bench.seeds`` draws.
+variance of U(-l, l) (l^2 / 3) and a zero mean, for every kernel and bias ``bench.run.seeds`` draws.
 
 An upper bound alone passes a limit that shrank (sqrt 6 -> sqrt 3 in the Glorot formula gives
 weights inside the old bound); the lower bound and the variance catch it.
@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from bench.seeds import conv_init, dense_init
+from bench.run.seeds import conv_init, dense_init
 
 
 def _uniform(values: np.ndarray, limit: float) -> None:

@@ -1,11 +1,12 @@
-"""Per-kind analyses through bench.verdict: unpaired fallback, binary, equivalence, trend, bad input."""
+"""Per-kind analyses through bench.analysis.verdict: unpaired fallback, binary, equivalence, trend, bad input."""
 import math
 
 import numpy as np
 import pytest
 from scipy import stats as st
 
-from bench import equivalence, proportions, trend, verdict
+from bench.stats import equivalence, proportions, trend
+from bench.analysis import verdict
 from bench.errors import SpecError
 from bench.spec import Claim
 

@@ -22,10 +22,12 @@ import math
 import numpy as np
 import pytest
 
-from bench import backends, data, registry, runner
+from bench import backends, data
+from bench.spec import registry
+from bench.run import runner
 from bench.backends import Job
-from bench.seeds import initial_params, initializer_for
-from bench.training import train_group
+from bench.run.seeds import initial_params, initializer_for
+from bench.run.training import train_group
 
 pytestmark = pytest.mark.needs_data("mnist.npz", "concrete.csv", "red-wine.csv",
                                     str(data.FASHION_DEBIAN_DIR / "t10k-labels-idx1-ubyte.gz"))

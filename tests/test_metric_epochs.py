@@ -1,6 +1,6 @@
 """Which epoch each recorded metric comes from, checked on the training loop itself.
 
-``bench.training.train_group`` is driven here by a scripted trainer whose every epoch returns
+``bench.run.training.train_group`` is driven here by a scripted trainer whose every epoch returns
 different, known losses and evaluations, so a metric taken from the wrong epoch (the first
 instead of the last, the best instead of the last, a stale evaluation) gives a wrong number,
 not a plausible one. No framework is needed.
@@ -10,7 +10,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from bench import registry, training
+from bench.spec import registry
+from bench.run import training
 from bench.backends import Job
 
 EPOCHS = 3

@@ -7,9 +7,9 @@ keep the comparison deterministic.
 import numpy as np
 import pytest
 
-from bench import registry
+from bench.spec import registry
 from bench.backends import Job, load
-from bench.seeds import initial_params
+from bench.run.seeds import initial_params
 
 pytest.importorskip("tensorflow")
 pytest.importorskip("torch")

@@ -1,10 +1,10 @@
-"""bench.power: noncentral-t power, MDE, seeds needed; degenerate input gives NaN with a note."""
+"""bench.stats.power: noncentral-t power, MDE, seeds needed; degenerate input gives NaN with a note."""
 import math
 
 import pytest
 from scipy import stats as st
 
-from bench import power
+from bench.stats import power
 
 
 def test_power_at_zero_effect_is_alpha():

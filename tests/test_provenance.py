@@ -4,7 +4,9 @@ import dataclasses
 import pytest
 
 import suites.c1_dropout_l2 as c1_module
-from bench import environment, identity, registry, runner, store
+from bench.run import environment, runner
+from bench.records import identity, store
+from bench.spec import registry
 from bench.cli import main
 from bench.errors import SpecError
 

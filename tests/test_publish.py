@@ -1,7 +1,10 @@
 """bench publish on synthetic records: what it copies, merges and refuses (modified tree, mixed commits or specs)."""
 import pytest
 
-from bench import environment, identity, publish, registry, store
+from bench.run import environment
+from bench.records import identity, store
+from bench.publish import release as publish
+from bench.spec import registry
 from bench.cli import main
 
 C1 = registry.get("c1")

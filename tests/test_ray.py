@@ -10,8 +10,10 @@ import pytest
 ray = pytest.importorskip("ray", reason="the Ray executor is an optional extra: pip install -e .[ray]")
 pytest.importorskip("torch")
 
-from bench import ray_executor, registry, runner, store  # noqa: E402
-from bench.workers import WorkerDied  # noqa: E402
+from bench.run import ray_executor, runner  # noqa: E402
+from bench.spec import registry
+from bench.records import store
+from bench.run.workers import WorkerDied  # noqa: E402
 
 CASE, FRAMEWORK, ARMS = "c2", "torch", ["bn", "plain"]   # the cheapest case; BatchNorm makes threads matter
 
@@ -132,7 +134,7 @@ def test_the_command_line_picks_the_executor():
 
 
 def test_records_from_other_code_are_refused():
-    from bench import environment, runner as r
+    from bench.run import environment, runner as r
 
     ours = {"env": {"bench": environment.code_version()}}
     ray_executor._same_code(([ours], r.Summary()))   # this checkout's: kept

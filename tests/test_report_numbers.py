@@ -1,10 +1,11 @@
-"""Report-level numbers of one family, from records through ``bench.report.evaluate``: the family
+"""Report-level numbers of one family, from records through ``bench.publish.report.evaluate``: the family
 size, the Holm-adjusted p-values (recomputed by hand from the primary p-values) and the level at
 which power and the MDE are computed (alpha / family size, the strictest Holm step)."""
 import numpy as np
 import pytest
 
-from bench import registry, report
+from bench.spec import registry
+from bench.publish import report
 
 C1 = registry.get("c1")
 VARIANTS = (("tf", "as_written"), ("torch", "as_written"), ("torch", "matched"))

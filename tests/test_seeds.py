@@ -4,9 +4,9 @@ import math
 import numpy as np
 import pytest
 
-from bench import registry
+from bench.spec import registry
 from bench.errors import SpecError
-from bench.seeds import batch_order, dense_init, initial_params, initializer_for
+from bench.run.seeds import batch_order, dense_init, initial_params, initializer_for
 
 
 def test_glorot_uniform_bounds_and_zero_bias():

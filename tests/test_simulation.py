@@ -4,8 +4,8 @@ Marked ``simulation``: CI runs it (plain ``pytest``); skip it locally with
 ``pytest -m "not simulation"``. Every simulation draws from a fixed seed, so
 the module is deterministic. The decisions are computed vectorized with numpy
 by the same formulas the report uses, and each vectorized mirror is first
-checked against the report's own path (``bench.verdict.evaluate_claim``,
-``bench.power``, ``bench.adaptive``) on the first replicates, so the counts
+checked against the report's own path (``bench.analysis.verdict.evaluate_claim``,
+``bench.stats.power``, ``bench.run.adaptive``) on the first replicates, so the counts
 below are counts of what the report would print.
 
 Bands: with N replicates and a true rate r the observed rate has SD
@@ -22,7 +22,9 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from bench import adaptive, kinds, power, proportions, stats, trend, verdict
+from bench.run import adaptive
+from bench.stats import kinds, power, proportions, significance as stats, trend
+from bench.analysis import verdict
 from bench.spec import Claim
 
 pytestmark = pytest.mark.simulation
@@ -150,7 +152,7 @@ def _signed_rank_p(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Exact two-sided Wilcoxon p (zeros dropped, midranks for ties) and R+ - R- per row of ``d`` (N, n).
 
     Enumerates all 2**n sign patterns; a dropped zero gets rank 0, which leaves
-    the null distribution unchanged. Checked against bench.stats below.
+    the null distribution unchanged. Checked against bench.stats.significance below.
     """
     n = d.shape[1]
     patterns = np.array(list(itertools.product((0.0, 1.0), repeat=n)))
@@ -282,7 +284,7 @@ def test_binary_power_at_mde(n, base):
 # --- adaptive seeds -----------------------------------------------------------------
 
 def _adaptive_rejects(d: np.ndarray, max_seeds: int, batch: int) -> np.ndarray:
-    """One claim, the group-sequential rule of bench.adaptive on rows of d (N, max_seeds)."""
+    """One claim, the group-sequential rule of bench.run.adaptive on rows of d (N, max_seeds)."""
     levels = adaptive.look_levels(max_seeds, batch)
     out = np.zeros(d.shape[0], dtype=bool)
     for n, level in zip(adaptive.looks(max_seeds, batch), levels):
@@ -304,7 +306,7 @@ def test_adaptive_size_and_power(batch):
     seq = _adaptive_rejects(d, max_seeds, batch).mean()
     print(f"adaptive batch {batch}: size {null:.4f}, power {seq:.4f} vs fixed n {fixed:.4f}")
     assert abs(fixed - 0.8) < 0.02 and fixed - seq <= 0.05, (fixed, seq)
-    # The per-look rule is what bench.adaptive.step_down applies to a family of one.
+    # The per-look rule is what bench.run.adaptive.step_down applies to a family of one.
     levels = adaptive.look_levels(max_seeds, batch)
     assert adaptive.step_down([levels[-1] * 0.99], [False], len(levels) - 1, max_seeds, batch) != []
     assert adaptive.step_down([levels[-1] * 1.01], [False], len(levels) - 1, max_seeds, batch) == []

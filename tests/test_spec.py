@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from bench import registry
+from bench.spec import registry
 from bench.errors import SpecError
 from bench.spec import L2, Arm, BatchNorm, Dense, Dropout, Optimizer
 

@@ -1,11 +1,11 @@
-"""bench.stats on tiny inputs whose answers can be checked by hand."""
+"""bench.stats.significance on tiny inputs whose answers can be checked by hand."""
 import math
 
 import numpy as np
 import pytest
 from scipy import stats as st
 
-from bench import stats
+from bench.stats import significance as stats
 
 
 # --- paired tests ---------------------------------------------------------------

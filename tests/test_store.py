@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from bench import store
+from bench.records import store
 from bench.errors import StoreError
 
 
@@ -81,7 +81,7 @@ def test_a_record_reported_written_survives_a_kill(tmp_path):
 
     script = textwrap.dedent(f"""
         import sys, time
-        from bench import store
+        from bench.records import store
         with store.RecordWriter(store.records_path({str(tmp_path)!r}, "smoke")) as w:
             w.append({_rec(7)!r})
             print("written", flush=True)

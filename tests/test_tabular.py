@@ -10,7 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import data, registry, tabular, training
+from bench import data
+from bench.spec import registry
+from bench.data import tabular
+from bench.run import training
 from bench.backends import Job
 from bench.errors import DataError, SpecError
 from bench.spec import BatchNorm, Dense
@@ -259,7 +262,9 @@ def test_arrays_for_prepares_once_unless_resplit():
 @needs_shared
 def test_diverged_seeds_are_recorded_and_do_not_touch_the_others(tmp_path):
     pytest.importorskip("torch")
-    from bench import report, runner, store
+    from bench.publish import report
+    from bench.run import runner
+    from bench.records import store
 
     case = registry.get("c2")
     summary = runner.run([case], "smoke", frameworks=("torch",), arm_names=["plain", "bn"],

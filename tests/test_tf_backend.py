@@ -5,9 +5,9 @@ import pytest
 pytest.importorskip("tensorflow")
 
 from bench.backends import Job  # noqa: E402
-from bench.backends import tf as backend  # noqa: E402
+from bench.backends.tf import single as backend  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
-from bench.seeds import batch_order, initial_params  # noqa: E402
+from bench.run.seeds import batch_order, initial_params  # noqa: E402
 from bench.spec import L2, Arm, BatchNorm, Case, Data, Dense, Dropout, Loss, Metric, Optimizer, Profile  # noqa: E402
 
 IN = 12

@@ -1,10 +1,10 @@
-"""``SeedAdam`` (bench/backends/torch_adam.py) must step tensors to the same bits as
+"""``SeedAdam`` (bench/backends/torch/adam.py) must step tensors to the same bits as
 ``torch.optim.Adam(fused=True)``, which it replaces for vectorized seeds."""
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from bench.backends.torch_adam import SeedAdam, supports  # noqa: E402
+from bench.backends.torch.adam import SeedAdam, supports  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
 
 

@@ -7,9 +7,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from bench.backends import Job  # noqa: E402
-from bench.backends import torch as tb  # noqa: E402
+from bench.backends.torch import single as tb  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
-from bench.seeds import initial_params, initializer_for  # noqa: E402
+from bench.run.seeds import initial_params, initializer_for  # noqa: E402
 from bench.spec import (L2, Arm, BatchNorm, Case, Data, Dense, Dropout, Loss,  # noqa: E402
                         Metric, Optimizer)
 

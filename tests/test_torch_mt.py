@@ -1,10 +1,10 @@
-"""Dropout masks from the compiled Mersenne Twister (``bench.backends.torch_mt``): the
+"""Dropout masks from the compiled Mersenne Twister (``bench.backends.torch.mt``): the
 same values as torch's own draws, and the same generator state after."""
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-torch_mt = pytest.importorskip("bench.backends.torch_mt")   # needs numba
+torch_mt = pytest.importorskip("bench.backends.torch.mt")   # needs numba
 
 
 def _torch_masks(g, sizes, keep):

@@ -1,4 +1,4 @@
-"""bench.verdict: pairing, exclusion, Holm adjustment, verdicts and agreement."""
+"""bench.analysis.verdict: pairing, exclusion, Holm adjustment, verdicts and agreement."""
 import json
 import math
 from dataclasses import replace
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from bench import verdict
+from bench.analysis import verdict
 from bench.errors import SpecError
 from bench.spec import Claim
 
@@ -286,7 +286,8 @@ def test_constants():
 
 
 def test_failed_seeds_never_enter_a_claims_samples():
-    from bench import registry, report
+    from bench.spec import registry
+    from bench.publish import report
 
     c1 = registry.get("c1")
     ok = {"case": "c1", "framework": "torch", "mode": "as_written", "status": "ok", "diverged": False}

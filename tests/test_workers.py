@@ -4,7 +4,9 @@ import os
 
 import pytest
 
-from bench import allocator, registry, runner, store, workers
+from bench.run import allocator, runner, workers
+from bench.spec import registry
+from bench.records import store
 from bench.errors import SpecError
 
 

@@ -1,11 +1,11 @@
 """Backends: one module per framework, loaded lazily from ``BACKENDS``.
 
 Each backend module exposes a ``Trainer`` class with this interface (all
-arrays are numpy; weights use the neutral layout of ``bench.seeds``):
+arrays are numpy; weights use the neutral layout of ``bench.run.seeds``):
 
 ``Trainer(job, params, seed)``
     Build ``job.arm`` with the given initial ``params`` (a list of dicts from
-    ``bench.seeds.initial_params``), the optimizer of ``job.case`` resolved
+    ``bench.run.seeds.initial_params``), the optimizer of ``job.case`` resolved
     for this framework and ``job.mode``, and seed the framework's own RNG
     (dropout masks) with ``seed``.
 ``set_data(x_train, y_train)``
@@ -46,11 +46,12 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from bench import allocator, quiet
+from bench.run import allocator
+from bench.backends import quiet
 from bench.errors import SpecError
 from bench.spec import Arm, Case, Data
 
-BACKENDS = {"tf": "bench.backends.tf", "torch": "bench.backends.torch"}
+BACKENDS = {"tf": "bench.backends.tf.single", "torch": "bench.backends.torch.single"}
 FRAMEWORK_PACKAGES = {"tf": "tensorflow", "torch": "torch"}
 
 

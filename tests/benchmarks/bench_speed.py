@@ -10,10 +10,11 @@ a median that got slower beyond the threshold justified in the README.
 import pytest
 
 import bench
-from bench import backends, data, registry
+from bench import backends, data
+from bench.spec import registry
 from bench.backends import Job
-from bench.seeds import batch_order, initial_params, initializer_for
-from bench.training import train_seed
+from bench.run.seeds import batch_order, initial_params, initializer_for
+from bench.run.training import train_seed
 
 C1 = registry.get("c1")
 ARM = C1.arm("both")  # dropout + L2: the most work per step
@@ -76,7 +77,7 @@ def test_short_run(benchmark, framework, arrays):
 def test_keep_masks(benchmark, route, arrays):
     """One C1 step's dropout masks (Dropout(0.5) on 256 and on 128 units, batch 128) for a
     group of 16 seeds: drawn by torch (``uniform_`` < keep, then scaled) or by the compiled
-    generator (``bench.backends.torch_mt``). Same bits either way (tests/test_torch_mt.py)."""
+    generator (``bench.backends.torch.mt``). Same bits either way (tests/test_torch_mt.py)."""
     pytest.importorskip("torch")
     import torch
 

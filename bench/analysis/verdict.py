@@ -1,0 +1,380 @@
+"""From a claim and its per-seed samples to a verdict.
+
+The design is paired by seed: the arms of a case share initial weights and
+batch order per seed, so the unit of analysis is the per-seed contrast
+``sum(w * metric[arm][seed])`` over the claim's arms. A seed enters only if
+every arm has a finite value for it; diverged runs (NaN/inf) are excluded and
+counted. When the metric's direction is known, a continuous two-arm or
+interaction contrast keeps them instead, ranked worst (``bench.stats.kinds``), and
+the exclusion analysis is shown beside it as a sensitivity check.
+
+``evaluate_claim`` computes the statistics of one claim in one framework with
+the test that matches the claim's kind (``bench.stats.kinds``); ``adjust`` then
+applies Holm within each family (the report uses one per case: its claims x
+frameworks x modes, which replicate one hypothesis per claim), adds
+Benjamini-Hochberg q-values over the whole report as a suite-level figure,
+recomputes power at the Holm level and sets the verdicts from the adjusted
+primary p-value: reproduced, smaller than claimed (significant in the claimed
+direction but the CI lies entirely below the claim's smallest effect that
+matters), contradicted or inconclusive. ``agreement`` compares the two
+frameworks' effects as an equivalence question
+(``bench.stats.equivalence.compare_effects``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+from typing import Optional
+
+import numpy as np
+
+from bench.stats import equivalence, kinds, significance as stats
+from bench.stats import power as powerlib
+from bench.errors import SpecError
+from bench.spec import Claim
+
+ALPHA = 0.05
+VERDICTS = ("reproduced", "smaller than claimed", "contradicted", "inconclusive")
+AGREEMENTS = ("equivalent", "different", "undetermined")
+# A claim's smallest effect that matters, when it declares none: this fraction of the
+# effect the post itself reports (the contrast of its per-arm figures), where it reports one.
+MIN_EFFECT_FRACTION = 0.5
+
+
+def post_effect(claim: Claim) -> Optional[float]:
+    """The post's own effect on the claim's contrast, from ``claim.reported``; None unless
+    every arm of the contrast has a plain number there."""
+    reported = dict(claim.reported)
+    total = 0.0
+    for arm, w in claim.contrast:
+        try:
+            total += w * float(reported[arm])
+        except (KeyError, ValueError):
+            return None
+    return total if math.isfinite(total) else None
+
+
+def min_effect(claim: Claim) -> tuple[Optional[float], str]:
+    """The smallest effect that matters for ``claim`` (metric units, > 0) and where it came from.
+
+    ``claim.min_effect`` when declared; else ``MIN_EFFECT_FRACTION`` x |the post's
+    own effect| when the post reports one on the claimed side; else None (no size check).
+    """
+    if claim.min_effect is not None:
+        return float(claim.min_effect), "declared"
+    post = post_effect(claim)
+    claimed = 1.0 if claim.direction == "greater" else -1.0
+    if post is None or post * claimed <= 0 or claim.kind in ("equivalence", "noninferiority"):
+        return None, ""
+    return MIN_EFFECT_FRACTION * abs(post), f"{MIN_EFFECT_FRACTION:g} x the post's {abs(post):.3g}"
+
+
+@dataclass(frozen=True)
+class ArmSummary:
+    """One arm's values over all its seeds: finite count, mean, sd (ddof 1), non-finite count.
+
+    ``mean`` is NaN when ``n_finite`` is 0 and ``sd`` when it is below 2.
+    """
+    arm: str
+    n_finite: int
+    mean: float
+    sd: float
+    n_nonfinite: int
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The statistics and verdict of one claim in one framework.
+
+    ``n_excluded`` maps each arm to the number of seeds dropped because that
+    arm had no finite value (NaN, inf or missing) there. ``estimate`` is the
+    mean per-seed contrast and ``ci_low``/``ci_high`` the interval named by
+    ``ci_label`` (Student-t 95 % for paired contrasts). ``unpaired`` holds Welch t and Mann-Whitney on each arm's
+    finite values (two-arm claims only, for reporting). ``p_superiority`` is
+    the fraction of paired seeds with a positive contrast (ties 0.5).
+    ``p_holm`` is None until ``adjust``; before that ``verdict`` treats the
+    claim as a family of one (unadjusted), and ``reason`` says so.
+
+    Added per kind: ``paired`` (False for the unpaired fallback and for the
+    binary exact test), ``permutation`` (sign-flip test, paired kinds),
+    ``secondary`` (other tests reported), ``robust_note`` (set when the primary
+    and a robustness test disagree about significance at ``alpha``),
+    ``contrast`` ((seed, value) per paired seed, used for TF<->PyTorch
+    agreement), ``rates`` ((arm, rate, low, high) Wilson 95 % CIs, binary),
+    ``margin`` (equivalence), ``peak`` (trend: the interior arm tested),
+    ``q_bh`` (Benjamini-Hochberg over the whole report, a suite-level figure),
+    ``family``/``family_size`` (the Holm family: one case), ``power``,
+    ``ci_label`` (which interval ``ci_low``/``ci_high`` is: the one the
+    verdict uses), ``min_effect`` (smallest effect that matters, metric units)
+    with its source, and, when a seed diverged in a continuous contrast,
+    ``n_diverged`` and ``sensitivity`` (the paired t on the surviving seeds,
+    beside the all-seeds primary).
+    """
+    claim_id: str
+    metric: str
+    kind: str
+    direction: str
+    n_pairs: int
+    n_excluded: tuple[tuple[str, int], ...]
+    arm_summary: tuple[ArmSummary, ...]
+    estimate: float
+    ci_low: float
+    ci_high: float
+    primary: stats.TestResult
+    robustness: stats.TestResult
+    unpaired: tuple[stats.TestResult, ...]
+    effect_name: str
+    effect_size: float
+    effect_note: str
+    p_superiority: float
+    p_holm: Optional[float]
+    verdict: str
+    reason: str
+    paired: bool = True
+    permutation: Optional[stats.TestResult] = None
+    secondary: tuple[stats.TestResult, ...] = ()
+    robust_note: str = ""
+    contrast: tuple[tuple[int, float], ...] = ()
+    rates: tuple[tuple[str, float, float, float], ...] = ()
+    margin: Optional[float] = None
+    agreement_margin: Optional[float] = None
+    peak: str = ""
+    q_bh: Optional[float] = None
+    family_size: int = 1
+    power: Optional[powerlib.Power] = None
+    ci_label: str = "95% t"
+    min_effect: Optional[float] = None
+    min_effect_source: str = ""
+    family: str = ""
+    sensitivity: Optional[stats.TestResult] = None
+    n_diverged: int = 0
+    agreement_source: str = ""
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict; non-finite floats become None (JSON has no NaN)."""
+        out = _json_safe(asdict(self))
+        out["n_excluded"] = dict(self.n_excluded)
+        return out
+
+
+def _json_safe(obj):
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+def _summarize(arm: str, by_seed: dict) -> ArmSummary:
+    values = np.array(list(by_seed.values()), dtype=float)
+    finite = values[np.isfinite(values)]
+    mean = float(finite.mean()) if finite.size else math.nan
+    sd = float(finite.std(ddof=1)) if finite.size >= 2 else math.nan
+    return ArmSummary(arm, int(finite.size), mean, sd, int(values.size - finite.size))
+
+
+def _check(claim: Claim, samples: dict) -> None:
+    missing = [arm for arm in claim.arms if arm not in samples]
+    if missing:
+        raise SpecError(f"claim {claim.id!r} needs samples for arms {missing}; got {sorted(samples)}.")
+    if claim.direction not in ("greater", "less"):
+        raise SpecError(f"claim {claim.id!r} direction must be 'greater' or 'less'.")
+    if claim.kind not in kinds.ANALYSES:
+        raise SpecError(f"claim {claim.id!r} has unknown kind {claim.kind!r}.")
+    weights = [w for _, w in claim.contrast]
+    if claim.kind in ("two_arm", "binary", "noninferiority") and (len(weights) != 2 or weights[0] * weights[1] >= 0):
+        raise SpecError(f"{claim.kind} claim {claim.id!r} needs two arms with weights of opposite sign.")
+    if claim.kind in ("equivalence", "noninferiority") and not (
+            claim.margin is not None and 0 < claim.margin < math.inf):
+        raise SpecError(f"{claim.kind} claim {claim.id!r} needs a margin > 0 in metric units.")
+    if claim.kind == "trend" and len(weights) < 3:
+        raise SpecError(f"trend claim {claim.id!r} needs >= 3 arms in their order.")
+
+
+def evaluate_claim(claim: Claim, samples: dict, alpha: float = ALPHA, random_state=0,
+                   n_resamples: int = 10_000, higher_is_better: Optional[bool] = None) -> ClaimResult:
+    """Test ``claim`` on ``samples`` = {arm: {seed: metric value}}.
+
+    The test matches ``claim.kind`` (see ``bench.stats.kinds.TESTS``). For two-arm
+    claims the primary test is the paired t on the per-seed contrast with
+    Wilcoxon and a sign-flip permutation test as robustness checks; Hedges' g
+    between the two arms' finite values (positive-weight arm minus the other)
+    is the effect size; interactions use Hedges' g_z of the contrast.
+    ``random_state`` seeds the bootstrap and any Monte Carlo permutation.
+    ``higher_is_better`` (the metric's direction) lets a continuous contrast keep
+    seeds whose run diverged, ranked worst; None keeps the exclusion analysis.
+    """
+    _check(claim, samples)
+    fields = kinds.ANALYSES[claim.kind](claim, samples, random_state, n_resamples, higher_is_better)
+    smallest, source = min_effect(claim)
+    result = ClaimResult(
+        claim_id=claim.id, metric=claim.metric, kind=claim.kind, direction=claim.direction,
+        arm_summary=tuple(_summarize(arm, samples[arm]) for arm in claim.arms),
+        p_holm=None, verdict="inconclusive", reason="", agreement_margin=agreement_margin(claim),
+        agreement_source=agreement_source(claim), min_effect=smallest, min_effect_source=source, **fields)
+    result = replace(result, robust_note=_robust_note(result, alpha), power=powerlib.for_result(result, alpha))
+    verdict, reason = _decide(result, result.primary.p_value, alpha, "unadjusted p")
+    return replace(result, verdict=verdict, reason=reason)
+
+
+def _robust_note(result: ClaimResult, alpha: float) -> str:
+    """Names the robustness tests whose significance at ``alpha`` differs from the primary's."""
+    if result.kind in ("equivalence", "noninferiority") or math.isnan(result.primary.p_value):
+        return ""
+    primary = result.primary.p_value < alpha
+    checks = [t for t in (result.robustness, result.permutation) if t is not None]
+    odd = [f"{t.name} p = {t.p_value:.3g}" for t in checks
+           if not math.isnan(t.p_value) and (t.p_value < alpha) != primary]
+    if not odd:
+        return ""
+    side = "significant" if primary else "not significant"
+    floor = ""
+    perm = result.permutation
+    if perm is not None and not perm.note and perm.n >= 2 and 2 / 2 ** perm.n >= alpha:
+        floor = f" (with {perm.n} seeds the smallest attainable permutation p is {2 / 2 ** perm.n:.3g})"
+    return f"primary {result.primary.name} {side} at unadjusted alpha = {alpha:g} but " + ", ".join(odd) + floor
+
+
+def _decide(result: ClaimResult, p: float, alpha: float, label: str) -> tuple[str, str]:
+    """Verdict and one-sentence reason from the primary p-value ``p``, named ``label``."""
+    if result.paired and result.n_pairs < 2:
+        plural = "" if result.n_pairs == 1 else "s"
+        return "inconclusive", f"only {result.n_pairs} paired seed{plural} with finite values"
+    if math.isnan(p):
+        note = result.primary.note or "undefined"
+        return "inconclusive", f"primary test p-value undefined ({note})"
+    if result.kind == "equivalence":
+        return _decide_equivalence(result, p, alpha, label)
+    if result.kind == "noninferiority":
+        return _decide_noninferiority(result, p, alpha, label)
+    if result.primary.note == stats.EQUAL:
+        return "inconclusive", "contrast is exactly 0 on every paired seed"
+    if p >= alpha:
+        return "inconclusive", f"{label} = {p:.3g} >= alpha = {alpha:g}"
+    claimed = 1.0 if result.direction == "greater" else -1.0
+    # The sign of a rank test over every seed is its statistic's; else the estimate's.
+    sign = float(np.sign(_signed_effect(result)))
+    significant = f"{label} = {p:.3g} < {alpha:g} and the contrast has"
+    if sign == claimed:
+        smallest = result.min_effect
+        near = result.ci_high if claimed > 0 else -result.ci_low
+        if smallest is not None and math.isfinite(near) and near < smallest:
+            return "smaller than claimed", (f"{significant} the claimed sign, but its {result.ci_label} CI "
+                                            f"lies entirely below the smallest effect that matters, "
+                                            f"{smallest:.3g} ({result.min_effect_source})")
+        return "reproduced", f"{significant} the claimed sign"
+    if sign == -claimed:
+        return "contradicted", f"{significant} the opposite sign"
+    return "inconclusive", "mean contrast is 0"
+
+
+def _signed_effect(result: ClaimResult) -> float:
+    """The direction the primary test found: for the all-seeds rank test, the sign of
+    its rank sums (the survivors' mean can point the other way); else the estimate."""
+    if result.primary.name == "wilcoxon_all_seeds":
+        return result.primary.statistic
+    return result.estimate
+
+
+def _decide_equivalence(result: ClaimResult, p: float, alpha: float, label: str) -> tuple[str, str]:
+    margin = f"+-{result.margin:.3g}"
+    if p >= alpha:
+        return "inconclusive", (f"{result.primary.name} {label} = {p:.3g} >= alpha = {alpha:g}: neither "
+                                f"equivalence within {margin} nor a larger difference is shown")
+    if result.primary.name == "tost":
+        extra = f" ({result.primary.note})" if result.primary.note else ""
+        return "reproduced", f"TOST {label} = {p:.3g} < {alpha:g}: equivalent within {margin}{extra}"
+    return "contradicted", f"{label} = {p:.3g} < {alpha:g}: |difference| is larger than {margin}"
+
+
+def _decide_noninferiority(result: ClaimResult, p: float, alpha: float, label: str) -> tuple[str, str]:
+    side = "above" if result.primary.name == "noninferior" else "below"
+    bound = f"-{result.margin:.3g} (oriented so the claimed direction is positive)"
+    if p >= alpha:
+        return "inconclusive", (f"{result.primary.name} {label} = {p:.3g} >= alpha = {alpha:g}: the contrast "
+                                f"is shown neither above nor below {bound}")
+    if side == "above":
+        return "reproduced", f"{label} = {p:.3g} < {alpha:g}: at worst {result.margin:.3g} behind (non-inferior)"
+    return "contradicted", f"{label} = {p:.3g} < {alpha:g}: more than {result.margin:.3g} behind (inferior)"
+
+
+def adjust(results: list[ClaimResult], alpha: float = ALPHA, families=None) -> list[ClaimResult]:
+    """Holm-adjust the primary p-values within each family; BH over all; set verdicts.
+
+    ``families`` (one label per result, e.g. the case id) splits ``results``
+    into Holm families: a case's claims x frameworks x modes are one family,
+    so one case's verdicts never depend on which other cases share the
+    report. None makes ``results`` one family. Returns new results in the
+    same order with ``p_holm`` (NaN where the primary p is NaN; those do not
+    count towards the family size), ``q_bh`` (Benjamini-Hochberg over every
+    result given: a suite-level false-discovery figure, never a verdict),
+    ``family``/``family_size``, ``power`` recomputed at alpha / family size
+    (the strictest Holm step, so the MDE is an upper bound) and
+    ``verdict``/``reason`` decided on ``p_holm``.
+    """
+    labels = list(families) if families is not None else [""] * len(results)
+    if len(labels) != len(results):
+        raise ValueError(f"got {len(labels)} family labels for {len(results)} results.")
+    raw = np.array([r.primary.p_value for r in results], dtype=float)
+    q_bh = stats.benjamini_hochberg(raw)
+    p_holm = np.full(raw.shape, math.nan)
+    size = {}
+    for label in dict.fromkeys(labels):
+        idx = np.array([i for i, lab in enumerate(labels) if lab == label], dtype=int)
+        p_holm[idx] = stats.holm(raw[idx])
+        size[label] = max(1, int(np.sum(~np.isnan(raw[idx]))))
+    out = []
+    for result, label, p, q in zip(results, labels, p_holm, q_bh):
+        m = size[label]
+        result = replace(result, p_holm=float(p), q_bh=float(q), family_size=m, family=label,
+                         power=powerlib.for_result(result, alpha / m))
+        verdict, reason = _decide(result, float(p), alpha, "Holm-adjusted p")
+        out.append(replace(result, verdict=verdict, reason=reason))
+    return out
+
+
+def agreement_margin(claim: Claim) -> Optional[float]:
+    """The TF<->PyTorch equivalence margin of ``claim``, in metric units, fixed before any data.
+
+    ``claim.agreement_margin`` when declared; else the claim's smallest effect
+    that matters (``min_effect``: two frameworks agree when their effects
+    differ by less than an effect that would matter); else the claim's
+    equivalence / non-inferiority ``margin``; else None (agreement stays
+    undetermined). Never estimated from the seeds being compared.
+    """
+    if claim.agreement_margin is not None:
+        return float(claim.agreement_margin)
+    smallest, _ = min_effect(claim)
+    if smallest is not None:
+        return smallest
+    return float(claim.margin) if claim.margin is not None else None
+
+
+def agreement_source(claim: Claim) -> str:
+    """Where ``agreement_margin(claim)`` comes from, for the report."""
+    if claim.agreement_margin is not None:
+        return "declared"
+    if min_effect(claim)[0] is not None:
+        return "min effect: " + (min_effect(claim)[1] or "declared")
+    return "claim margin" if claim.margin is not None else "none declared"
+
+
+def agreement_test(a: ClaimResult, b: ClaimResult, alpha: float = ALPHA) -> equivalence.Agreement:
+    """TF vs PyTorch for one claim, as an equivalence question first.
+
+    *equivalent*: TOST shows the two effects differ by less than the claim's
+    agreement margin (``agreement_margin``), whatever a difference test says;
+    *different*: the gap is shown beyond the margin; *undetermined*: neither,
+    or no margin. Identical per-seed contrasts are equivalent by construction.
+    """
+    if a.claim_id != b.claim_id:
+        raise ValueError(f"cannot compare different claims {a.claim_id!r} and {b.claim_id!r}.")
+    found = equivalence.compare_effects(dict(a.contrast), dict(b.contrast), a.agreement_margin, alpha)
+    return replace(found, margin_source=a.agreement_source or found.margin_source)
+
+
+def agreement(a: ClaimResult, b: ClaimResult, alpha: float = ALPHA) -> str:
+    """"equivalent", "different" or "undetermined" (see ``agreement_test``)."""
+    return agreement_test(a, b, alpha).outcome

@@ -1,0 +1,379 @@
+"""Vectorized seeds in TensorFlow: S seeds of one arm trained as one wide model.
+
+The mirror of ``bench.backends.torch.group``. Every variable carries the seed
+axis and one Keras optimizer steps them all inside one ``tf.function`` per
+epoch. Flat activations are ``(S, batch, features)`` and go through batched
+matmuls; feature maps are ``(batch, H, W, S*C)`` (seed-major channel blocks)
+and go through grouped convolutions (a kernel of ``cin`` input channels on an
+``S*cin``-channel map); BatchNorm takes its moments over the batch axis of
+``(S, batch, F)``, so its statistics stay per seed. The objective is the sum of
+the per-seed objectives, so each seed's gradient is its own.
+
+Equal to the per-seed path (``bench.backends.tf.single.Trainer``) for a seed: initial
+weights and batch order exactly, and the dropout masks too: a Keras dropout
+layer with ``seed=stream`` draws its j-th training mask from the stateless RNG
+with the seed ``[stream, j]`` (``keras.random.SeedGenerator`` state, cast as
+Keras's TF backend casts it), so seed s's slice calls the same stateless op
+with the same seed and shape. What differs is float rounding of batched
+versus single kernels; ``tests/test_group.py`` bounds it. A group of one is
+padded with a copy of its seed, as in PyTorch, so that the same batched
+kernels always run.
+"""
+from __future__ import annotations
+
+import math
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from bench.backends.tf.single import DEFAULTS, build_optimizer, layer_stream  # noqa: E402
+from bench.backends.tf.layers import dropblock_gamma  # noqa: E402
+from bench.errors import SpecError  # noqa: E402
+from bench.run.grouping import EVAL_ROWS  # noqa: E402
+from bench.spec import (MODES, Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten,  # noqa: E402
+                        GaussianDropout, MaxPool2D, SpatialDropout2D, UniformDropout, arm_input_shape,
+                        layer_shapes)
+
+_STOCHASTIC = (Dropout, SpatialDropout2D, GaussianDropout, DropBlock, UniformDropout)
+_INT32_MOD = 2147483646  # Keras's TF backend folds its int64 seed state into int32 modulo this
+
+
+class GroupTrainer:
+    """Trains ``len(seeds)`` seeds of ``job.arm`` at once; ``params[i]`` is seed i's
+    initial weights (``bench.run.seeds.initial_params``)."""
+
+    def __init__(self, job, params: list[list[dict]], seeds: list[int]):
+        if job.mode not in MODES:
+            raise SpecError(f"unknown mode {job.mode!r}; choose from {MODES}.")
+        if job.framework != "tf":
+            raise SpecError(f"the tf backend got a job for framework {job.framework!r}.")
+        if len(params) != len(seeds) or not seeds:
+            raise SpecError(f"a group needs one parameter set per seed; got {len(params)} for {len(seeds)} seeds.")
+        job.arm.validate()
+        tf.config.experimental.enable_op_determinism()
+        self.job, self.n = job, len(seeds)
+        if self.n == 1:
+            params, seeds = params * 2, seeds * 2
+        self.S = len(seeds)
+        self.task = job.case.loss.name
+        self.classify = self.task == "softmax_cross_entropy"
+        if not self.classify and job.arm.layers[-1].units != 1:
+            raise SpecError(f"arm {job.arm.name!r}: a {self.task} loss needs a Dense(1) output layer.")
+        self.in_features = job.in_features
+        self._first = arm_input_shape(job.arm.layers, tuple(job.case.input_shape))
+        shapes = [self._first] + layer_shapes(job.arm.layers, tuple(job.case.input_shape))
+        self._layers = [(k, layer, shapes[k]) for k, layer in enumerate(job.arm.layers)]
+        # Per stochastic layer: each seed's Keras stream, and a count of the masks drawn so far.
+        self._streams = {k: tf.constant([layer_stream(s, k) for s in seeds], tf.int64)
+                         for k, layer, _ in self._layers if isinstance(layer, _STOCHASTIC)}
+        self._draws = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self._weights = self._stack(params)
+        self.trainable = [v for w in self._weights for name, v in w.items() if name not in ("mean", "var")]
+        self.optimizer = build_optimizer(job.case.optimizer)
+        self.optimizer.build(self.trainable)
+        l2 = job.arm.l2
+        self.l2_coef = 0.0 if l2 is None else float(l2.coef)
+        self._l2 = [(name, v) for w in self._weights for name, v in w.items()
+                    if name not in ("mean", "var") and (l2 is None or l2.include_bias or name == "kernel")]
+        self._decays = [any(v is w for _, w in self._l2) for v in self.trainable]
+        l1 = job.arm.l1
+        self.l1_coef = 0.0 if l1 is None else float(l1.coef)
+        self._l1 = [(name, v) for w in self._weights for name, v in w.items()
+                    if name not in ("mean", "var") and (l1 is None or l1.include_bias or name == "kernel")]
+        self._shrinks = [bool(self.l1_coef) and any(v is w for _, w in self._l1) for v in self.trainable]
+        y_dtype = tf.int32 if self.classify else tf.float32
+        self._epoch = None
+        self._eval = tf.function(self._eval_sums, input_signature=[
+            tf.TensorSpec([None, self.in_features], tf.float32), tf.TensorSpec([None], y_dtype)])
+
+    # --- weights ---------------------------------------------------------------
+
+    def _stack(self, params: list[list[dict]]) -> list[dict]:
+        """Dense kernel (S, in, out), bias (S, 1, out); Conv2D kernel (kh, kw, cin, S*cout),
+        bias (S*cout,); BatchNorm vectors (S, 1, F)."""
+        out, k = [], 0
+        for _, layer, _ in self._layers:
+            if not isinstance(layer, (Dense, Conv2D, BatchNorm)):
+                continue
+            entries = [p[k] for p in params]
+            w = {}
+            for name in entries[0]:
+                values = [np.asarray(e[name], np.float32) for e in entries]
+                if isinstance(layer, Conv2D):
+                    arr = np.concatenate(values, axis=-1)
+                else:
+                    arr = np.stack(values)
+                    if not (isinstance(layer, Dense) and name == "kernel"):
+                        arr = arr[:, None, :]
+                w[name] = tf.Variable(arr, trainable=name not in ("mean", "var"), name=name)
+            out.append(w)
+            k += 1
+        return out
+
+    def params(self) -> list[list[dict]]:
+        per_seed = [[] for _ in range(self.n)]
+        owners = [layer for _, layer, _ in self._layers if isinstance(layer, (Dense, Conv2D, BatchNorm))]
+        for layer, w in zip(owners, self._weights):
+            for s in range(self.n):
+                values = {}
+                for name, v in w.items():
+                    a = v.numpy()
+                    if isinstance(layer, Conv2D):
+                        cout = a.shape[-1] // self.S
+                        a = a[..., s * cout:(s + 1) * cout]
+                    else:
+                        a = a[s] if a.ndim == 3 and name == "kernel" else a[s, 0]
+                    values[name] = np.array(a)
+                per_seed[s].append(values)
+        return per_seed
+
+    # --- the forward pass ---------------------------------------------------------
+
+    def _seed(self, k: int, s: int):
+        """The stateless seed Keras's layer k of seed s uses for its current draw."""
+        pair = tf.stack([self._streams[k][s], self._draws])
+        return tf.cast(tf.math.floormod(pair, _INT32_MOD), tf.int32)
+
+    def _slices(self, x):
+        """Seed s's part of ``x``, in the per-seed path's layout. ``unstack``/``split``
+        rather than indexing: their gradients are one ``stack``/``concat``, where
+        S index ops would each pad a full-size gradient (S**2 work)."""
+        return tf.unstack(x) if len(x.shape) == 3 else tf.split(x, self.S, axis=-1)
+
+    def _join(self, parts, flat: bool):
+        return tf.stack(parts) if flat else tf.concat(parts, axis=-1)
+
+    def _forward(self, x, training: bool):
+        """``x``: (S, n, features) rows -> (S, n, outputs)."""
+        if len(self._first) == 3:
+            h, w, c = self._first
+            n = tf.shape(x)[1]
+            x = tf.reshape(tf.transpose(tf.reshape(x, [self.S, n, h, w, c]), [1, 2, 3, 0, 4]),
+                           [n, h, w, self.S * c])
+        weights = iter(self._weights)
+        for k, layer, shape in self._layers:
+            if isinstance(layer, Dense):
+                v = next(weights)
+                x = tf.matmul(x, v["kernel"])
+                if "bias" in v:
+                    x = _add_bias(x, v["bias"])
+                x = _activate(x, layer.activation)
+            elif isinstance(layer, Conv2D):
+                v = next(weights)
+                x = tf.nn.conv2d(x, v["kernel"], 1, layer.padding.upper())
+                if "bias" in v:
+                    x = tf.nn.bias_add(x, v["bias"])
+                x = _activate(x, layer.activation)
+            elif isinstance(layer, MaxPool2D):
+                x = tf.nn.max_pool2d(x, layer.pool, layer.pool, "VALID")
+            elif isinstance(layer, Flatten):
+                h, w, c = shape
+                n = tf.shape(x)[0]
+                x = tf.reshape(tf.transpose(tf.reshape(x, [n, h, w, self.S, c]), [3, 0, 1, 2, 4]),
+                               [self.S, n, h * w * c])
+            elif isinstance(layer, BatchNorm):
+                x = self._batch_norm(layer, x, next(weights), training)
+            elif isinstance(layer, Activation):
+                x = _activate(x, layer.name)
+            elif training:
+                x = self._noise(k, layer, x, shape)
+        return x
+
+    def _batch_norm(self, layer, x, v, training: bool):
+        """Keras's BatchNormalization (moments over the batch, biased variance), per seed."""
+        momentum = DEFAULTS["bn_momentum"] if layer.momentum is None else layer.momentum
+        eps = DEFAULTS["bn_eps"] if layer.eps is None else layer.eps
+        if training:   # per-seed ops, for the reason of _seedwise
+            moments = [tf.nn.moments(part, axes=[0], keepdims=True) for part in tf.unstack(x)]
+            mean, var = tf.stack([m for m, _ in moments]), tf.stack([v_ for _, v_ in moments])
+            v["mean"].assign(v["mean"] * momentum + mean * (1.0 - momentum))
+            v["var"].assign(v["var"] * momentum + var * (1.0 - momentum))
+        else:
+            mean, var = v["mean"], v["var"]
+        return tf.nn.batch_normalization(x, mean, var, v["beta"], v["gamma"], eps)
+
+    def _noise(self, k: int, layer, x, shape):
+        """Training-mode stochastic layers, each seed drawing as its Keras layer would."""
+        flat = len(x.shape) == 3
+        channels = shape[-1]
+        parts = self._slices(x)
+        if isinstance(layer, Dropout):
+            if layer.rate == 0.0:
+                return x
+            # ``tf.nn.experimental.stateless_dropout`` (what the per-seed path's Keras layer
+            # calls) op for op, with its elementwise ops once over all seeds: each seed's
+            # uniforms from its own stateless seed, kept where >= rate, scaled by 1/keep.
+            noise = self._join([tf.random.stateless_uniform(tf.shape(p), seed=self._seed(k, s), dtype=x.dtype,
+                                                            alg=None) for s, p in enumerate(parts)], flat)
+            scaled = x * tf.constant(1 / (1 - layer.rate), x.dtype)
+            return tf.where(noise >= layer.rate, scaled, tf.constant(0, x.dtype))
+        elif isinstance(layer, SpatialDropout2D):
+            if layer.rate == 0.0:
+                return x
+            out = [tf.nn.experimental.stateless_dropout(p, rate=layer.rate, seed=self._seed(k, s),
+                                                        noise_shape=tf.stack([tf.shape(p)[0], 1, 1, channels]))
+                   for s, p in enumerate(parts)]
+        elif isinstance(layer, GaussianDropout):
+            if layer.rate == 0.0:
+                return x
+            std = math.sqrt(layer.rate / (1.0 - layer.rate))
+            out = [p * tf.random.stateless_normal(tf.shape(p), seed=self._seed(k, s), mean=1.0, stddev=std)
+                   for s, p in enumerate(parts)]
+        elif isinstance(layer, UniformDropout):
+            if layer.half_width == 0.0:
+                return x
+            lo, hi = tf.constant(1.0 - layer.half_width, x.dtype), tf.constant(1.0 + layer.half_width, x.dtype)
+            out = [p * tf.random.stateless_uniform(tf.shape(p), seed=self._seed(k, s), minval=lo, maxval=hi,
+                                                   dtype=x.dtype) for s, p in enumerate(parts)]
+        elif isinstance(layer, DropBlock):
+            if layer.keep_prob == 1.0:
+                return x
+            out = [self._dropblock(layer, p, self._seed(k, s)) for s, p in enumerate(parts)]
+        else:
+            raise SpecError(f"layer {layer!r} is not supported by the tf backend.")
+        return self._join(out, flat)
+
+    @staticmethod
+    def _dropblock(layer, x, seed):
+        """``bench.backends.tf.layers.DropBlock.call`` with an explicit stateless seed."""
+        b, h, w = layer.block_size, x.shape[1], x.shape[2]
+        gamma = dropblock_gamma(layer.keep_prob, b, h, w)
+        shape = tf.shape(x)
+        grid = tf.stack([shape[0], h - b + 1, w - b + 1, shape[3]])
+        seeds = tf.cast(tf.random.stateless_uniform(grid, seed=seed, minval=0.0, maxval=1.0) < gamma, x.dtype)
+        padded = tf.pad(seeds, [[0, 0], [b - 1, b - 1], [b - 1, b - 1], [0, 0]])
+        mask = 1.0 - tf.nn.max_pool2d(padded, b, 1, "VALID")
+        count = tf.cast(tf.size(mask), x.dtype)
+        return x * mask * (count / tf.maximum(tf.reduce_sum(mask), 1.0))
+
+    # --- the objective --------------------------------------------------------------
+
+    def _per_example(self, out, y):
+        """(S, n) losses; ``out`` (S, n, k), ``y`` (S, n)."""
+        if self.classify:
+            return tf.nn.softmax_cross_entropy_with_logits(labels=tf.one_hot(y, tf.shape(out)[-1]), logits=out)
+        err = tf.squeeze(out, -1) - y
+        return tf.abs(err) if self.task == "mae" else tf.square(err)
+
+    def _penalty(self):
+        """(S,) per-seed ``coef * sum(p**2) / 2``, as the per-seed path computes it
+        (``tf.nn.l2_loss`` per tensor, one op per seed), plus L1's ``coef * sum|p|``.
+        Only the value: ``_step`` adds the gradients, ``coef * p`` and ``coef * sign(p)``."""
+        total = tf.zeros([self.S])
+        for coef, chosen, per_tensor in ((self.l2_coef, self._l2, tf.nn.l2_loss),
+                                         (self.l1_coef, self._l1, lambda p: tf.reduce_sum(tf.abs(p)))):
+            if coef == 0.0:
+                continue
+            terms = []
+            for name, v in chosen:
+                # conv kernel / bias: seeds are blocks of the last axis; else the first axis
+                parts = tf.split(v, self.S, axis=-1) if len(v.shape) in (1, 4) else tf.unstack(v)
+                terms.append(_seedwise(per_tensor, parts))
+            total = total + coef * tf.add_n(terms)
+        return total
+
+    def _step(self, x, y):
+        """The penalty's gradient is added as ``coef * p``: what the tape would give
+        (``l2_loss``'s gradient is ``p``, times the upstream ``coef``), without S
+        square-and-sum subgraphs and their backward per tensor."""
+        with tf.GradientTape() as tape:
+            per = self._per_example(self._forward(x, True), y)
+            data = _seedwise(tf.reduce_mean, tf.unstack(per))
+            total = tf.reduce_sum(data)
+        grads = tape.gradient(total, self.trainable)
+        if self.l2_coef:
+            grads = [g + v * self.l2_coef if decay else g for g, v, decay in zip(grads, self.trainable, self._decays)]
+        if self.l1_coef:   # the tape's gradient of coef * sum|p|: coef * sign(p), 0 at 0
+            grads = [g + tf.sign(v) * self.l1_coef if shrink else g
+                     for g, v, shrink in zip(grads, self.trainable, self._shrinks)]
+        losses = data + self._penalty()   # of the weights this step's loss saw
+        self.optimizer.apply(grads, self.trainable)
+        self._draws.assign_add(1)
+        return losses
+
+    def _train_epoch(self, index, lengths):
+        steps = tf.shape(lengths)[0]
+        losses = tf.TensorArray(tf.float32, size=steps)
+        for i in tf.range(steps):
+            rows = index[i, :, :lengths[i]]                       # (S, b)
+            losses = losses.write(i, self._step(tf.gather(self._x, rows), tf.gather(self._y, rows)))
+        return losses.stack()
+
+    def _eval_sums(self, x, y):
+        rows = tf.broadcast_to(x[None], [self.S, tf.shape(x)[0], self.in_features])
+        labels = tf.broadcast_to(y[None], [self.S, tf.shape(y)[0]])
+        out = self._forward(rows, False)
+        per = self._per_example(out, labels)
+        if self.classify:
+            metric = tf.cast(tf.argmax(out, -1, output_type=tf.int32) == labels, tf.float32)
+        else:
+            metric = tf.abs(tf.squeeze(out, -1) - labels)
+        return tuple(_seedwise(tf.reduce_sum, tf.unstack(t)) for t in (per, metric))
+
+    # --- the group interface ---------------------------------------------------------
+
+    def set_data(self, x, y) -> None:
+        self._x = tf.convert_to_tensor(np.asarray(x, np.float32).reshape(len(x), self.in_features))
+        self._y = tf.convert_to_tensor(np.asarray(y, np.int32 if self.classify else np.float32).reshape(-1))
+        self._epoch = tf.function(self._train_epoch, input_signature=[
+            tf.TensorSpec([None, self.S, None], tf.int32), tf.TensorSpec([None], tf.int32)])
+
+    def fit_epoch(self, batches: list[list[np.ndarray]]) -> np.ndarray:
+        if self._epoch is None:
+            raise SpecError("call set_data() before fit_epoch().")
+        if self.n == 1:
+            batches = batches * 2
+        sizes = [len(b) for b in batches[0]]
+        if any([len(b) for b in seed] != sizes for seed in batches):
+            raise SpecError("the seeds of a group need batches of equal sizes at every step.")
+        if not sizes:
+            return np.zeros((self.n, 0))
+        index = np.zeros((len(sizes), self.S, max(sizes)), np.int32)
+        for s, seed in enumerate(batches):
+            for i, b in enumerate(seed):
+                index[i, s, :len(b)] = b
+        losses = self._epoch(tf.constant(index), tf.constant(np.array(sizes, np.int32))).numpy()
+        return losses.T[:self.n].astype(np.float64)
+
+    def evaluate(self, x, y) -> list[dict]:
+        x = np.asarray(x, np.float32).reshape(len(x), self.in_features)
+        y = np.asarray(y, np.int32 if self.classify else np.float32).reshape(-1)
+        n = len(x)
+        loss, metric = np.zeros(self.S), np.zeros(self.S)
+        chunk = EVAL_ROWS  # the same chunks whatever S is: a seed's sums must not depend on its group
+        for start in range(0, n, chunk):
+            sums = self._eval(tf.constant(x[start:start + chunk]), tf.constant(y[start:start + chunk]))
+            loss += sums[0].numpy()
+            metric += sums[1].numpy()
+        key = "accuracy" if self.classify else "mae"
+        return [{"loss": loss[s] / n, key: metric[s] / n} for s in range(self.n)]
+
+
+@tf.custom_gradient
+def _add_bias(x, bias):
+    """``x + bias`` for x (S, n, F) and bias (S, 1, F), whose bias gradient sums
+    each seed's slice in its own op (TF's broadcast gradient reduces the
+    (S, n, F) tensor at once, and how it splits that depends on S)."""
+    def grad(dy):
+        return dy, tf.stack([tf.reduce_sum(d, 0, keepdims=True) for d in tf.unstack(dy)])
+    return x + bias, grad
+
+
+def _seedwise(reduce, parts):
+    """(S,) reductions, one op per seed: a reduction over one axis of an (S, n)
+    tensor may split its rows differently as S changes, which would let a
+    seed's numbers depend on the size of its group."""
+    return tf.stack([reduce(p) for p in parts])
+
+
+def _activate(x, name: str):
+    if name == "linear":
+        return x
+    if name == "softmax":
+        if len(x.shape) != 3:
+            raise SpecError("softmax over a feature map is not supported for vectorized seeds; use --group-size 1.")
+        return tf.nn.softmax(x, axis=-1)
+    return {"relu": tf.nn.relu, "sigmoid": tf.sigmoid, "tanh": tf.tanh}[name](x)

@@ -1,0 +1,308 @@
+"""The TensorFlow/Keras backend: the reference framework of the C-series posts.
+
+Every post trained in TF/Keras, so ``mode`` changes nothing here: the Keras
+column of ``FRAMEWORK_DEFAULTS`` *is* the as-written setup.
+
+Speed: a whole epoch runs inside one ``tf.function`` as a graph loop over a
+padded ``(steps, batch)`` index matrix plus a vector of true batch lengths, so
+the short last batch needs no retrace and no step returns to Python. The
+training set stays on the device and each step gathers its rows there.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from bench.run import devices  # noqa: E402
+from bench.backends import quiet
+from bench.backends import Job  # noqa: E402
+from bench.backends.tf.layers import DropBlock as KerasDropBlock  # noqa: E402
+from bench.backends.tf.layers import UniformDropout as KerasUniformDropout  # noqa: E402
+from bench.errors import SpecError  # noqa: E402
+from bench.spec import (FRAMEWORK_DEFAULTS, MODES, Activation, BatchNorm, Conv2D, Dense, DropBlock,  # noqa: E402
+                        Dropout, Flatten, GaussianDropout, Layer, MaxPool2D, SpatialDropout2D, UniformDropout,
+                        arm_input_shape, layer_shapes)
+
+if quiet.quiet():   # TF's own Python warnings (tf.function retracing) too, unless `bench -v`
+    tf.get_logger().setLevel("ERROR")
+
+DEFAULTS = FRAMEWORK_DEFAULTS["tf"]
+EVAL_CHUNK = 2048  # rows per inference pass; bounds activation memory on 60k-row sets
+
+
+def _prepare_gpus() -> list:
+    """The GPUs this process trains on, set up before TF touches one: only the one
+    ``--device`` names (none for cpu), each with memory growth on, because TF would
+    otherwise take nearly all of a GPU's memory at once and leave none to PyTorch,
+    which may train in the same process or on the same GPU."""
+    wanted = devices.requested()
+    gpus = tf.config.list_physical_devices("GPU")
+    index = devices.cuda_index(wanted)
+    if wanted.startswith("cuda") and index >= len(gpus):
+        raise devices.DeviceError(f"--device {wanted}: TensorFlow sees {len(gpus)} GPU(s); a GPU build needs "
+                                  f"`pip install tensorflow[and-cuda]` (see README, \"Running on GPUs\").")
+    chosen = [] if wanted == "cpu" else [gpus[index]] if wanted.startswith("cuda:") else gpus
+    try:
+        if chosen != gpus:
+            tf.config.set_visible_devices(chosen, "GPU")
+        for gpu in chosen:
+            tf.config.experimental.set_memory_growth(gpu, True)
+    except RuntimeError as exc:   # TF was initialized before this import; it keeps what it has
+        import warnings
+
+        warnings.warn(f"TensorFlow's GPUs were set up before the backend could ({exc}); memory growth may be off.")
+    return chosen
+
+
+_GPUS = _prepare_gpus()
+
+
+def free_memory():
+    """Free bytes of the GPU this backend trains on (from NVML or nvidia-smi: TF itself
+    only reports what it has allocated), else None: host memory
+    (``bench.run.grouping.host_free_bytes``)."""
+    if not _GPUS:
+        return None
+    # "/physical_device:GPU:k" is the k-th entry of CUDA_VISIBLE_DEVICES (or of all GPUs).
+    k = int(_GPUS[0].name.rsplit(":", 1)[-1])
+    visible = devices.visible_gpus()
+    return devices.free_bytes(visible[k]) if k < len(visible) else None
+
+
+def versions() -> dict:
+    gpus = _GPUS
+    device = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "gpu") if gpus else "cpu"
+    return {"tensorflow": tf.__version__, "keras": keras.__version__, "device": device}
+
+
+def layer_stream(seed: int, k: int) -> int:
+    """The Keras seed of the stochastic layer at position ``k`` of seed ``seed``'s arm.
+    Each layer gets its own stream: one shared seed would make layers of equal
+    shape draw identical masks."""
+    return int(np.random.SeedSequence([seed, 2, k]).generate_state(1)[0])
+
+
+def keras_layer(layer: Layer, seed: int, k: int) -> keras.layers.Layer:
+    """The Keras layer for one spec layer; ``k`` is its position in the arm."""
+    stream = layer_stream(seed, k)
+    if isinstance(layer, Dense):
+        return keras.layers.Dense(layer.units, activation=layer.activation, use_bias=layer.use_bias)
+    if isinstance(layer, Dropout):
+        return keras.layers.Dropout(layer.rate, seed=stream)
+    if isinstance(layer, Conv2D):
+        return keras.layers.Conv2D(layer.filters, layer.kernel, padding=layer.padding,
+                                   activation=layer.activation, use_bias=layer.use_bias)
+    if isinstance(layer, MaxPool2D):
+        return keras.layers.MaxPooling2D(layer.pool)
+    if isinstance(layer, Flatten):
+        return keras.layers.Flatten()  # channels-last: (H, W, C) order, the neutral one
+    if isinstance(layer, SpatialDropout2D):
+        return keras.layers.SpatialDropout2D(layer.rate, seed=stream)
+    if isinstance(layer, DropBlock):
+        return KerasDropBlock(layer.keep_prob, layer.block_size, seed=stream)
+    if isinstance(layer, GaussianDropout):
+        return keras.layers.GaussianDropout(layer.rate, seed=stream)
+    if isinstance(layer, UniformDropout):
+        return KerasUniformDropout(layer.half_width, seed=stream)
+    if isinstance(layer, BatchNorm):
+        momentum = DEFAULTS["bn_momentum"] if layer.momentum is None else layer.momentum
+        eps = DEFAULTS["bn_eps"] if layer.eps is None else layer.eps
+        return keras.layers.BatchNormalization(momentum=momentum, epsilon=eps)
+    if isinstance(layer, Activation):
+        return keras.layers.Activation(layer.name)
+    raise SpecError(f"layer {layer!r} is not supported by the tf backend.")
+
+
+def build_optimizer(spec) -> keras.optimizers.Optimizer:
+    """``spec`` is a ``bench.spec.Optimizer``; ``None`` fields take Keras defaults."""
+    def pick(value, key):
+        return DEFAULTS[key] if value is None else value
+
+    if spec.name == "adam":
+        return keras.optimizers.Adam(learning_rate=pick(spec.lr, "adam_lr"), beta_1=pick(spec.beta1, "beta1"),
+                                     beta_2=pick(spec.beta2, "beta2"), epsilon=pick(spec.eps, "adam_eps"))
+    if spec.name == "adamw":   # decoupled: p -= lr * wd * p before the Adam update, every trainable variable
+        return keras.optimizers.AdamW(learning_rate=pick(spec.lr, "adam_lr"), beta_1=pick(spec.beta1, "beta1"),
+                                      beta_2=pick(spec.beta2, "beta2"), epsilon=pick(spec.eps, "adam_eps"),
+                                      weight_decay=pick(spec.weight_decay, "adamw_decay"))
+    if spec.name == "sgd":
+        return keras.optimizers.SGD(learning_rate=pick(spec.lr, "sgd_lr"), momentum=spec.momentum)
+    raise SpecError(f"unknown optimizer {spec.name!r}; choose 'adam', 'adamw' or 'sgd'.")
+
+
+def _named_variables(layer) -> list[tuple[str, object]]:
+    """A parameter-owning Keras layer's variables under their neutral names."""
+    if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D)):
+        return [("kernel", layer.kernel)] + ([("bias", layer.bias)] if layer.use_bias else [])
+    return [("gamma", layer.gamma), ("beta", layer.beta),
+            ("mean", layer.moving_mean), ("var", layer.moving_variance)]
+
+
+class Trainer:
+    def __init__(self, job: Job, params: list[dict], seed: int):
+        if job.mode not in MODES:
+            raise SpecError(f"unknown mode {job.mode!r}; choose from {MODES}.")
+        if job.framework != "tf":
+            raise SpecError(f"the tf backend got a job for framework {job.framework!r}.")
+        job.arm.validate()
+        self.task = job.case.loss.name
+        self.classification = self.task == "softmax_cross_entropy"
+        if not self.classification and job.arm.layers[-1].units != 1:
+            raise SpecError(f"arm {job.arm.name!r}: a {self.task} loss needs a Dense(1) output layer.")
+        # Bit-identical reruns on one device; dropout draws from per-layer seeded
+        # stateless streams, and the global seed covers any op left unseeded.
+        tf.config.experimental.enable_op_determinism()
+        tf.random.set_seed(seed)
+        self.in_features = job.in_features
+        layer_shapes(job.arm.layers, job.case.input_shape)  # a bad map size is a SpecError, not a Keras one
+        first = arm_input_shape(job.arm.layers, job.case.input_shape)
+        # Rows arrive flat; a conv arm sees them as channels-last (H, W, C) maps.
+        reshape = [keras.layers.Reshape(first)] if len(first) == 3 else []
+        self.model = keras.Sequential([keras.Input(shape=(self.in_features,))] + reshape
+                                      + [keras_layer(layer, seed, k) for k, layer in enumerate(job.arm.layers)])
+        self._owners = [l for l in self.model.layers if isinstance(
+            l, (keras.layers.Dense, keras.layers.Conv2D, keras.layers.BatchNormalization))]
+        self._set_params(params)
+        self.optimizer = build_optimizer(job.case.optimizer)
+        # Build the optimizer's slots now: variables cannot be created inside the graph loop.
+        self.optimizer.build(self.model.trainable_variables)
+        self.l2_coef, self.l2_vars = self._penalized(job.arm.l2)
+        self.l1_coef, self.l1_vars = self._penalized(job.arm.l1)
+        self._bn_state = [v for l in self._owners if isinstance(l, keras.layers.BatchNormalization)
+                          for v in (l.moving_mean, l.moving_variance)]
+        y_dtype = tf.int32 if self.classification else tf.float32
+        x_spec, y_spec = tf.TensorSpec([None, self.in_features], tf.float32), tf.TensorSpec([None], y_dtype)
+        self._step = tf.function(self._train_step, input_signature=[x_spec, y_spec])
+        self._forward = tf.function(lambda x, training: self.model(x, training=training), reduce_retracing=True)
+        self._objective_fn = tf.function(self._objective, reduce_retracing=True)
+        self._eval_chunk = tf.function(self._eval_sums, input_signature=[x_spec, y_spec])
+        self._epoch = None
+
+    # --- the objective, traced into graphs ----------------------------------
+
+    def _penalized(self, penalty) -> tuple[float, list]:
+        """A penalty's coefficient (0 without one) and the variables it covers: every trainable
+        variable without a penalty or with ``include_bias``, else the dense and conv kernels."""
+        if penalty is None or penalty.include_bias:
+            return (0.0 if penalty is None else float(penalty.coef)), list(self.model.trainable_variables)
+        kernels = [l.kernel for l in self._owners if isinstance(l, (keras.layers.Dense, keras.layers.Conv2D))]
+        return float(penalty.coef), kernels
+
+    def _per_example(self, out, y):
+        if self.classification:
+            # One-hot categorical cross-entropy from logits, as the C1 post computes it.
+            return tf.nn.softmax_cross_entropy_with_logits(labels=tf.one_hot(y, tf.shape(out)[-1]), logits=out)
+        err = tf.squeeze(out, -1) - y  # (n,1) -> (n,): comparing with y (n,) must not broadcast to (n,n)
+        return tf.abs(err) if self.task == "mae" else tf.square(err)
+
+    def _penalty(self):
+        total = tf.constant(0.0)
+        if self.l2_coef:
+            total = self.l2_coef * tf.add_n([tf.nn.l2_loss(v) for v in self.l2_vars])  # l2_loss = sum(p^2)/2
+        if self.l1_coef:   # coef * sum|p|; tf.abs's gradient is sign(p), 0 at 0, as torch's
+            total = total + self.l1_coef * tf.add_n([tf.reduce_sum(tf.abs(v)) for v in self.l1_vars])
+        return total
+
+    def _objective(self, x, y, training):
+        return tf.reduce_mean(self._per_example(self.model(x, training=training), y)) + self._penalty()
+
+    def _train_step(self, x, y):
+        variables = self.model.trainable_variables
+        with tf.GradientTape() as tape:
+            loss = self._objective(x, y, True)
+        self.optimizer.apply(tape.gradient(loss, variables), variables)
+        return loss
+
+    def _train_epoch(self, index, lengths):
+        steps = tf.shape(lengths)[0]
+        losses = tf.TensorArray(tf.float32, size=steps)
+        for i in tf.range(steps):
+            rows = index[i, :lengths[i]]
+            losses = losses.write(i, self._train_step(tf.gather(self._x, rows), tf.gather(self._y, rows)))
+        return losses.stack()
+
+    def _eval_sums(self, x, y):
+        out = self.model(x, training=False)
+        loss = tf.reduce_sum(self._per_example(out, y))
+        if self.classification:
+            hits = tf.cast(tf.argmax(out, -1, output_type=tf.int32) == y, tf.float32)
+            return loss, tf.reduce_sum(hits)
+        return loss, tf.reduce_sum(tf.abs(tf.squeeze(out, -1) - y))
+
+    # --- the interface -------------------------------------------------------
+
+    def _xy(self, x, y=None):
+        x = tf.convert_to_tensor(np.asarray(x, np.float32).reshape(len(x), self.in_features))
+        if y is None:
+            return x
+        return x, tf.convert_to_tensor(np.asarray(y, np.int32 if self.classification else np.float32).reshape(-1))
+
+    def set_data(self, x, y) -> None:
+        self._x, self._y = self._xy(x, y)
+        # Retrace once per data set: the graph captures the tensors above.
+        self._epoch = tf.function(self._train_epoch, input_signature=[
+            tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)])
+
+    def fit_epoch(self, batches) -> np.ndarray:
+        if self._epoch is None:
+            raise SpecError("call set_data() before fit_epoch().")
+        if not len(batches):
+            return np.zeros(0, np.float32)
+        lengths = np.array([len(b) for b in batches], np.int32)
+        index = np.zeros((len(batches), lengths.max()), np.int32)
+        for i, b in enumerate(batches):
+            index[i, :len(b)] = b
+        return self._epoch(tf.constant(index), tf.constant(lengths)).numpy()
+
+    def step(self, x, y) -> float:
+        return float(self._step(*self._xy(x, y)))
+
+    def _keeping_bn_state(self, fn, training: bool):
+        """Run ``fn`` without letting a training-mode pass move BN's moving
+        statistics: evaluating must not train. Dropout's RNG still advances, so
+        repeated passes (MC dropout) draw fresh masks."""
+        if not (training and self._bn_state):
+            return fn()
+        saved = [v.numpy() for v in self._bn_state]
+        try:
+            return fn()
+        finally:
+            for v, value in zip(self._bn_state, saved):
+                v.assign(value)
+
+    def loss(self, x, y, training: bool = False) -> float:
+        x, y = self._xy(x, y)
+        return float(self._keeping_bn_state(lambda: self._objective_fn(x, y, bool(training)), training))
+
+    def predict(self, x, training: bool = False) -> np.ndarray:
+        x = self._xy(x)
+        return self._keeping_bn_state(lambda: self._forward(x, bool(training)), training).numpy()
+
+    def evaluate(self, x, y) -> dict:
+        x, y, n = np.asarray(x), np.asarray(y), len(x)
+        loss = metric = 0.0
+        for start in range(0, n, EVAL_CHUNK):
+            sums = self._eval_chunk(*self._xy(x[start:start + EVAL_CHUNK], y[start:start + EVAL_CHUNK]))
+            loss, metric = loss + float(sums[0]), metric + float(sums[1])
+        return {"loss": loss / n, ("accuracy" if self.classification else "mae"): metric / n}
+
+    def params(self) -> list[dict]:
+        return [{name: np.array(v.numpy()) for name, v in _named_variables(l)} for l in self._owners]
+
+    def _set_params(self, params: list[dict]) -> None:
+        if len(params) != len(self._owners):
+            raise SpecError(f"got {len(params)} parameter sets for {len(self._owners)} parameter-owning layers.")
+        for k, (layer, values) in enumerate(zip(self._owners, params)):
+            for name, var in _named_variables(layer):
+                if name not in values or tuple(np.shape(values[name])) != tuple(var.shape):
+                    raise SpecError(f"parameter layer {k}: {name!r} must have shape {tuple(var.shape)}, "
+                                    f"got {np.shape(values.get(name))}.")
+                var.assign(np.asarray(values[name], np.float32))
+
+
+from bench.backends.tf.group import GroupTrainer  # noqa: E402,F401  (the vectorized path; it imports this module)

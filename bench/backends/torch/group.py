@@ -1,0 +1,508 @@
+"""Vectorized seeds in PyTorch: S seeds of one arm trained as one wide model.
+
+Each seed's parameters are leaf tensors of their own, views of its block of
+one seed-stacked tensor per weight, which the forward pass uses as it is (no
+copy to join the seeds). Flat activations are ``(S, batch, features)`` and go
+through batched matmuls (``torch.bmm``); feature maps are ``(batch, S*C, H, W)``
+and go through grouped convolutions (``groups=S``), so each seed only ever
+sees its own channels; BatchNorm normalizes the ``S*F`` columns of
+``(batch, S*F)``, which keeps its statistics per seed. The objective is the sum
+of the per-seed objectives, so each seed's gradient is exactly its own. L2 is
+the optimizer's weight decay (the same gradient, ``coef * p``, as the per-seed
+path's explicit ``coef * sum(p**2) / 2`` term, whose value is still added to
+the reported loss).
+
+What equals the per-seed path (``bench.backends.torch.single.Trainer``) for a seed:
+initial weights and batch order (both from ``bench.run.seeds``) exactly, and on
+the CPU the dropout masks exactly too: seed s draws its masks from its own
+``torch.Generator`` seeded with s, with the same calls, shapes and memory
+order as the per-seed path makes on its private generator state (Dropout's
+``bernoulli_`` as the float64 uniforms it is made of, see
+``_bernoulli_is_uniform_below``; where only keep masks are drawn, the same words
+come from a compiled copy of each generator, ``bench.backends.torch.mt``). What differs
+is the float rounding of batched versus single kernels (about 1 ulp per op),
+which training amplifies; ``tests/test_group.py`` bounds it. On CUDA the
+per-seed path's dropout is a fused kernel with another draw order, so masks
+there are only equal in distribution.
+
+Group independence (a seed's record is the same bits whichever seeds share
+its group): no operation mixes seeds; a batched matmul computes each slice of a
+group of two or more alike whatever the others are (tested); reductions over
+the seed axis are avoided (``_rowsum``, ``_AddBias``) because they may split
+rows differently as S changes; and the optimizer steps every seed's tensors
+alone, at their own size, so its vector loops and tails are those of S = 1
+(Adam by its fused kernel called directly, ``bench.backends.torch.adam``). A
+group of one would take different single-matrix kernels, so it is padded with
+a copy of its seed, whose results are dropped.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from bench.backends.torch.single import _ACTIVATIONS, _device, _optimizer, _resolved
+from bench.backends.torch import adam as torch_adam
+from bench.backends.torch.layers import dropblock_gamma
+from bench.errors import SpecError
+from bench.run.grouping import EVAL_ROWS
+from bench.spec import (Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten, GaussianDropout, MaxPool2D,
+                        SpatialDropout2D, UniformDropout, arm_input_shape, layer_shapes)
+
+_ELEMENTWISE = {name: make() for name, make in _ACTIVATIONS.items() if name != "softmax"}
+
+
+def _rowsum(t):
+    """(S, k) -> (S,) row sums as a batched matrix-vector product. A plain
+    ``sum(1)`` may split its rows differently as S changes, which would let a
+    seed's numbers depend on the size of its group; a batched matmul computes
+    each slice alike whatever the others are (S >= 2, see the module docstring)."""
+    s, k = t.shape
+    return torch.bmm(t.reshape(s, 1, k), t.new_ones(1, k, 1).expand(s, k, 1)).reshape(s)
+
+
+class _AddBias(torch.autograd.Function):
+    """``x + bias`` for x (S, n, F) and bias (S, 1, F), whose bias gradient is a batched
+    matmul with ones (autograd's broadcast reduction over the whole (S, n, F)
+    gradient splits differently as S changes; see ``_rowsum``)."""
+
+    @staticmethod
+    def forward(ctx, x, bias):
+        return x + bias
+
+    @staticmethod
+    def backward(ctx, grad):
+        s, n, f = grad.shape
+        return grad, torch.bmm(grad.new_ones(1, 1, n).expand(s, 1, n), grad)
+
+
+@functools.cache
+def _bernoulli_is_uniform_below(device: torch.device) -> bool:
+    """Whether ``t.bernoulli_(p, generator=g)`` on ``device`` is, draw for draw,
+    ``uniform_`` in float64 from ``g`` compared with ``p``. In PyTorch's CPU kernel it
+    is (one 53-bit uniform per element, in memory order; checked here on every
+    process, since another build or device may differ), and drawing the uniforms
+    and comparing is faster than ``bernoulli_`` itself, the largest cost of a
+    dropout step after the matmuls."""
+    for p, size in ((0.5, 4099), (0.8, 517), (0.1, 64)):
+        g1, g2 = (torch.Generator(device).manual_seed(11) for _ in range(2))
+        want = torch.empty(size, device=device).bernoulli_(p, generator=g1)
+        got = torch.empty(size, device=device, dtype=torch.float64).uniform_(generator=g2) < p
+        if not (torch.equal(want, got.to(want.dtype)) and torch.equal(g1.get_state(), g2.get_state())):
+            return False
+    return True
+
+
+def _mask_streams(layers, gens: list, device: torch.device):
+    """``bench.backends.torch.mt.SeedStreams`` over ``gens`` where they draw the same
+    masks as torch, faster: on the CPU, when every stochastic layer is Dropout or
+    SpatialDropout2D (only keep masks come from the generators, so nothing else
+    draws while the streams hold the states), numba is installed and
+    ``torch_mt.exact()`` holds. Otherwise None, and torch draws."""
+    noisy = [layer for layer in layers
+             if isinstance(layer, (Dropout, SpatialDropout2D, GaussianDropout, DropBlock, UniformDropout))]
+    if device.type != "cpu" or not noisy or not all(isinstance(layer, (Dropout, SpatialDropout2D)) for layer in noisy):
+        return None
+    if not _bernoulli_is_uniform_below(device):
+        return None
+    try:
+        from bench.backends.torch import mt as torch_mt
+    except ImportError:      # numba not installed: torch draws the same bits
+        return None
+    except RuntimeError as err:  # numba present but unusable (e.g. no writable cache): the same bits, slower
+        warnings.warn(f"dropout masks drawn by torch, not the compiled generator: {err}", RuntimeWarning)
+        return None
+    return torch_mt.SeedStreams(gens) if torch_mt.exact() else None
+
+
+class GroupTrainer:
+    """Trains ``len(seeds)`` seeds of ``job.arm`` at once; ``params[i]`` is seed i's
+    initial weights (``bench.run.seeds.initial_params``)."""
+
+    def __init__(self, job, params: list[list[dict]], seeds: list[int]):
+        if job.framework != "torch":
+            raise SpecError(f"the torch backend got a job for framework {job.framework!r}.")
+        if len(params) != len(seeds) or not seeds:
+            raise SpecError(f"a group needs one parameter set per seed; got {len(params)} for {len(seeds)} seeds.")
+        job.arm.validate()
+        self.job, self.n = job, len(seeds)
+        if self.n == 1:  # see the module docstring: a group of one is padded
+            params, seeds = params * 2, seeds * 2
+        self.S = len(seeds)
+        self.device = _device()
+        defaults = _resolved(job)
+        self.classify = job.case.loss.name == "softmax_cross_entropy"
+        self.regression = job.case.loss.name
+        self._first = arm_input_shape(job.arm.layers, tuple(job.case.input_shape))
+        shapes = [self._first] + layer_shapes(job.arm.layers, tuple(job.case.input_shape))
+        self._layers = [(layer, shapes[i]) for i, layer in enumerate(job.arm.layers)]
+        self._defaults = defaults
+        self._owners = [layer for layer, _ in self._layers if isinstance(layer, (Dense, Conv2D, BatchNorm))]
+        self._stores, self._leaves = self._stack(params)
+        l2 = job.arm.l2
+        self._l2_coef = l2.coef if l2 else 0.0
+        # The per-seed path's L2 set (every trainable tensor, or only the kernels), as
+        # the optimizer's weight decay: for Adam and SGD (not AdamW) ``weight_decay=c``
+        # adds c * p to the gradient, the gradient of c * sum(p**2) / 2, in one fused
+        # pass instead of a square, a sum and their backward per tensor and seed.
+        named = [(name, store, entry[name]) for store, entry in zip(self._stores, self._leaves) for name in entry]
+        decays = [bool(self._l2_coef) and (l2.include_bias or name == "kernel") for name, _, _ in named]
+        self._l2 = [store[name] for (name, store, _), d in zip(named, decays) if d]   # joined tensors
+        l1 = job.arm.l1
+        self._l1_coef = l1.coef if l1 else 0.0
+        # L1 is no optimizer option: its gradient, coef * sign(p), is added to the joined
+        # gradients in ``_step``; (parameter layer, name) of the tensors it covers.
+        self._l1 = [(i, name) for i, entry in enumerate(self._leaves) for name in entry
+                    if self._l1_coef and (l1.include_bias or name == "kernel")]
+        # AdamW's weight_decay is its own decoupled decay, so there L2's gradient, coef * p,
+        # is added in ``_step`` as L1's is: (parameter layer, name) of the tensors it covers.
+        adamw = job.case.optimizer.name == "adamw"
+        self._l2_grad = [(i, name) for i, entry in enumerate(self._leaves) for name in entry] if adamw else []
+        self._l2_grad = [key for key, d in zip(self._l2_grad, decays) if d]
+        groups = [{"params": [t for (_, _, leaves), d in zip(named, decays) if d for t in leaves],
+                   "weight_decay": self._l2_coef},
+                  {"params": [t for (_, _, leaves), d in zip(named, decays) if not d for t in leaves]}]
+        if adamw:
+            groups = [{"params": [t for _, _, leaves in named for t in leaves]}]
+        self.optimizer = _optimizer(job.case.optimizer, [g for g in groups if g["params"]], defaults, job.mode)
+        if torch_adam.supports(self.optimizer):
+            self.optimizer = torch_adam.SeedAdam(self.optimizer)
+        matched_adam = job.mode == "matched" and job.case.optimizer.name in ("adam", "adamw")
+        self._keras_eps = self.optimizer.param_groups[0]["eps"] if matched_adam else None
+        self._t = 0
+        self._gens = [torch.Generator(self.device).manual_seed(int(s)) for s in seeds]
+        self._streams = _mask_streams(job.arm.layers, self._gens, self.device)
+        self._x = self._y = None
+
+    # --- weights ------------------------------------------------------------
+
+    def _stack(self, params: list[list[dict]]) -> tuple[list[dict], list[dict]]:
+        """Per parameter layer, the seed-stacked tensors as the forward pass uses them
+        (kernels ``(S, in, out)`` for Dense, ``(S*out, in, kh, kw)`` for Conv2D, biases
+        ``(S, 1, out)`` / ``(S*out,)``, BN vectors ``(S*F,)``) and, per trainable
+        name, S leaf tensors that are views of one seed's block each. The optimizer
+        updates the leaves, so every seed's tensor alone (the same sizes, the same
+        kernel paths, whatever S is), and so the stacked tensors in place: nothing is
+        copied to join the seeds at each step."""
+        stores, leaves, k = [], [], 0
+        for layer, _ in self._layers:
+            if not isinstance(layer, (Dense, Conv2D, BatchNorm)):
+                continue
+            entries = [p[k] for p in params]
+            store, views = {}, {}
+            for name in entries[0]:
+                arr = np.stack([np.asarray(e[name], np.float32) for e in entries])
+                if isinstance(layer, Conv2D) and name == "kernel":   # (S, kh, kw, cin, cout) -> (S*cout, cin, kh, kw)
+                    arr = arr.transpose(0, 4, 3, 1, 2)
+                    arr = arr.reshape(-1, *arr.shape[2:])
+                elif isinstance(layer, Dense) and name == "bias":
+                    arr = arr[:, None, :]
+                elif not (isinstance(layer, Dense) and name == "kernel"):
+                    arr = arr.reshape(-1)
+                store[name] = torch.as_tensor(np.ascontiguousarray(arr), device=self.device)
+                if name not in ("mean", "var"):
+                    views[name] = [b.detach().requires_grad_(True) for b in self._blocks(store[name], layer)]
+            stores.append(store)
+            leaves.append(views)
+            k += 1
+        return stores, leaves
+
+    def _blocks(self, joined, layer):
+        """The S per-seed blocks of a seed-stacked tensor of ``layer``, as views."""
+        if isinstance(layer, Dense):              # (S, ...)
+            return joined.unbind(0)
+        return joined.reshape(self.S, -1, *joined.shape[1:]).unbind(0)    # (S*k, ...)
+
+    def _joined(self, grad: bool = False) -> list[dict]:
+        """The stacked tensors; with ``grad``, the trainable ones as fresh autograd
+        leaves over the same memory, whose gradients ``_scatter`` hands to the seeds."""
+        if not grad:
+            return self._stores
+        return [{name: t if name in ("mean", "var") else t.detach().requires_grad_(True) for name, t in store.items()}
+                for store in self._stores]
+
+    def _scatter(self, joined: list[dict]) -> None:
+        """Each seed's leaf gets its block of the stacked gradient (a view, no copy)."""
+        for layer, entry, views in zip(self._owners, joined, self._leaves):
+            for name, leaves in views.items():
+                grad = entry[name].grad
+                if grad is not None:
+                    for leaf, block in zip(leaves, self._blocks(grad.contiguous(), layer)):
+                        leaf.grad = block
+
+    def params(self) -> list[list[dict]]:
+        """Each real seed's current weights in the neutral layout."""
+        per_seed = [[] for _ in range(self.n)]
+        for layer, entry in zip(self._owners, self._stores):
+            for s in range(self.n):
+                values = {}
+                for name, t in entry.items():
+                    a = t.detach().cpu().numpy()
+                    if isinstance(layer, Conv2D) and name == "kernel":
+                        cout = a.shape[0] // self.S
+                        a = a.reshape(self.S, cout, *a.shape[1:])[s].transpose(2, 3, 1, 0)
+                    elif isinstance(layer, Dense):
+                        a = a[s, 0] if name == "bias" else a[s]
+                    else:
+                        a = a.reshape(self.S, -1)[s]
+                    values[name] = a.copy()
+                per_seed[s].append(values)
+        return per_seed
+
+    # --- the forward pass ----------------------------------------------------
+
+    def _to_maps(self, x):
+        """(S, n, H*W*C) rows in channels-last order -> (n, S*C, H, W)."""
+        h, w, c = self._first
+        return x.reshape(self.S, x.shape[1], h, w, c).permute(1, 0, 4, 2, 3).reshape(x.shape[1], self.S * c, h, w)
+
+    def _per_seed(self, x, shape, fill, maps_last: bool = False, dtype=torch.float32):
+        """Noise for every seed, ``fill(t, g)`` drawing it into ``t`` from seed's own
+        generator ``g``, where ``t`` has the per-seed path's shape (``shape(batch)``,
+        NCHW or flat) and strides: channels-last maps where ``maps_last``, for the
+        per-seed path's input rows become NCHW by a permuted view, so its convolutions
+        return channels-last tensors and the ``*_like`` noise of Dropout and
+        GaussianDropout fills them in (n, H, W, C) order. Returns the seeds' noise
+        stacked as ``(S, *memory order)``, for ``_seed_layout``."""
+        buf, last = self._noise_buffer(x, shape, maps_last, dtype)
+        for block, g in zip(buf.unbind(0), self._gens):
+            fill(block.permute(0, 3, 1, 2) if last else block, g)
+        return buf
+
+    def _noise_buffer(self, x, shape, maps_last: bool, dtype):
+        """``_per_seed``'s empty ``(S, *memory order)`` buffer, and whether its maps are channels-last."""
+        n = x.shape[1] if x.ndim == 3 else x.shape[0]
+        per = tuple(shape(n))
+        last = maps_last and len(per) == 4
+        return torch.empty(self.S, *((per[0], per[2], per[3], per[1]) if last else per), device=x.device,
+                           dtype=dtype), last
+
+    def _seed_layout(self, noise, x, maps_last: bool = False):
+        """``(S, *memory order)`` noise from ``_per_seed`` laid out like ``x``:
+        ``(S, n, F)`` rows or ``(n, S*C, h, w)`` maps."""
+        if x.ndim == 3:
+            return noise
+        if maps_last and noise.ndim == 5:
+            noise = noise.permute(0, 1, 4, 2, 3)            # (S, n, C, h, w)
+        n = noise.shape[1]
+        return noise.transpose(0, 1).reshape(n, -1, *noise.shape[3:])
+
+    def _keep_mask(self, x, shape, keep: float, maps_last: bool):
+        """Dropout's mask, scaled as the per-seed path scales it (``mask.div_(keep)``)."""
+        if self._streams is not None:   # it holds the generators' states: torch must not draw now
+            if x.dtype != torch.float32:
+                raise SpecError(f"the compiled dropout masks are float32; this activation is {x.dtype}.")
+            kept, _ = self._noise_buffer(x, shape, maps_last, x.dtype)
+            self._streams.keep_masks(kept.numpy().reshape(self.S, -1), keep)   # scaled already
+            return self._seed_layout(kept, x, maps_last)
+        if _bernoulli_is_uniform_below(x.device):
+            uniform = self._per_seed(x, shape, lambda t, g: t.uniform_(generator=g), maps_last, torch.float64)
+            # compared straight into x's dtype: a bool mask and its cast cost a pass more
+            kept = torch.lt(uniform, keep, out=torch.empty(uniform.shape, dtype=x.dtype, device=x.device))
+        else:
+            kept = self._per_seed(x, shape, lambda t, g: t.bernoulli_(keep, generator=g), maps_last)
+        return self._seed_layout(kept, x, maps_last).div_(keep)
+
+    def _forward(self, x, training: bool, joined=None):
+        """``x``: (S, n, features) rows. Returns (S, n, outputs)."""
+        image = len(self._first) == 3
+        if image:
+            x = self._to_maps(x)
+        weights = iter(self._joined() if joined is None else joined)
+        for layer, shape in self._layers:
+            if isinstance(layer, Dense):
+                w = next(weights)
+                x = torch.bmm(x, w["kernel"])
+                if "bias" in w:
+                    x = _AddBias.apply(x, w["bias"])
+                if layer.activation != "linear":
+                    x = self._activate(x, layer.activation)
+            elif isinstance(layer, Conv2D):
+                w = next(weights)
+                x = F.conv2d(x, w["kernel"], w.get("bias"), padding=layer.padding, groups=self.S)
+                if layer.activation != "linear":
+                    x = self._activate(x, layer.activation)
+            elif isinstance(layer, MaxPool2D):
+                x = F.max_pool2d(x, layer.pool)
+            elif isinstance(layer, Flatten):
+                n, _, h, w_ = x.shape
+                x = x.reshape(n, self.S, -1, h, w_).permute(1, 0, 3, 4, 2).reshape(self.S, n, -1)
+            elif isinstance(layer, BatchNorm):
+                x = self._batch_norm(layer, x, next(weights), training)
+            elif isinstance(layer, Activation):
+                x = self._activate(x, layer.name)
+            elif training:
+                x = self._noise(layer, x, shape)
+        return x
+
+    def _activate(self, x, name: str):
+        if name == "linear":
+            return x
+        if name == "softmax":
+            if x.ndim != 3:
+                raise SpecError("softmax over a feature map is not supported for vectorized seeds; use --group-size 1.")
+            return torch.softmax(x, -1)
+        return _ELEMENTWISE[name](x)
+
+    def _batch_norm(self, layer, x, w, training: bool):
+        """Columns (seed, feature) of (n, S*F): statistics stay per seed; momentum in Keras terms."""
+        momentum = self._defaults["bn_momentum"] if layer.momentum is None else layer.momentum
+        eps = self._defaults["bn_eps"] if layer.eps is None else layer.eps
+        s, n, f = x.shape
+        cols = x.permute(1, 0, 2).reshape(n, s * f)
+        out = F.batch_norm(cols, w["mean"], w["var"], w["gamma"], w["beta"], training, 1.0 - momentum, eps)
+        return out.reshape(n, s, f).permute(1, 0, 2)
+
+    def _noise(self, layer, x, shape):
+        """Training-mode stochastic layers, with the per-seed path's draws."""
+        chw = (shape[2], shape[0], shape[1]) if len(shape) == 3 else tuple(shape)  # the per-seed NCHW / flat shape
+        if isinstance(layer, Dropout):
+            if layer.rate == 0.0:
+                return x
+            keep = 1.0 - layer.rate
+            return x * self._keep_mask(x, lambda n: (n, *chw), keep, maps_last=True)
+        if isinstance(layer, SpatialDropout2D):
+            if layer.rate == 0.0:
+                return x
+            keep = 1.0 - layer.rate
+            return x * self._keep_mask(x, lambda n: (n, chw[0], 1, 1), keep, maps_last=False)
+        if isinstance(layer, GaussianDropout):
+            std = math.sqrt(layer.rate / (1.0 - layer.rate))
+            if std == 0.0:
+                return x
+            noise = self._per_seed(x, lambda n: (n, *chw), lambda t, g: t.normal_(generator=g), maps_last=True)
+            return x * (1.0 + std * self._seed_layout(noise, x, maps_last=True))
+        if isinstance(layer, UniformDropout):
+            a = layer.half_width
+            if a == 0.0:
+                return x
+            noise = self._per_seed(x, lambda n: (n, *chw), lambda t, g: t.uniform_(1.0 - a, 1.0 + a, generator=g),
+                                   maps_last=True)
+            return x * self._seed_layout(noise, x, maps_last=True)
+        if isinstance(layer, DropBlock):
+            return self._dropblock(layer, x, chw)
+        raise SpecError(f"layer {layer!r} is not supported by the torch backend.")
+
+    def _dropblock(self, layer, x, chw):
+        if layer.keep_prob == 1.0:
+            return x
+        c, h, w = chw
+        b = layer.block_size
+        gamma = dropblock_gamma(layer.keep_prob, b, h, w)
+        grid = self._per_seed(x, lambda n: (n, c, h - b + 1, w - b + 1), lambda t, g: t.uniform_(generator=g))
+        seeds = self._seed_layout(grid < gamma, x).to(x.dtype)
+        mask = 1.0 - F.max_pool2d(F.pad(seeds, (b - 1,) * 4), b, stride=1)     # (n, S*C, H, W)
+        n = mask.shape[0]
+        kept = mask.reshape(n, self.S, -1).sum((0, 2))                          # (S,) per-seed count
+        scale = (n * c * h * w) / kept.clamp_min(1.0)
+        return x * mask * scale.repeat_interleave(c).reshape(1, -1, 1, 1)
+
+    # --- the objective ----------------------------------------------------------
+
+    def _data_loss(self, out, y):
+        """Per-seed mean loss, shape (S,). ``out``: (S, n, k); ``y``: (S, n)."""
+        s, n = y.shape
+        if self.classify:
+            per = F.cross_entropy(out.reshape(s * n, -1), y.reshape(s * n), reduction="none").reshape(s, n)
+        else:
+            err = out.reshape(s, n) - y
+            per = err.abs() if self.regression == "mae" else err.square()
+        return _rowsum(per) / n
+
+    def _penalty(self):
+        """(S,) ``coef * sum(p**2) / 2`` per seed, for the reported loss (the optimizer's
+        weight decay applies its gradient). Each seed's sum of squares is its block's
+        dot product with itself, a batched matmul (see ``_rowsum``), added tensor by
+        tensor, so the value does not depend on S."""
+        total = None
+        for joined in self._l2:
+            rows = joined.reshape(self.S, 1, -1)
+            squares = torch.bmm(rows, rows.transpose(1, 2)).reshape(self.S)
+            total = squares if total is None else total + squares
+        return self._l2_coef / 2 * total
+
+    def _l1_penalty(self):
+        """(S,) ``coef * sum|p|`` per seed, for the reported loss, tensor by tensor (``_rowsum``)."""
+        total = None
+        for i, name in self._l1:
+            sums = _rowsum(self._stores[i][name].reshape(self.S, -1).abs())
+            total = sums if total is None else total + sums
+        return self._l1_coef * total
+
+    def _step(self, x, y):
+        if self._keras_eps is not None:
+            self._t += 1
+            for group in self.optimizer.param_groups:
+                group["eps"] = self._keras_eps / (1.0 - group["betas"][1] ** self._t) ** 0.5
+        self.optimizer.zero_grad(set_to_none=True)
+        joined = self._joined(grad=True)
+        losses = self._data_loss(self._forward(x, True, joined), y)
+        losses.sum().backward()   # each seed's gradient is its own: no term mixes seeds
+        for i, name in self._l1:   # autograd's gradient of coef * sum|p|: coef * sign(p), 0 at 0
+            t = joined[i][name]
+            t.grad.add_(torch.sign(t.detach()), alpha=self._l1_coef)
+        for i, name in self._l2_grad:   # L2 under AdamW: the gradient of coef * sum(p**2) / 2
+            t = joined[i][name]
+            t.grad.add_(t.detach(), alpha=self._l2_coef)
+        self._scatter(joined)
+        penalty = self._penalty() if self._l2 else 0.0   # of the weights this step's loss saw
+        if self._l1:
+            penalty = penalty + self._l1_penalty()
+        self.optimizer.step()
+        return losses.detach() + penalty
+
+    # --- the group interface -----------------------------------------------------
+
+    def _pad(self, per_seed: list) -> list:
+        return per_seed * 2 if self.n == 1 else per_seed
+
+    def set_data(self, x, y) -> None:
+        self._x = torch.as_tensor(np.asarray(x, np.float32).reshape(len(x), -1), device=self.device)
+        y = np.asarray(y)
+        dtype = np.int64 if self.classify and np.issubdtype(y.dtype, np.integer) else np.float32
+        self._y = torch.as_tensor(y.astype(dtype), device=self.device)
+
+    def fit_epoch(self, batches: list[list[np.ndarray]]) -> np.ndarray:
+        """``batches[i]`` is seed i's index arrays for this epoch; returns losses (n_seeds, steps)."""
+        if self._x is None:
+            raise SpecError("call set_data(x, y) before fit_epoch.")
+        batches = self._pad(batches)
+        sizes = [len(b) for b in batches[0]]
+        if any([len(b) for b in seed] != sizes for seed in batches):
+            raise SpecError("the seeds of a group need batches of equal sizes at every step.")
+        index = torch.as_tensor(np.stack([np.concatenate(seed) for seed in batches]).astype(np.int64),
+                                device=self.device)                               # (S, rows)
+        losses = torch.empty(len(sizes), self.S, device=self.device)
+        for i, idx in enumerate(torch.split(index, sizes, dim=1)):
+            rows = idx.reshape(-1)   # index_select: a plain gather, faster than advanced indexing
+            x = self._x.index_select(0, rows).reshape(*idx.shape, -1)
+            losses[i] = self._step(x, self._y.index_select(0, rows).reshape(*idx.shape, *self._y.shape[1:]))
+        if self._streams is not None:
+            self._streams.store()
+        return losses.T[:self.n].cpu().numpy().astype(np.float64)
+
+    def evaluate(self, x, y) -> list[dict]:
+        x = torch.as_tensor(np.asarray(x, np.float32).reshape(len(x), -1), device=self.device)
+        y = np.asarray(y)
+        y = torch.as_tensor(y.astype(np.int64 if self.classify and np.issubdtype(y.dtype, np.integer)
+                                     else np.float32), device=self.device)
+        total = torch.zeros(self.S, device=self.device, dtype=torch.float64)
+        hits = torch.zeros(self.S, device=self.device, dtype=torch.float64)
+        chunk = EVAL_ROWS  # the same chunks whatever S is: a seed's sums must not depend on its group
+        with torch.no_grad():
+            for xc, yc in zip(torch.split(x, chunk), torch.split(y, chunk)):
+                rows = xc.expand(self.S, *xc.shape)
+                labels = yc.expand(self.S, *yc.shape)
+                out = self._forward(rows, False)
+                total += self._data_loss(out, labels).double() * len(xc)
+                if self.classify:
+                    hits += (out.argmax(-1) == labels).sum(1).double()
+                else:
+                    hits += _rowsum((out.reshape(self.S, -1) - labels).abs()).double()
+        n = len(x)
+        key = "accuracy" if self.classify else "mae"
+        return [{"loss": float(total[s]) / n, key: float(hits[s]) / n} for s in range(self.n)]

@@ -1,0 +1,231 @@
+"""Records -> ``REPORT.md``, ``claims.csv`` and plots under ``<results>/<profile>/``.
+
+Every number in the report is computed here from the committed records; none
+is typed in. Claims are evaluated per (framework, mode) with the test that
+matches their kind; Holm's correction runs within each case (its claims x
+frameworks x modes are one family), and Benjamini-Hochberg over the whole
+report as a suite-level figure. After ``bench run --adaptive`` the verdicts
+shown are the sequential ones (``bench.run.adaptive.apply``). The tables
+themselves are built in ``bench.publish.tables``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pandas as pd
+from tabulate import tabulate
+
+from bench.records import atomic, store
+from bench.stats import kinds
+from bench.spec import registry
+from bench.analysis import verdict
+from bench.errors import StoreError
+from bench.spec import Case
+from bench.publish.tables import agreement_rows, arm_table, claim_csv_rows, claim_rows, environment_rows, notes
+from bench.publish.tables import fmt as _fmt  # noqa: F401  (kept for callers of the old name)
+from bench.publish.tables import variants as _variants
+
+METHOD_FILE = "METHOD.md"
+
+HOW_TO_READ = """\
+**How to read this.** Each arm was trained over the listed seeds. Seed *i* gives every arm
+the same initial weights (where shapes match) and the same batch order, and both frameworks
+the same batches, so comparisons are **paired by seed**. A claim is a per-seed contrast of
+one metric between arms. Its kind decides the test (`test` column); the primary test's
+p-value is two-sided and Holm-corrected within the claim's **case** (the family: that case's
+claims x frameworks x modes, which replicate one hypothesis per claim, so a case's verdicts
+never depend on which other cases share this report; `p Holm`). `q BH` is the
+Benjamini-Hochberg q-value over every result in this report, a suite-level figure, never a verdict.
+
+| kind | test |
+|---|---|
+{tests}
+
+`estimate` is the mean per-seed contrast (for binary claims, the difference of the two
+rates) with the CI its label names: the Student-t 95 % CI of the mean contrast (it covers
+95 % at 5-20 seeds; the percentile bootstrap covered 84-93 % there), the 90 % t CI for
+equivalence (inside +-margin exactly when TOST at 0.05 succeeds) and the 95 % t CI for
+non-inferiority (above -margin exactly when its test succeeds); Newcombe's score CI for rates.
+These CIs are unadjusted; a verdict at the Holm level implies the CI's side. `robustness p`
+lists the checks; a note under the table says when a check and the primary test disagree
+about significance. `MDE 80%` is the smallest true effect, in metric units (a rate difference
+from the reference arm's rate for binary claims; for equivalence the smallest margin provable
+at a true difference of 0; for non-inferiority the distance above -margin), that the primary
+test detects with 80 % power at the `n` used and at alpha / family size, the strictest Holm
+step: exact noncentral-t power for t-tests, exact TOST power, exact enumerated power for the
+McNemar / Boschloo tests; an approximation for trend claims. `seeds needed` (inconclusive
+verdicts only) is the number of seeds that would detect the observed effect with 80 % power.
+
+| verdict | meaning |
+|---|---|
+| reproduced | Holm-adjusted p < 0.05, the effect has the claimed sign, and its CI is not entirely below the claim's smallest effect that matters (equivalence: TOST shows the difference inside the margin; non-inferiority: shown above -margin) |
+| smaller than claimed | Holm-adjusted p < 0.05 in the claimed direction, but the CI lies entirely below the smallest effect that matters (the claim's `min_effect`, else {frac:g} x the post's own effect where the post reports one) |
+| contradicted | Holm-adjusted p < 0.05 and the effect has the opposite sign (equivalence: the difference is shown larger than the margin; non-inferiority: shown below -margin) |
+| inconclusive | otherwise (too few seeds, too small an effect, or no effect); never read as "no difference" |
+
+**TensorFlow vs PyTorch** is an equivalence question. For each claim the two frameworks'
+per-seed contrasts are compared (per shared seed when at least 3 are shared, otherwise as two
+independent means) against a margin in metric units fixed with the claim, never estimated from
+these seeds (its `agreement_margin`, else its smallest effect that matters, else its
+equivalence / non-inferiority margin): *equivalent* when TOST shows the gap inside the margin
+(whatever a difference test says), *different* when the gap is shown beyond it, *undetermined*
+otherwise or without a margin. A gap of exactly 0 on every seed is equivalent by construction;
+a constant gap is decided by exact sign flips. These tests are not part of the Holm families.
+
+A diverged run (NaN/inf loss) is an outcome: it is counted in the arm table and enters binary
+claims (`diverged` = 1). In a continuous two-arm or interaction contrast its seed is kept and
+ranked worst (primary: Wilcoxon over every seed); the paired t on the surviving seeds
+(`excl.` counts the seeds it drops) is shown beside it as a sensitivity check. A contrast equal
+on every seed is decided by its exact sign-flip p (2 / 2^n). Fewer than 2 usable seeds or an
+undefined p-value give an inconclusive verdict whose reason is listed under the table.
+""".format(tests="\n".join(f"| {k} | {v} |" for k, v in kinds.TESTS.items()),
+           frac=verdict.MIN_EFFECT_FRACTION)
+
+
+def samples_for(records: list[dict], case: Case, framework: str, mode: str, metric: str) -> dict:
+    """``{arm: {seed: value}}`` of the finished records; diverged runs give NaN."""
+    out: dict = defaultdict(dict)
+    for r in records:
+        if (r["case"], r["framework"], r["mode"], r.get("status")) == (case.id, framework, mode, "ok"):
+            value = r["diverged"] if metric == "diverged" else r["metrics"].get(metric, float("nan"))
+            out[r["arm"]][r["seed"]] = float(value)
+    return dict(out)
+
+
+def _higher_is_better(case: Case, metric: str):
+    try:
+        return case.metric(metric).higher_is_better
+    except Exception:   # a claim on a metric the case does not declare: keep the exclusion analysis
+        return None
+
+
+def evaluate(records: list[dict], cases: list[Case]) -> list[tuple[Case, str, str, object]]:
+    """Every claim x (framework, mode) with records for all its arms; Holm within each case."""
+    rows, results = [], []
+    for case in cases:
+        mine = [r for r in records if r["case"] == case.id]
+        for fw, mode in _variants(mine):
+            for claim in case.claims:
+                samples = samples_for(mine, case, fw, mode, claim.metric)
+                if not all(arm in samples for arm in claim.arms):
+                    continue
+                rows.append((case, fw, mode))
+                results.append(verdict.evaluate_claim(
+                    claim, samples, higher_is_better=_higher_is_better(case, claim.metric)))
+    adjusted = verdict.adjust(results, families=[case.id for case, _, _ in rows])
+    return [(case, fw, mode, res) for (case, fw, mode), res in zip(rows, adjusted)]
+
+
+def write(results_dir, profile: str, html: bool = False) -> Path:
+    """Write the report for ``profile`` and return its path."""
+    return publish(results_dir, profile, html)[0]
+
+
+def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
+    """Write REPORT.md, METHOD.md, claims.csv, the plots and (``html``) REPORT.html;
+    return REPORT.md's path and the scoreboard as terminal text."""
+    from bench.publish import plots, scoreboard
+
+    from bench.run import environment
+    from bench.records import identity
+
+    loaded = identity.load(results_dir, profile)   # current records only: never two specs in one table
+    records = loaded.records
+    if not records:
+        raise StoreError(f"no records in {store.records_path(results_dir, profile)}; "
+                         f"run `bench run --profile {profile}` first." + (f" ({loaded.note()})" if loaded.stale else ""))
+    store.require_complete(records, store.records_path(results_dir, profile))
+    cases = [c for c in registry.select(None) if any(r["case"] == c.id for r in records)]
+    out_dir = Path(results_dir) / profile
+    evaluated = adaptive_verdicts(evaluate(records, cases), out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lines = [f"# Results: profile `{profile}`", "",
+             f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC from {len(records)} records "
+             f"in `records.jsonl`. {_family(evaluated)}", "", *overrides_lines(records),
+             "## Scoreboard", "", *scoreboard.markdown(evaluated), "",
+             f"Each claim links to its case below (arms, every test, plots). How the tests, verdicts and "
+             f"the TensorFlow vs PyTorch comparison work: [METHOD.md]({METHOD_FILE}). Numbers for analysis: "
+             f"`claims.csv`, and `bench.load_records(\"{Path(results_dir).as_posix()}/{profile}\")` for the records.", "",
+             "**What ran** (as found in the records: spec hash, commit, machine, training path, budget, seeds):", "",
+             *environment.summary(records), *([f"\n**Note:** {loaded.note()}"] if loaded.stale else []), ""]
+    figures: dict = {}
+    for case in cases:
+        prof = case.profile(profile)
+        mine = [e for e in evaluated if e[0] is case]
+        pngs = [*plots.forest(mine, case, out_dir), *plots.strips(records, case, out_dir),
+                *plots.curves(records, case, out_dir)]
+        figures[case.id] = pngs
+        lines += [f'<a id="{scoreboard.anchor(case.id)}"></a>', "",
+                  f"## {case.id}: {case.title}", "", f"Source: {case.source}. Profile: {prof.notes}.", ""]
+        lines += [f"![{case.id} {png.stem.split('_')[-1]}]({png.name})" for png in pngs[:1]]
+        lines += ["", "### Arms", "", arm_table(records, case), ""]
+        table = tabulate(claim_rows(mine), headers="keys", tablefmt="github") if mine else (
+            "No claim could be tested: none has records for all of its arms in this profile.")
+        lines += ["### Claims", "", table, ""]
+        for claim in case.claims:
+            lines.append(f"- **{claim.id}** ({claim.kind}): {claim.statement}")
+        lines += ["", "Verdict reasons:", "", *notes(mine)]
+        agree = agreement_rows(mine)
+        if agree:
+            lines += ["", "### TensorFlow vs PyTorch", "", tabulate(agree, headers="keys", tablefmt="github")]
+        for png in pngs[1:]:
+            lines += ["", f"![{case.id} {png.stem.split('_')[-1]}]({png.name})"]
+        lines.append("")
+    lines += adaptive_section(out_dir)
+    lines += ["## Environment", "", tabulate(environment_rows(records), headers="keys", tablefmt="github"), ""]
+    atomic.write_with(out_dir / "claims.csv",
+                      lambda tmp: pd.DataFrame(claim_csv_rows(evaluated)).to_csv(tmp, index=False))
+    atomic.write_text(out_dir / METHOD_FILE, f"# How to read the report\n\n{HOW_TO_READ}")
+    path = atomic.write_text(out_dir / "REPORT.md", "\n".join(lines))
+    if html:
+        from bench.publish import html as page
+
+        page.write(out_dir / "REPORT.html", profile, evaluated, claim_rows(evaluated), figures,
+                   HOW_TO_READ, overrides_lines(records))
+    return path, scoreboard.terminal(evaluated)
+
+
+def overrides_lines(records: list[dict]) -> list[str]:
+    """A note naming each one-off ``--set`` override found in the records, per case."""
+    seen: dict = defaultdict(set)
+    for r in records:
+        for k, v in (r.get("overrides") or {}).items():
+            seen[r["case"]].add(f"{k}={v}")
+    if not seen:
+        return []
+    parts = "; ".join(f"{case}: {', '.join(sorted(v))}" for case, v in sorted(seen.items()))
+    return [f"**Overridden for this run (`bench run --set`):** {parts}. These records carry the changed "
+            f"spec hash; they are a variation, not the suite as written.", ""]
+
+
+def _family(evaluated) -> str:
+    sizes = {}
+    for case, _, _, res in evaluated:
+        sizes[case.id] = res.family_size
+    undefined = sum(res.primary.p_value != res.primary.p_value for *_, res in evaluated)
+    extra = f" ({undefined} more with an undefined p-value stay inconclusive)" if undefined else ""
+    families = ", ".join(f"{case} {m}" for case, m in sizes.items()) or "none"
+    return (f"Holm families (one per case: its claims x frameworks x modes), sizes: {families}{extra}. "
+            f"Benjamini-Hochberg runs over all {len(evaluated)} results as a suite-level figure.")
+
+
+def adaptive_verdicts(evaluated, out_dir: Path):
+    """After ``bench run --adaptive``: the sequential decisions replace the fixed-n verdicts."""
+    from bench.run import adaptive
+    return adaptive.apply(evaluated, out_dir)
+
+
+def adaptive_section(out_dir: Path) -> list[str]:
+    """The sequential looks of ``bench run --adaptive``, when ``adaptive.json`` is present."""
+    path = out_dir / "adaptive.json"
+    if not path.exists():
+        return []
+    log = json.loads(path.read_text(encoding="utf-8"))
+    rows = [{"look": i + 1, "seeds": look["seeds"], "info. fraction": f"{look['fraction']:.3f}",
+             "alpha spent": f"{look['spent']:.4g}", "nominal alpha": f"{look['alpha']:.4g}",
+             "decided": ", ".join(look["decided"]) or "—"} for i, look in enumerate(log["looks"])]
+    return ["## Adaptive seeds", "", log["procedure"], "",
+            tabulate(rows, headers="keys", tablefmt="github"), "", log["outcome"], ""]

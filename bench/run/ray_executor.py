@@ -1,0 +1,153 @@
+"""Groups as Ray tasks: ``bench run --executor ray [--address ADDR]``.
+
+A drop-in for the worker pool (``bench.run.workers.Pool``): ``RayPool.map`` runs the
+runner's ``_group_in_worker`` over the same payloads, one Ray task per group,
+each asking for ``task_cpus`` CPUs and ``task_gpus`` GPUs, and yields
+``(index, ok, value)`` as each finishes. Only the records travel back: this
+process stays the one that owns the results directory, so resuming, the
+store's lock and each record's provenance work as with local workers.
+
+A task whose worker process dies (killed for memory, a node lost, a crash in
+native code) is retried by Ray up to ``max_retries`` times; only when every
+try died are its seeds recorded as failed, as for a dead local worker. A task
+that raises is not retried (``_group_in_worker`` records a seed's error as a
+failed record itself, so little can raise).
+
+What a task trains on: the GPU Ray assigned it (Ray sets its
+``CUDA_VISIBLE_DEVICES``, and by default starts a fresh worker process for each
+GPU task, so a framework never keeps a GPU of an earlier task), else the CPU,
+with ``task_cpus`` threads
+(``BENCH_THREADS``), so a record's bits match a local worker's with that many
+cores. Every node needs this package at the same commit and the datasets (at
+``--data-dir`` or in its ``BENCH_DATA_DIR`` / caches); a record made by other
+code is refused, since it could not be traced to this checkout.
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+from typing import Callable, Iterable, Iterator, Optional
+
+from bench.run import devices, environment
+from bench.errors import BenchError
+from bench.run.workers import TaskError, WorkerDied
+
+DEFAULT_RETRIES = 3
+
+
+class RayError(BenchError):
+    """Ray missing, unreachable, or running other code than this checkout."""
+
+
+def require():
+    try:
+        import ray
+    except ImportError as exc:
+        raise RayError(f"--executor ray needs Ray, which failed to import ({exc}); install it with "
+                       f"`pip install -e .[ray]`.") from exc
+    return ray
+
+
+def _task(fn: Callable, args: tuple, env: dict):
+    """One group in a Ray worker. The environment comes first: the frameworks read it
+    when they load, which happens inside ``fn``."""
+    os.environ.update(env)
+    return fn(*args)
+
+
+class RayPool:
+    """``bench.run.workers.Pool``'s interface over a Ray cluster. ``count`` and ``shares``
+    are accepted for that interface; Ray decides how many tasks run at once from
+    each node's CPUs and GPUs and what a task asks for."""
+
+    def __init__(self, count: int = 1, shares: Optional[int] = None, *, address: Optional[str] = None,
+                 task_cpus: float = 1, task_gpus: Optional[float] = None, max_retries: int = DEFAULT_RETRIES,
+                 device: Optional[str] = None, log=None):
+        if task_cpus <= 0:
+            raise RayError(f"--task-cpus must be > 0, got {task_cpus}.")
+        if task_gpus is not None and task_gpus < 0:
+            raise RayError(f"--task-gpus must be >= 0, got {task_gpus}.")
+        self._ray = ray = require()
+        self._owned = not ray.is_initialized()
+        if self._owned:
+            try:
+                local = {} if address else {"include_dashboard": False}   # a cluster keeps its own settings
+                ray.init(address=address, logging_level="WARNING", **local)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise RayError(f"cannot reach a Ray cluster at {address or 'a new local instance'}: {exc}") from exc
+        device = devices.requested() if device is None else devices.parse(device)
+        gpus = ray.cluster_resources().get("GPU", 0)
+        if task_gpus is None:   # auto: one GPU per group where the cluster has GPUs, unless told cpu
+            task_gpus = 1 if gpus and device != "cpu" else 0
+        if task_gpus > gpus:
+            if not address:   # a local instance cannot grow; a cluster may scale up to the request
+                self.close(wait=True)
+                raise RayError(f"each task asks for {task_gpus:g} GPU(s), but the local Ray instance has {gpus:g}.")
+            print(f"bench: the Ray cluster has {gpus:g} GPUs now; tasks asking for {task_gpus:g} wait for more.",
+                  file=sys.stderr)
+        self.task_cpus, self.task_gpus, self.max_retries = task_cpus, task_gpus, max_retries
+        # Where Ray gave a task a GPU it is the only one the task sees; without one it must
+        # not take a GPU it did not ask for.
+        self._env = {devices.ENV: "cuda" if task_gpus else "cpu",
+                     devices.THREADS_ENV: str(max(1, math.floor(task_cpus)))}
+        self._refs: dict = {}
+        (log or (lambda line: print(line, file=sys.stderr)))(
+            f"bench: training groups as Ray tasks on {address or 'a local Ray instance'} "
+            f"({ray.cluster_resources().get('CPU', 0):g} CPUs, {gpus:g} GPUs; each task {task_cpus:g} CPU, "
+            f"{task_gpus:g} GPU, retried up to {max_retries} times if its worker dies)")
+
+    def map(self, fn: Callable, payloads: Iterable[tuple], on_progress=None) -> Iterator[tuple[int, bool, object]]:
+        """Yield ``(index, ok, value)`` per payload as each task finishes: ``fn(*payload)``'s
+        result, or a ``TaskError`` / ``WorkerDied``. Tasks are submitted in order."""
+        ray = self._ray
+        # Resources given to ray.remote itself, not .options(): only then does Ray start a
+        # fresh worker for each GPU task (max_calls=1), which .options() cannot ask for.
+        remote = ray.remote(num_cpus=self.task_cpus, num_gpus=self.task_gpus, max_retries=self.max_retries,
+                            retry_exceptions=False)(_task)
+        self._refs = {remote.remote(fn, tuple(args), self._env): index for index, args in enumerate(payloads)}
+        while self._refs:
+            done, _ = ray.wait(list(self._refs), num_returns=1)
+            for ref in done:
+                index = self._refs.pop(ref)
+                try:
+                    value = ray.get(ref)
+                except ray.exceptions.RayTaskError as exc:   # fn raised: its own error, not retried
+                    cause = exc.cause if getattr(exc, "cause", None) is not None else exc
+                    yield index, False, TaskError(f"{type(cause).__name__}: {cause}", str(exc))
+                    continue
+                except ray.exceptions.RayError as exc:   # the worker died on every try
+                    yield index, False, WorkerDied(f"its Ray worker died on each of {self.max_retries + 1} "
+                                                   f"tries ({type(exc).__name__}: {str(exc).splitlines()[0]}).")
+                    continue
+                _same_code(value)
+                yield index, True, value
+
+    def close(self, wait: bool = True) -> None:
+        ray = self._ray
+        if not wait:
+            for ref in list(self._refs):
+                try:
+                    ray.cancel(ref, force=True)
+                except Exception:   # already finished or gone: nothing to stop
+                    pass
+        self._refs = {}
+        if self._owned and ray.is_initialized():
+            ray.shutdown()
+
+    def __enter__(self) -> "RayPool":
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        self.close(wait=exc is None)
+
+
+def _same_code(value) -> None:
+    """Refuse records trained by other code than this checkout's (another commit on a node)."""
+    records = value[0] if isinstance(value, tuple) and value and isinstance(value[0], list) else []
+    here = environment.code_version()
+    for record in records:
+        there = record.get("env", {}).get("bench") if isinstance(record, dict) else None
+        if there is not None and there != here:
+            raise RayError(f"a Ray worker runs bench {there}, this checkout is {here}; install the same "
+                           f"commit on every node (its records were not written).")

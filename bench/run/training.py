@@ -1,0 +1,238 @@
+"""A group of seeds of one arm, start to finish: the training loop every backend shares.
+
+The loop is neutral; a backend supplies only the trainer's steps, either the
+per-seed reference ``Trainer`` (a group of one) or the vectorized
+``GroupTrainer`` that trains several seeds as one wide model. It draws each
+seed's initial weights and batch order (``bench.run.seeds``), trains epoch by
+epoch, evaluates at the end of each epoch (the learning-curve checkpoints) and
+stops following a seed once its loss is non-finite: a NaN is an outcome
+(``diverged=True`` with the step), never an exception, and it is the seed's own.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from bench.backends import Job
+from bench.data import holdout, standardize
+from bench.run.seeds import batch_order, initial_params, initializer_for
+from bench.run.stopping import Stopper
+
+
+def _finite(values) -> bool:
+    return all(math.isfinite(float(v)) for v in values)
+
+
+class _OneSeed:
+    """The per-seed reference ``Trainer`` seen through the group interface (a group of one)."""
+
+    def __init__(self, backend, job: Job, params: list[list[dict]], seeds: list[int]):
+        self.trainer = backend.Trainer(job, params[0], seeds[0])
+
+    def set_data(self, x, y) -> None:
+        self.trainer.set_data(x, y)
+
+    def fit_epoch(self, batches: list[list[np.ndarray]]) -> np.ndarray:
+        return np.asarray(self.trainer.fit_epoch(batches[0]), dtype=np.float64)[None, :]
+
+    def evaluate(self, x, y) -> list[dict]:
+        return [self.trainer.evaluate(x, y)]
+
+    def params(self) -> list[list[dict]]:
+        return [self.trainer.params()]
+
+
+SPARSE_BELOW = 1e-3  # C5f (seed 004): a weight counts as zero below this magnitude
+
+
+def weight_sparsity(params: list[dict]) -> float:
+    """The fraction of kernel entries (Dense and Conv2D weight matrices; not
+    biases or BN vectors) with ``|w| < SPARSE_BELOW``, over the whole net."""
+    kernels = [np.abs(np.asarray(p["kernel"])) for p in params if "kernel" in p]
+    total = sum(k.size for k in kernels)
+    return float(sum(int((k < SPARSE_BELOW).sum()) for k in kernels) / total) if total else float("nan")
+
+
+def train_seed(job: Job, backend, arrays: tuple, seed: int, on_steps=None) -> dict:
+    """Train ``job.arm`` for one seed on the per-seed reference path (``backend.Trainer``)."""
+    return train_group(job, backend, arrays, [seed], vectorized=False, on_steps=on_steps)[0]
+
+
+def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: bool = True,
+                on_steps=None) -> list[dict]:
+    """Train ``job.arm`` for every seed of ``seeds`` and return one outcome per seed, in order.
+
+    ``vectorized`` trains the seeds as one wide model (``backend.GroupTrainer``);
+    otherwise ``seeds`` must hold one seed, trained by ``backend.Trainer``.
+    Each seed keeps its own initial weights, batch order and divergence: a seed
+    whose loss turns non-finite is marked diverged at its own step and the others
+    go on. ``arrays`` is ``(x_train, y_train, x_test, y_test)`` from ``bench.data.prepare``.
+    An outcome holds ``metrics`` (final, inference mode; NaN when diverged),
+    ``curve`` (one point per epoch), ``diverged``, ``diverged_step``, ``steps``,
+    ``group`` (its size and seeds) and the timings, where ``wall_s`` is the
+    group's wall time divided by its size: the cost of one seed-run.
+    Regression cases add ``regression_outcomes``. ``on_steps(n)``, when given, is
+    called after each epoch with the seed-steps it trained (for a progress bar).
+    """
+    seeds = [int(s) for s in seeds]
+    if not seeds or (not vectorized and len(seeds) != 1):
+        raise ValueError(f"the per-seed path trains exactly one seed; got {seeds}.")
+    val = None
+    if job.data.validation_split:   # held out before standardizing: its rows must not shape the scaling
+        arrays, val = holdout(arrays, job.data.validation_split)
+    if job.arm.standardizes(job.data):
+        if val is not None:
+            val = standardize((*arrays[:2], *val))[2:]
+        arrays = standardize(arrays)
+    x_train, y_train, x_test, y_test = arrays
+    started = time.perf_counter()
+    scheme = initializer_for(job.framework, job.mode)
+    params = [initial_params(job.arm.layers, job.case.input_shape, s, scheme) for s in seeds]
+    trainer = backend.GroupTrainer(job, params, seeds) if vectorized else _OneSeed(backend, job, params, seeds)
+    trainer.set_data(x_train, y_train)
+    orders = [batch_order(len(x_train), job.data.batch_size, job.data.epochs, s, job.data.shuffle) for s in seeds]
+    per_epoch = math.ceil(len(x_train) / job.data.batch_size)
+
+    runs = [_Run() for _ in seeds]
+    rule = job.arm.early_stopping
+    stoppers = [Stopper(rule) for _ in seeds] if rule is not None else None
+    wants_sparsity = any(m.name == "weight_sparsity" for m in job.case.metrics)
+    best_params = [None] * len(seeds)   # with restore_best_weights and weight_sparsity: the best epoch's
+    train_s = eval_s = 0.0
+    for epoch in range(job.data.epochs):
+        # A seed that stopped early is still stepped by a group (no op mixes seeds), but not followed.
+        live = [i for i, run in enumerate(runs) if not run.diverged and not (stoppers and stoppers[i].stopped)]
+        if not live:
+            break
+        chunks = [order[epoch * per_epoch:(epoch + 1) * per_epoch] for order in orders]
+        t0 = time.perf_counter()
+        losses = np.asarray(trainer.fit_epoch(chunks), dtype=np.float64)
+        train_s += time.perf_counter() - t0
+        for i in live:
+            runs[i].after_epoch(losses[i])
+        if on_steps is not None:
+            on_steps(len(live) * losses.shape[1])
+        t0 = time.perf_counter()
+        finals = trainer.evaluate(x_test, y_test)
+        vals = trainer.evaluate(*val) if val is not None else [{}] * len(seeds)
+        eval_s += time.perf_counter() - t0
+        for i in live:
+            runs[i].after_eval(finals[i], vals[i])
+        if stoppers:
+            _watch(rule, stoppers, runs, live, epoch, finals, vals, trainer if wants_sparsity else None, best_params)
+
+    sparsity = None
+    if wants_sparsity:   # only where a case asks: one copy of the weights
+        sparsity = [weight_sparsity(b if b is not None else p) for b, p in zip(best_params, trainer.params())]
+
+    outcomes = []
+    n = len(seeds)
+    for i, run in enumerate(runs):
+        train_mae = None
+        if job.case.loss.name in ("mae", "mse") and job.data.eval_train and not run.diverged:
+            t0 = time.perf_counter()
+            train_mae = float(trainer.evaluate(x_train, y_train)[i]["mae"])
+            eval_s += time.perf_counter() - t0
+        outcomes.append(run.outcome(job, train_mae, y_train, y_test))
+        if sparsity is not None and not outcomes[-1]["diverged"]:
+            outcomes[-1]["metrics"]["weight_sparsity"] = sparsity[i]
+        if stoppers:
+            outcomes[-1]["early_stopping"] = {"stopped_epoch": stoppers[i].stopped_epoch,
+                                              "best_epoch": stoppers[i].best_epoch}
+    wall = time.perf_counter() - started
+    for out in outcomes:
+        out.update(planned_steps=len(orders[0]), init=scheme,
+                   group={"size": n, "seeds": seeds, "path": "vectorized" if vectorized else "per_seed"},
+                   timing={"wall_s": wall / n, "train_s": train_s / n, "eval_s": eval_s / n,
+                           "group_wall_s": wall})
+    return outcomes
+
+
+def _watch(rule, stoppers, runs, live, epoch, finals, vals, trainer, best_params) -> None:
+    """Feed each live seed's monitored value to its ``Stopper``; with
+    ``restore_best_weights`` keep the best epoch's evaluation (and weights, when
+    ``trainer`` is given) as the seed's final model."""
+    prefix, key = rule.monitor.split("_", 1)
+    snapshot = None
+    for i in live:
+        if runs[i].diverged:
+            continue
+        value = (vals if prefix == "val" else finals)[i][key]
+        if stoppers[i].update(epoch, float(value)) and rule.restore_best_weights:
+            runs[i].best = (runs[i].final, runs[i].final_val)
+            if trainer is not None:
+                snapshot = trainer.params() if snapshot is None else snapshot
+                best_params[i] = snapshot[i]
+
+
+class _Run:
+    """One seed's progress through the epochs: its curve, steps and divergence."""
+
+    def __init__(self):
+        self.curve = {"step": [], "train_loss": []}
+        self.steps, self.diverged, self.diverged_step, self.final, self.final_val = 0, False, None, {}, {}
+        self.best = None   # (final, final_val) of the epoch early stopping restores
+
+    def after_epoch(self, losses: np.ndarray) -> None:
+        bad = np.flatnonzero(~np.isfinite(losses))
+        if bad.size:
+            self.diverged, self.diverged_step = True, self.steps + int(bad[0]) + 1
+            self.steps = self.diverged_step
+            return
+        self.steps += len(losses)
+        self.curve["step"].append(self.steps)
+        self.curve["train_loss"].append(float(losses.mean()))
+
+    def after_eval(self, final: dict, val: dict) -> None:
+        if self.diverged:
+            return
+        self.final, self.final_val = final, val
+        for prefix, values in (("test", final), ("val", val)):
+            for key, value in values.items():
+                self.curve.setdefault(f"{prefix}_{key}", []).append(float(value))
+        if not _finite([*final.values(), *val.values()]):
+            self.diverged, self.diverged_step = True, self.steps
+
+    def outcome(self, job: Job, train_mae, y_train, y_test) -> dict:
+        diverged = self.diverged
+        if diverged:
+            metrics = {m.name: float("nan") for m in job.case.metrics}
+        else:
+            final, final_val = self.best if self.best is not None else (self.final, self.final_val)
+            metrics = {f"test_{k}": float(v) for k, v in final.items()}
+            metrics.update({f"val_{k}": float(v) for k, v in final_val.items()})
+            metrics["train_loss"] = self.curve["train_loss"][-1]
+        if job.case.loss.name in ("mae", "mse"):
+            if train_mae is not None and not math.isfinite(train_mae):
+                diverged, self.diverged_step = True, self.steps
+                metrics = {m.name: float("nan") for m in job.case.metrics}
+            metrics.update(regression_outcomes(self.curve.get("test_mae", []), diverged, train_mae, y_train, y_test))
+        return {"metrics": metrics, "curve": self.curve, "diverged": diverged,
+                "diverged_step": self.diverged_step, "steps": self.steps}
+
+
+def regression_outcomes(val_mae, diverged: bool, train_mae, y_train, y_test) -> dict:
+    """The per-seed outcomes of the tabular cases (C2, C3), from the validation
+    MAE curve (one value per epoch end) and, if measured, the inference-mode
+    training MAE at the end.
+
+    ``min_val_mae``/``final_val_mae``: the best and the last point of the curve
+    (NaN when diverged: a run that blew up has no final model to judge).
+    ``gap_mae`` (only when ``train_mae`` is given): final validation MAE minus
+    training MAE, the overfitting gap.
+    ``baseline_val_mae``: the validation MAE of predicting the training median,
+    the best constant under MAE. ``fit_failed``: 1 when the run diverged or
+    its ``min_val_mae`` is no better than that constant, else 0.
+    ``diverged``: the flag as 0/1, so tables can average it.
+    """
+    baseline = float(np.mean(np.abs(np.asarray(y_test, np.float64) - np.median(y_train))))
+    nan = float("nan")
+    best = nan if diverged or not len(val_mae) else float(np.min(val_mae))
+    last = nan if diverged or not len(val_mae) else float(val_mae[-1])
+    out = {"min_val_mae": best, "final_val_mae": last, "baseline_val_mae": baseline,
+           "fit_failed": float(diverged or not best < baseline), "diverged": float(diverged)}
+    if train_mae is not None:  # measured only when the case asks (Data.eval_train)
+        out["gap_mae"] = nan if diverged else last - train_mae
+    return out

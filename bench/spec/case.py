@@ -1,0 +1,190 @@
+"""A case: a base model's arms, the budget per profile, its metrics and claims."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Optional
+
+from bench.errors import SpecError
+from bench.spec.checks import _where, check_types
+from bench.spec.claims import CLAIM_KINDS, Claim
+from bench.spec.layers import Dense, Layer
+from bench.spec.shapes import layer_shapes
+from bench.spec.training import L1, L2, Data, EarlyStopping, Loss, Metric, Optimizer
+
+MODES = ("as_written", "matched")
+
+
+@dataclass(frozen=True)
+class Arm:
+    name: str
+    layers: tuple[Layer, ...]
+    l2: Optional[L2] = None
+    l1: Optional[L1] = None
+    standardize: Optional[bool] = None
+    early_stopping: Optional[EarlyStopping] = None  # None: the case's ``Data.standardize``; else this arm's own
+
+    def standardizes(self, data: "Data") -> bool:
+        return data.standardize if self.standardize is None else self.standardize
+
+    def validate(self) -> None:
+        if not self.name.isidentifier():
+            raise SpecError(f"arm name {self.name!r} must be a plain identifier.")
+        if not self.layers or not isinstance(self.layers[-1], Dense):
+            raise SpecError(f"arm {self.name!r} must end in a Dense output layer.")
+        for i, layer in enumerate(self.layers):
+            with _where(f"layer {i} ({type(layer).__name__})"):
+                layer.validate()
+        if self.l2 is not None:
+            with _where("l2"):
+                self.l2.validate()
+        if self.l1 is not None:
+            with _where("l1"):
+                self.l1.validate()
+        if self.early_stopping is not None:
+            with _where("early_stopping"):
+                self.early_stopping.validate()
+
+
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A budget. ``None`` keeps the case's own value; ``notes`` says what was cut."""
+    seeds: int
+    epochs: Optional[int] = None
+    train_subsample: Optional[int] = None
+    test_subsample: Optional[int] = None
+    notes: str = ""
+
+
+PROFILES = ("smoke", "quick", "mid", "full")   # mid: a case's documented stand-in for full on a CPU
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    title: str
+    source: str
+    input_shape: tuple[int, ...]
+    data: Data
+    loss: Loss
+    optimizer: Optimizer
+    arms: tuple[Arm, ...]
+    metrics: tuple[Metric, ...]
+    claims: tuple[Claim, ...]
+    profiles: dict = field(default_factory=dict)  # name -> Profile
+    notes: str = ""
+    overrides: tuple = ()   # ((dotted field, value), ...) set by ``bench run --set`` (bench.spec.overrides)
+
+    def arm(self, name: str) -> Arm:
+        for arm in self.arms:
+            if arm.name == name:
+                return arm
+        raise SpecError(f"case {self.id!r} has no arm {name!r}; it has {[a.name for a in self.arms]}.")
+
+    def metric(self, name: str) -> Metric:
+        for metric in self.metrics:
+            if metric.name == name:
+                return metric
+        raise SpecError(f"case {self.id!r} has no metric {name!r}.")
+
+    def profile(self, name: str) -> Profile:
+        if name not in self.profiles:
+            raise SpecError(f"case {self.id!r} has no profile {name!r}; it has {sorted(self.profiles)}.")
+        return self.profiles[name]
+
+    def budget(self, profile: str) -> Data:
+        """The data/batching settings after applying ``profile``'s reductions."""
+        p = self.profile(profile)
+        return replace(
+            self.data,
+            epochs=p.epochs or self.data.epochs,
+            train_subsample=p.train_subsample or self.data.train_subsample,
+            test_subsample=p.test_subsample or self.data.test_subsample,
+        )
+
+    def validate(self) -> "Case":
+        """Check every field's type, then every value, naming where a problem is:
+        ``case 'c2', arm 'bn', layer 3 (Dropout), field 'rate': ...``."""
+        where = f"case {self.id!r}" if isinstance(self.id, str) else "case"
+        check_types(self, where)
+        for arm in self.arms:
+            check_types(arm, f"{where}, arm {arm.name!r}")
+            for i, layer in enumerate(arm.layers):
+                check_types(layer, f"{where}, arm {arm.name!r}, layer {i} ({type(layer).__name__})")
+        for i, metric in enumerate(self.metrics):
+            check_types(metric, f"{where}, metric {i}")
+        for claim in self.claims:
+            check_types(claim, f"{where}, claim {claim.id!r}")
+        for name, prof in self.profiles.items():
+            if not isinstance(prof, Profile):
+                raise SpecError(f"{where}, profile {name!r}: must be a Profile, got {type(prof).__name__}.")
+            check_types(prof, f"{where}, profile {name!r}")
+        with _where(f"case {self.id!r}"):
+            self._validate()
+        return self
+
+    def _validate(self) -> None:
+        if not self.id.isidentifier() or self.id != self.id.lower():
+            raise SpecError(f"case id {self.id!r} must be a lower-case identifier.")
+        with _where("data"):
+            self.data.validate()
+        with _where("loss"):
+            self.loss.validate()
+        with _where("optimizer"):
+            self.optimizer.validate()
+        names = [a.name for a in self.arms]
+        if len(set(names)) != len(names):
+            raise SpecError(f"case {self.id!r} has duplicate arm names {names}.")
+        for arm in self.arms:
+            with _where(f"arm {arm.name!r}"):
+                arm.validate()
+                layer_shapes(arm.layers, self.input_shape)
+        check_metrics(self)
+        for claim in self.claims:
+            self.metric(claim.metric)
+            for arm_name in claim.arms:
+                self.arm(arm_name)
+            if claim.direction not in ("greater", "less"):
+                raise SpecError(f"claim {claim.id!r} direction must be 'greater' or 'less'.")
+            if claim.kind not in CLAIM_KINDS:
+                raise SpecError(f"claim {claim.id!r} has unknown kind {claim.kind!r}; choose from {CLAIM_KINDS}.")
+            if claim.kind in ("equivalence", "noninferiority") and not (claim.margin or 0) > 0:
+                raise SpecError(f"{claim.kind} claim {claim.id!r} needs a margin > 0.")
+        for name, prof in self.profiles.items():
+            if name not in PROFILES:
+                raise SpecError(f"case {self.id!r} defines unknown profile {name!r}; use {PROFILES}.")
+            if prof.seeds < 1:
+                raise SpecError(f"profile {name!r} of case {self.id!r} needs >= 1 seed.")
+            with _where(f"profile {name!r}"):
+                self.budget(name).validate()
+
+
+
+def producible_metrics(case: "Case") -> tuple[str, ...]:
+    """Every metric the engine computes for ``case`` (``bench.run.training``): a case
+    may only declare these. ``diverged`` is each record's flag (0/1)."""
+    names = ["diverged", "train_loss", "test_loss", "weight_sparsity"]
+    classify = case.loss.name == "softmax_cross_entropy"
+    names.append("test_accuracy" if classify else "test_mae")
+    if case.data.validation_split:
+        names += ["val_loss", "val_accuracy" if classify else "val_mae"]
+    if not classify:   # bench.run.training.regression_outcomes
+        names += ["min_val_mae", "final_val_mae", "baseline_val_mae", "fit_failed"]
+        if case.data.eval_train:
+            names.append("gap_mae")
+    return tuple(names)
+
+
+def check_metrics(case: "Case") -> None:
+    """A metric the engine cannot compute for ``case`` is an error now, not a
+    column of NaN after the run."""
+    known = producible_metrics(case)
+    for arm in case.arms:
+        if arm.early_stopping is not None and arm.early_stopping.monitor not in known:
+            raise SpecError(f"arm {arm.name!r} stops early on {arm.early_stopping.monitor!r}, "
+                            f"which the engine does not compute for it (val_* needs Data.validation_split).")
+    for metric in case.metrics:
+        if metric.name not in known:
+            raise SpecError(f"metric {metric.name!r} is not one this case can produce; the engine computes "
+                            f"{', '.join(known)} for it.")

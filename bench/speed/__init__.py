@@ -1,0 +1,2 @@
+"""Speed: seconds per seed-run of the backends beside reference training loops.
+"""
