@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bench import data
+from bench.data import mnist
 from bench.errors import DataError, SpecError
 from bench.spec import Data
 
@@ -44,8 +45,8 @@ def env(tmp_path, monkeypatch):
     monkeypatch.delenv("BENCH_DATA_DIR", raising=False)
     monkeypatch.delenv("BENCH_CACHE_DIR", raising=False)
     expected = {k: (a.shape, str(a.dtype), hashlib.sha256(a.tobytes()).hexdigest()) for k, a in TINY.items()}
-    monkeypatch.setattr(data, "MNIST_ARRAYS", expected)
-    monkeypatch.setattr(data, "MNIST_URL", (tmp_path / "nowhere" / "mnist.npz").as_uri())
+    monkeypatch.setattr(mnist, "MNIST_ARRAYS", expected)
+    monkeypatch.setattr(mnist, "MNIST_URL", (tmp_path / "nowhere" / "mnist.npz").as_uri())
 
     class Env:
         root = tmp_path
@@ -70,7 +71,7 @@ def test_missing_everywhere_names_every_place_searched(env, download):
     for place in (env.given, env.keras, env.cache):
         assert str(place) in msg
     assert "BENCH_DATA_DIR" in msg and "--data-dir" in msg
-    assert ("download" in msg and "disabled" in msg) if not download else data.MNIST_URL in msg
+    assert ("download" in msg and "disabled" in msg) if not download else mnist.MNIST_URL in msg
     assert not env.cache.exists()
 
 
@@ -171,7 +172,7 @@ def test_bench_cache_dir_env_is_honoured(env, monkeypatch):
 
 def test_download_lands_verified_in_the_project_cache(env, monkeypatch):
     remote = _write(env.root / "remote" / "mnist.npz")
-    monkeypatch.setattr(data, "MNIST_URL", remote.as_uri())
+    monkeypatch.setattr(mnist, "MNIST_URL", remote.as_uri())
     ds = data.load("mnist")
     assert ds.source == str(env.cache)
     _assert_tiny(ds)
@@ -183,14 +184,14 @@ def test_download_lands_verified_in_the_project_cache(env, monkeypatch):
 def test_bad_download_is_deleted(env, monkeypatch):
     remote = env.root / "remote" / "mnist.npz"
     _wrong_contents(remote)
-    monkeypatch.setattr(data, "MNIST_URL", remote.as_uri())
+    monkeypatch.setattr(mnist, "MNIST_URL", remote.as_uri())
     with pytest.raises(DataError, match="deleted"):
         data.load("mnist")
     assert list(env.cache.parent.iterdir()) == []
 
 
 def test_download_disabled_does_not_download(env, monkeypatch):
-    monkeypatch.setattr(data, "MNIST_URL", _write(env.root / "remote" / "mnist.npz").as_uri())
+    monkeypatch.setattr(mnist, "MNIST_URL", _write(env.root / "remote" / "mnist.npz").as_uri())
     with pytest.raises(DataError):
         data.load("mnist", download=False)
     assert not env.cache.exists()
@@ -229,7 +230,7 @@ def test_prepare_rejects_impossible_specs(spec):
 @pytest.mark.needs_data(str(SHARED_DATA / "mnist.npz"))
 def test_real_mnist_from_the_shared_data_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr(data, "MNIST_URL", (tmp_path / "nowhere").as_uri())
+    monkeypatch.setattr(mnist, "MNIST_URL", (tmp_path / "nowhere").as_uri())
     ds = data.load("mnist", data_dir=SHARED_DATA, download=False)
     assert ds.source == str(SHARED_DATA / "mnist.npz")
     assert ds.x_train.shape == (60000, 28, 28) and ds.x_test.shape == (10000, 28, 28)

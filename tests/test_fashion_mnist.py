@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bench import data
+from bench.data import fashion_mnist
 from bench.errors import DataError
 
 
@@ -56,7 +57,7 @@ def test_image_and_label_counts_must_match(tmp_path):
 @pytest.fixture
 def no_copies(tmp_path, monkeypatch):
     """No Debian folder, empty Keras and project caches."""
-    monkeypatch.setattr(data, "FASHION_DEBIAN_DIR", tmp_path / "debian")
+    monkeypatch.setattr(fashion_mnist, "FASHION_DEBIAN_DIR", tmp_path / "debian")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("BENCH_DATA_DIR", raising=False)
@@ -66,7 +67,7 @@ def no_copies(tmp_path, monkeypatch):
 def test_a_wrong_checksum_names_the_file(no_copies):
     d = no_copies / "data" / "fashion-mnist"
     d.mkdir(parents=True)
-    for name, shape, _ in data.FASHION_FILES.values():
+    for name, shape, _ in fashion_mnist.FASHION_FILES.values():
         _idx(d / name, len(shape), (3,) + shape[1:])
     with pytest.raises(DataError, match=r"train-images-idx3-ubyte\.gz.*does not match its published sha256"):
         data.load("fashion_mnist", data_dir=no_copies / "data", download=False)
@@ -85,11 +86,11 @@ def test_no_copy_and_no_download_says_how_to_provide_one(no_copies):
         data.load("fashion_mnist", download=False)
 
 
-@pytest.mark.needs_data(str(data.FASHION_DEBIAN_DIR / "t10k-labels-idx1-ubyte.gz"))
+@pytest.mark.needs_data(str(fashion_mnist.FASHION_DEBIAN_DIR / "t10k-labels-idx1-ubyte.gz"))
 def test_the_real_files_load_and_verify(monkeypatch):
     monkeypatch.delenv("BENCH_DATA_DIR", raising=False)
     ds = data.load("fashion_mnist", data_dir=Path("/nonexistent"), download=False)
-    assert ds.source == str(data.FASHION_DEBIAN_DIR)
+    assert ds.source == str(fashion_mnist.FASHION_DEBIAN_DIR)
     assert ds.x_train.shape == (60000, 28, 28) and ds.x_test.shape == (10000, 28, 28)
     assert np.bincount(ds.y_train).tolist() == [6000] * 10  # Fashion-MNIST is balanced
     assert np.bincount(ds.y_test).tolist() == [1000] * 10

@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from bench import backends, data
+from bench.data import fashion_mnist
 from bench.spec import registry
 from bench.run import runner
 from bench.backends import Job
@@ -30,7 +31,7 @@ from bench.run.seeds import initial_params, initializer_for
 from bench.run.training import train_group
 
 pytestmark = pytest.mark.needs_data("mnist.npz", "concrete.csv", "red-wine.csv",
-                                    str(data.FASHION_DEBIAN_DIR / "t10k-labels-idx1-ubyte.gz"))
+                                    str(fashion_mnist.FASHION_DEBIAN_DIR / "t10k-labels-idx1-ubyte.gz"))
 
 SEEDS = [0, 1]
 # case -> (arm, {metric: (bound, level)}): "min" = the metric must exceed the level, "max" = stay

@@ -16,7 +16,7 @@ from bench.data import tabular
 from bench.run import training
 from bench.backends import Job
 from bench.errors import DataError, SpecError
-from bench.spec import BatchNorm, Dense
+from bench.spec import BatchNorm, Data, Dense
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 needs_shared = pytest.mark.needs_data(str(SHARED / "concrete.csv"), str(SHARED / "red-wine.csv"))
@@ -153,7 +153,7 @@ def _toy() -> data.Dataset:
 
 
 def test_resplit_is_per_seed_and_off_by_default():
-    spec = data.Data("toy", batch_size=4, epochs=1)
+    spec = Data("toy", batch_size=4, epochs=1)
     post = data.prepare(_toy(), spec)
     np.testing.assert_array_equal(post[1], _toy().y_train)
     on = replace(spec, resplit=True)
@@ -252,7 +252,7 @@ def test_c2_and_c3_match_the_post():
 
 
 def test_arrays_for_prepares_once_unless_resplit():
-    spec = data.Data("toy", batch_size=4, epochs=1)
+    spec = Data("toy", batch_size=4, epochs=1)
     once = data.arrays_for(_toy(), spec)
     assert once(0) is once(1)
     per_seed = data.arrays_for(_toy(), replace(spec, resplit=True))

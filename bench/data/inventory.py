@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench import data
+from bench.data import catalog
 from bench.errors import DataError
 
 
@@ -32,13 +32,13 @@ def _used_by() -> dict:
 
 
 def check(data_dir=None, fetch: bool = False) -> list[Entry]:
-    """One ``Entry`` per dataset of ``bench.data.LOADERS``."""
+    """One ``Entry`` per dataset of ``catalog.LOADERS``."""
     users = _used_by()
     out = []
-    for name in data.LOADERS:
+    for name in catalog.LOADERS:
         used = ", ".join(sorted(users.get(name, []))) or "—"
         try:
-            ds = data.load(name, data_dir, download=fetch)
+            ds = catalog.load(name, data_dir, download=fetch)
             out.append(Entry(name, used, ds.source, "verified"))
         except DataError as exc:
             text = str(exc)

@@ -1,6 +1,6 @@
 """Tabular regression datasets of seed post 003: concrete and red wine, as CSV.
 
-``load`` searches the same places as every loader (``bench.data.search_dirs``)
+``load`` searches the same places as every loader (``sources.search_dirs``)
 and uses the first copy found; a bad copy is an error, never skipped. Columns
 are selected by name, so their order in the file does not matter; a missing or
 unexpected column, a cell that is not a finite number, an empty file or a
@@ -28,7 +28,8 @@ from typing import Callable, Optional
 import numpy as np
 import pandas as pd
 
-from bench import data
+from bench.data import sources
+from bench.data.dataset import Dataset
 from bench.errors import DataError
 
 TRAIN_FRAC = 0.7  # the post: df.sample(frac=0.7, random_state=0)
@@ -149,7 +150,7 @@ def _verify(frame: pd.DataFrame, table: Table, path: Optional[Path] = None) -> p
 # --- finding a copy --------------------------------------------------------------
 
 def _find(table: Table, data_dir, download: bool) -> tuple[pd.DataFrame, Path]:
-    places = [d / table.file for d in data.search_dirs(data_dir)]
+    places = [d / table.file for d in sources.search_dirs(data_dir)]
     for path in places:
         if path.exists():
             try:
@@ -158,12 +159,12 @@ def _find(table: Table, data_dir, download: bool) -> tuple[pd.DataFrame, Path]:
                 raise DataError(f"{path} is not a valid {table.file}: {exc}; "
                                 f"replace it with a good copy or delete it.") from exc
     searched = ", ".join(str(p) for p in places)
-    how = data.HOW_TO_PROVIDE.format(file=table.file)
+    how = sources.HOW_TO_PROVIDE.format(file=table.file)
     if not download:
         raise DataError(f"{table.file} was not found in {searched} and downloading is disabled; {how}.")
-    dest = data.project_cache() / table.file
+    dest = sources.project_cache() / table.file
     try:
-        raw = data._download(table.url, dest)
+        raw = sources.download_to(table.url, dest)
     except (OSError, urllib.error.URLError, ValueError) as exc:
         raise DataError(f"{table.file} was not found in {searched} and the download from {table.url} "
                         f"failed ({exc}); {how}.") from exc
@@ -188,7 +189,7 @@ def split_indices(n: int, random_state: int = POST_RANDOM_STATE) -> tuple[np.nda
     return train, np.setdiff1d(np.arange(n), train)
 
 
-def load(name: str, data_dir=None, download: bool = True) -> data.Dataset:
+def load(name: str, data_dir=None, download: bool = True) -> Dataset:
     """The verified table as a ``Dataset`` holding the post's split and, in
     ``full``, every row in file order (for a seeded resplit)."""
     table = TABLES[name]
@@ -198,4 +199,4 @@ def load(name: str, data_dir=None, download: bool = True) -> data.Dataset:
     for a in (x, y):
         a.setflags(write=False)
     train, valid = split_indices(len(frame))
-    return data.Dataset(name, x[train], y[train], x[valid], y[valid], str(path), full=(x, y))
+    return Dataset(name, x[train], y[train], x[valid], y[valid], str(path), full=(x, y))
