@@ -1,3 +1,4 @@
+"""``python -m bench``: the same command line as ``bench`` (``bench.cli.main``)."""
 import sys
 
 from bench.cli import main

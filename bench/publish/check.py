@@ -28,9 +28,9 @@ per-seed worsening ``w_i = ±(new_i - old_i)`` (sign from the metric's direction
   every ``w_i`` equal) it falls back to ``tolerance``.
 * ``auto`` (default): ``tolerance`` when both sides ran on the CPU of one
   machine type (same ``env.cpu`` fingerprint: model and feature flags) with the
-  same thread count where the records give one, else ``test``. Across CPU types the drift is not always small: C3's smoke run
-  (15 steps on raw features) moved min_val_mae by 0.6 between two hosts with
-  identical versions, which only the test tells from a regression.
+  same thread count where the records give one, else ``test``. Across CPU types
+  a short run can drift far even with identical versions (README, "Regression
+  gate", has a measured case), which only the test tells from a regression.
 
 Tolerances are absolute, in metric units: ``Metric.tolerance`` when the spec
 declares one, else ``TOLERANCES[name]``, else ``DEFAULT_RELATIVE`` of the

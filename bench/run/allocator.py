@@ -3,11 +3,11 @@
 A training step allocates and frees the same large tensors (activations,
 gradients, dropout noise) thousands of times. By default glibc serves blocks
 above a moving threshold with fresh ``mmap`` calls and hands the top of the heap
-back to the OS once it is free, so each step faults the same pages in again
-(tens of millions of minor page faults in a ``bench speed`` run). Raising the
-mmap threshold to its maximum and never trimming keeps those pages in the
-process: a few percent faster on C1, the same numbers, and a resident size
-that stays at its peak (which it reaches anyway). A no-op where the C library
+back to the OS once it is free, so each step faults the same pages in again.
+Raising the mmap threshold to its maximum and never trimming keeps those pages
+in the process: fewer page faults and a faster step (README, "Speed", has the
+measured counts), the same numbers, and a resident size that stays at its peak
+(which it reaches anyway). A no-op where the C library
 has no ``mallopt`` (not glibc).
 """
 from __future__ import annotations
