@@ -28,6 +28,7 @@ TEST = "fake test"
 MDE_UNIT = ""
 NEEDED_UNIT = ""
 SIZED = True
+MARGIN_SIDES = ()
 
 validate = two_arm.validate
 analyse = two_arm.analyse
@@ -73,7 +74,7 @@ def test_every_kind_module_provides_the_interface(name):
     assert module.NAME == name == module.__name__.rsplit(".", 1)[1]
     assert isinstance(module.TEST, str) and module.TEST
     assert isinstance(module.MDE_UNIT, str) and isinstance(module.NEEDED_UNIT, str)
-    assert isinstance(module.SIZED, bool)
+    assert isinstance(module.SIZED, bool) and set(module.MARGIN_SIDES) <= {-1.0, 1.0}
     for fn in FUNCTIONS:
         assert callable(getattr(module, fn)), f"{name} lacks {fn}"
     assert len(inspect.signature(module.analyse).parameters) == 5

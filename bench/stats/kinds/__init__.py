@@ -4,7 +4,9 @@ A kind module declares ``NAME`` (the ``Claim.kind`` it serves), ``ORDER`` (its
 place in listings), ``TEST`` (one line for the report: which test, which
 interval), ``MDE_UNIT`` and ``NEEDED_UNIT`` (the report's units for its power
 columns), ``SIZED`` (whether its verdict checks a significant effect against the
-claim's smallest effect that matters; margin kinds do not), and provides:
+claim's smallest effect that matters; margin kinds do not), ``MARGIN_SIDES`` (where
+its margin lies, in units of the margin: ``(-1.0, 1.0)`` for +-margin, ``()`` for none;
+the forest plot draws them), and provides:
 
 * ``validate(claim)``: the spec-time checks of arms, weights and margin (``SpecError``);
 * ``analyse(claim, samples, random_state, n_resamples, higher_is_better)``: samples
@@ -27,7 +29,7 @@ import pkgutil
 
 from bench.errors import SpecError
 
-REQUIRED = ("NAME", "ORDER", "TEST", "MDE_UNIT", "NEEDED_UNIT", "SIZED",
+REQUIRED = ("NAME", "ORDER", "TEST", "MDE_UNIT", "NEEDED_UNIT", "SIZED", "MARGIN_SIDES",
             "validate", "analyse", "decide", "robust_note", "power", "label")
 
 

@@ -21,6 +21,7 @@ TEST = ("exact McNemar on the seed pairs (primary; the arms share seeds), Boschl
 MDE_UNIT = " (rate diff.)"
 NEEDED_UNIT = " per arm"
 SIZED = True
+MARGIN_SIDES = ()
 
 validate = common.check_two_opposite_arms
 decide = common.decide_direction

@@ -21,6 +21,7 @@ TEST = ("TOST (two one-sided paired t-tests) against the declared margin: 'repro
 MDE_UNIT = ""
 NEEDED_UNIT = ""
 SIZED = False
+MARGIN_SIDES = (-1.0, 1.0)
 
 validate = common.check_margin
 robust_note = common.no_robust_note

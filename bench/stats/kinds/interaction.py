@@ -17,6 +17,7 @@ TEST = ("paired t-test on the per-seed 2x2 contrast (both - dropout) - (l2 - non
 MDE_UNIT = ""
 NEEDED_UNIT = ""
 SIZED = True
+MARGIN_SIDES = ()
 
 decide = common.decide_direction
 robust_note = common.robust_note

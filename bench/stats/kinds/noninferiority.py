@@ -22,6 +22,7 @@ TEST = ("non-inferiority against the declared margin: paired t of the per-seed c
 MDE_UNIT = ""
 NEEDED_UNIT = ""
 SIZED = False
+MARGIN_SIDES = (-1.0,)
 
 robust_note = common.no_robust_note
 

@@ -22,6 +22,7 @@ TEST = ("inverted U over the arms in declared order: the interior arm with the b
 MDE_UNIT = ""
 NEEDED_UNIT = ""
 SIZED = True
+MARGIN_SIDES = ()
 
 decide = common.decide_direction
 robust_note = common.robust_note

@@ -19,6 +19,7 @@ TEST = ("paired t-test on the per-seed difference (primary); Wilcoxon signed-ran
 MDE_UNIT = ""
 NEEDED_UNIT = ""
 SIZED = True
+MARGIN_SIDES = ()
 
 validate = common.check_two_opposite_arms
 decide = common.decide_direction
