@@ -63,4 +63,4 @@ def power(result, alpha: float) -> powerlib.Power:
 
 
 def label(result, fmt) -> str:
-    return common.test_name(result)
+    return common.primary_name(result)

@@ -225,6 +225,6 @@ def paired_power(result, alpha: float) -> powerlib.Power:
     return found
 
 
-def test_name(result) -> str:
+def primary_name(result) -> str:
     """The primary test as the report names it, from the test's own name."""
     return TEST_NAMES.get(result.primary.name, result.primary.name)

@@ -39,4 +39,4 @@ def analyse(claim, samples, random_state, n_resamples, higher_is_better=None) ->
 
 
 def label(result, fmt) -> str:
-    return common.test_name(result)
+    return common.primary_name(result)
