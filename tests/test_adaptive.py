@@ -9,6 +9,7 @@ from scipy import stats as st
 from bench.run import adaptive
 from bench.records import identity, store
 from bench.spec import registry
+from bench.analysis import evaluate as analysis
 from bench.publish import report
 from bench.errors import SpecError
 
@@ -104,7 +105,7 @@ def test_large_effect_stops_early(tmp_path, monkeypatch):
     assert "## Adaptive seeds" in "\n".join(report.adaptive_section(tmp_path / "smoke"))
     # The report's verdicts are the sequential ones, with the fixed-n reading kept in the reason.
     records = store.load(tmp_path, "smoke")
-    shown = report.adaptive_verdicts(report.evaluate(records, [C1]), tmp_path / "smoke")
+    shown = report.adaptive_verdicts(analysis.evaluate(records, [C1]), tmp_path / "smoke")
     assert all(res.reason.startswith("adaptive: decided at") for *_, res in shown)
     assert {res.verdict for *_, res in shown} == {"reproduced"}
 
@@ -117,6 +118,6 @@ def test_no_effect_runs_the_whole_budget(tmp_path, monkeypatch):
     # no effect and a fixed noise draw: nothing may be decided, and every claim is left undecided
     assert not out.stopped_early and not out.decided and len(out.undecided) == 4
     records = store.load(tmp_path, "smoke")
-    shown = report.adaptive_verdicts(report.evaluate(records, [C1]), tmp_path / "smoke")
+    shown = report.adaptive_verdicts(analysis.evaluate(records, [C1]), tmp_path / "smoke")
     undecided = [res for case, fw, mode, res in shown if f"c1/{res.claim_id}/{fw}/{mode}" in out.undecided]
     assert all(r.verdict == "inconclusive" and "not valid under optional stopping" in r.reason for r in undecided)

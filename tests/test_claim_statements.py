@@ -6,7 +6,7 @@ opposite of what it says, and every run would report the wrong verdict. ``READIN
 each statement read by a person, written independently of the suite's contrast: which arm's
 metric the statement says is higher or lower (or, for a binary outcome, which arm has the
 outcome more often). For every claim in the registry the test plants that effect in synthetic
-records, runs them through the report's own analysis (``bench.publish.report.evaluate``, the path
+records, runs them through the report's own analysis (``bench.analysis.evaluate``, the path
 ``REPORT.md`` and the regression gate use) and asserts "reproduced"; the opposite effect must
 give "contradicted". A suite edit that swaps arms or flips a direction fails here.
 
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from bench.spec import registry
-from bench.publish import report
+from bench.analysis import evaluate as analysis
 from bench.records import store
 
 HIGHER, LOWER, SAME = +1, -1, 0
@@ -142,7 +142,7 @@ def _verdicts(tmp_path, case, claim, flip: bool) -> set:
         for r in records:
             writer.append(r)
     loaded = store.load(tmp_path, "smoke")
-    evaluated = report.evaluate(loaded, [dataclasses.replace(case, claims=(claim,))])
+    evaluated = analysis.evaluate(loaded, [dataclasses.replace(case, claims=(claim,))])
     assert len(evaluated) == len(VARIANTS), f"{claim.id}: evaluated {len(evaluated)} of {len(VARIANTS)} variants"
     return {res.verdict for *_, res in evaluated}
 

@@ -1,11 +1,11 @@
-"""Report-level numbers of one family, from records through ``bench.publish.report.evaluate``: the family
+"""Report-level numbers of one family, from records through ``bench.analysis.evaluate``: the family
 size, the Holm-adjusted p-values (recomputed by hand from the primary p-values) and the level at
 which power and the MDE are computed (alpha / family size, the strictest Holm step)."""
 import numpy as np
 import pytest
 
 from bench.spec import registry
-from bench.publish import report
+from bench.analysis import evaluate as analysis
 
 C1 = registry.get("c1")
 VARIANTS = (("tf", "as_written"), ("torch", "as_written"), ("torch", "matched"))
@@ -37,7 +37,7 @@ def _holm_by_hand(p):
 
 
 def test_family_size_holm_and_the_level_of_power():
-    evaluated = report.evaluate(_records(), [C1])
+    evaluated = analysis.evaluate(_records(), [C1])
     results = [res for *_, res in evaluated]
     m = len(C1.claims) * len(VARIANTS)
     assert len(results) == m
@@ -70,7 +70,7 @@ def test_a_trend_claims_p_pays_for_the_search_over_candidates_and_shapes():
     records = [{"case": "c1", "arm": arm, "framework": "torch", "mode": "as_written", "seed": seed,
                 "profile": "smoke", "status": "ok", "diverged": False, "metrics": {"test_accuracy": table[seed, a]}}
                for seed in range(8) for a, arm in enumerate(order)]
-    [(*_, res)] = report.evaluate(records, [case])
+    [(*_, res)] = analysis.evaluate(records, [case])
     peak = 1 + int(np.argmax(table[:, 1:3].mean(axis=0)))
     p_ends = max(st.ttest_1samp(table[:, peak] - table[:, end], 0.0, alternative="greater").pvalue for end in (0, 3))
     expected = min(1.0, 2 * min(1.0, p_ends * (len(order) - 2)))
@@ -83,7 +83,7 @@ def test_claims_with_an_undefined_p_value_do_not_count_towards_the_family():
     # one seed of the matched variant: its claims have no p-value, so they cannot be rejected and
     # must not make the others pay for them (Holm over the claims that can be tested)
     records = [r for r in _records() if not (r["mode"] == "matched" and r["seed"] > 0)]
-    results = [res for *_, res in report.evaluate(records, [C1])]
+    results = [res for *_, res in analysis.evaluate(records, [C1])]
     undefined = [r for r in results if np.isnan(r.primary.p_value)]
     assert len(undefined) == len(C1.claims) and all(r.verdict == "inconclusive" for r in undefined)
     m = len(results) - len(undefined)

@@ -23,8 +23,9 @@ import pytest
 from scipy import stats as st
 
 from bench.run import adaptive
-from bench.stats import kinds, power, proportions, significance as stats, trend
+from bench.stats import power, proportions, significance as stats, trend
 from bench.analysis import verdict
+from bench.stats.kinds import common
 from bench.spec import Claim
 
 pytestmark = pytest.mark.simulation
@@ -181,7 +182,7 @@ def test_diverged_worst_seeds_do_not_make_the_diverging_arm_win():
         worst = np.argsort(a, axis=1)[:, :k]
         np.put_along_axis(a, worst, np.nan, axis=1)
         contrast = np.where(np.isnan(a), -np.inf, a - b)
-        ranked = np.array([kinds._ranked(row) for row in contrast])
+        ranked = np.array([common.ranked(row) for row in contrast])
         p, direction = _signed_rank_p(ranked)
         for i in range(5):
             res = verdict.evaluate_claim(claim(), samples(a[i], b[i]), higher_is_better=True, n_resamples=64)

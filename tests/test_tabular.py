@@ -262,7 +262,7 @@ def test_arrays_for_prepares_once_unless_resplit():
 @needs_shared
 def test_diverged_seeds_are_recorded_and_do_not_touch_the_others(tmp_path):
     pytest.importorskip("torch")
-    from bench.publish import report
+    from bench.analysis import evaluate as analysis
     from bench.run import runner
     from bench.records import store
 
@@ -275,7 +275,7 @@ def test_diverged_seeds_are_recorded_and_do_not_touch_the_others(tmp_path):
     bn = [r for r in records if r["arm"] == "bn"]
     assert all(r["diverged"] and r["diverged_step"] >= 1 and r["metrics"]["fit_failed"] == 1.0 for r in plain)
     assert all(not r["diverged"] and math.isfinite(r["metrics"]["min_val_mae"]) for r in bn)
-    samples = report.samples_for(records, case, "torch", "as_written", "min_val_mae")
+    samples = analysis.samples_for(records, case, "torch", "as_written", "min_val_mae")
     assert all(math.isnan(v) for v in samples["plain"].values())
     assert all(math.isfinite(v) for v in samples["bn"].values())
 

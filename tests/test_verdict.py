@@ -287,11 +287,11 @@ def test_constants():
 
 def test_failed_seeds_never_enter_a_claims_samples():
     from bench.spec import registry
-    from bench.publish import report
+    from bench.analysis import evaluate as analysis
 
     c1 = registry.get("c1")
     ok = {"case": "c1", "framework": "torch", "mode": "as_written", "status": "ok", "diverged": False}
     records = [{**ok, "arm": "both", "seed": 0, "metrics": {"test_accuracy": 0.9}},
                {**ok, "arm": "both", "seed": 1, "status": "failed", "error": "RuntimeError: boom",
                 "metrics": {"test_accuracy": 0.1}}]
-    assert report.samples_for(records, c1, "torch", "as_written", "test_accuracy") == {"both": {0: 0.9}}
+    assert analysis.samples_for(records, c1, "torch", "as_written", "test_accuracy") == {"both": {0: 0.9}}

@@ -58,13 +58,14 @@ def min_effect(claim: Claim) -> tuple[Optional[float], str]:
     """The smallest effect that matters for ``claim`` (metric units, > 0) and where it came from.
 
     ``claim.min_effect`` when declared; else ``MIN_EFFECT_FRACTION`` x |the post's
-    own effect| when the post reports one on the claimed side; else None (no size check).
+    own effect| when the post reports one on the claimed side and the kind's verdict checks
+    an effect's size (``SIZED``); else None (no size check).
     """
     if claim.min_effect is not None:
         return float(claim.min_effect), "declared"
     post = post_effect(claim)
     claimed = 1.0 if claim.direction == "greater" else -1.0
-    if post is None or post * claimed <= 0 or claim.kind in ("equivalence", "noninferiority"):
+    if post is None or post * claimed <= 0 or not kinds.get(claim.kind).SIZED:
         return None, ""
     return MIN_EFFECT_FRACTION * abs(post), f"{MIN_EFFECT_FRACTION:g} x the post's {abs(post):.3g}"
 
@@ -181,23 +182,16 @@ def _check(claim: Claim, samples: dict) -> None:
         raise SpecError(f"claim {claim.id!r} needs samples for arms {missing}; got {sorted(samples)}.")
     if claim.direction not in ("greater", "less"):
         raise SpecError(f"claim {claim.id!r} direction must be 'greater' or 'less'.")
-    if claim.kind not in kinds.ANALYSES:
+    if claim.kind not in kinds.names():
         raise SpecError(f"claim {claim.id!r} has unknown kind {claim.kind!r}.")
-    weights = [w for _, w in claim.contrast]
-    if claim.kind in ("two_arm", "binary", "noninferiority") and (len(weights) != 2 or weights[0] * weights[1] >= 0):
-        raise SpecError(f"{claim.kind} claim {claim.id!r} needs two arms with weights of opposite sign.")
-    if claim.kind in ("equivalence", "noninferiority") and not (
-            claim.margin is not None and 0 < claim.margin < math.inf):
-        raise SpecError(f"{claim.kind} claim {claim.id!r} needs a margin > 0 in metric units.")
-    if claim.kind == "trend" and len(weights) < 3:
-        raise SpecError(f"trend claim {claim.id!r} needs >= 3 arms in their order.")
+    kinds.get(claim.kind).validate(claim)
 
 
 def evaluate_claim(claim: Claim, samples: dict, alpha: float = ALPHA, random_state=0,
                    n_resamples: int = 10_000, higher_is_better: Optional[bool] = None) -> ClaimResult:
     """Test ``claim`` on ``samples`` = {arm: {seed: metric value}}.
 
-    The test matches ``claim.kind`` (see ``bench.stats.kinds.TESTS``). For two-arm
+    The test matches ``claim.kind`` (see ``bench.stats.kinds``: one module per kind). For two-arm
     claims the primary test is the paired t on the per-seed contrast with
     Wilcoxon and a sign-flip permutation test as robustness checks; Hedges' g
     between the two arms' finite values (positive-weight arm minus the other)
@@ -207,34 +201,26 @@ def evaluate_claim(claim: Claim, samples: dict, alpha: float = ALPHA, random_sta
     seeds whose run diverged, ranked worst; None keeps the exclusion analysis.
     """
     _check(claim, samples)
-    fields = kinds.ANALYSES[claim.kind](claim, samples, random_state, n_resamples, higher_is_better)
+    fields = kinds.get(claim.kind).analyse(claim, samples, random_state, n_resamples, higher_is_better)
     smallest, source = min_effect(claim)
     result = ClaimResult(
         claim_id=claim.id, metric=claim.metric, kind=claim.kind, direction=claim.direction,
         arm_summary=tuple(_summarize(arm, samples[arm]) for arm in claim.arms),
         p_holm=None, verdict="inconclusive", reason="", agreement_margin=agreement_margin(claim),
         agreement_source=agreement_source(claim), min_effect=smallest, min_effect_source=source, **fields)
-    result = replace(result, robust_note=_robust_note(result, alpha), power=powerlib.for_result(result, alpha))
+    result = replace(result, robust_note=_robust_note(result, alpha), power=_power(result, alpha))
     verdict, reason = _decide(result, result.primary.p_value, alpha, "unadjusted p")
     return replace(result, verdict=verdict, reason=reason)
 
 
 def _robust_note(result: ClaimResult, alpha: float) -> str:
-    """Names the robustness tests whose significance at ``alpha`` differs from the primary's."""
-    if result.kind in ("equivalence", "noninferiority") or math.isnan(result.primary.p_value):
-        return ""
-    primary = result.primary.p_value < alpha
-    checks = [t for t in (result.robustness, result.permutation) if t is not None]
-    odd = [f"{t.name} p = {t.p_value:.3g}" for t in checks
-           if not math.isnan(t.p_value) and (t.p_value < alpha) != primary]
-    if not odd:
-        return ""
-    side = "significant" if primary else "not significant"
-    floor = ""
-    perm = result.permutation
-    if perm is not None and not perm.note and perm.n >= 2 and 2 / 2 ** perm.n >= alpha:
-        floor = f" (with {perm.n} seeds the smallest attainable permutation p is {2 / 2 ** perm.n:.3g})"
-    return f"primary {result.primary.name} {side} at unadjusted alpha = {alpha:g} but " + ", ".join(odd) + floor
+    """Names the robustness tests whose significance at ``alpha`` differs from the primary's (per kind)."""
+    return kinds.get(result.kind).robust_note(result, alpha)
+
+
+def _power(result: ClaimResult, alpha: float) -> powerlib.Power:
+    """The power of ``result``'s primary test at level ``alpha`` (per kind)."""
+    return kinds.get(result.kind).power(result, alpha)
 
 
 def _decide(result: ClaimResult, p: float, alpha: float, label: str) -> tuple[str, str]:
@@ -245,59 +231,7 @@ def _decide(result: ClaimResult, p: float, alpha: float, label: str) -> tuple[st
     if math.isnan(p):
         note = result.primary.note or "undefined"
         return "inconclusive", f"primary test p-value undefined ({note})"
-    if result.kind == "equivalence":
-        return _decide_equivalence(result, p, alpha, label)
-    if result.kind == "noninferiority":
-        return _decide_noninferiority(result, p, alpha, label)
-    if result.primary.note == stats.EQUAL:
-        return "inconclusive", "contrast is exactly 0 on every paired seed"
-    if p >= alpha:
-        return "inconclusive", f"{label} = {p:.3g} >= alpha = {alpha:g}"
-    claimed = 1.0 if result.direction == "greater" else -1.0
-    # The sign of a rank test over every seed is its statistic's; else the estimate's.
-    sign = float(np.sign(_signed_effect(result)))
-    significant = f"{label} = {p:.3g} < {alpha:g} and the contrast has"
-    if sign == claimed:
-        smallest = result.min_effect
-        near = result.ci_high if claimed > 0 else -result.ci_low
-        if smallest is not None and math.isfinite(near) and near < smallest:
-            return "smaller than claimed", (f"{significant} the claimed sign, but its {result.ci_label} CI "
-                                            f"lies entirely below the smallest effect that matters, "
-                                            f"{smallest:.3g} ({result.min_effect_source})")
-        return "reproduced", f"{significant} the claimed sign"
-    if sign == -claimed:
-        return "contradicted", f"{significant} the opposite sign"
-    return "inconclusive", "mean contrast is 0"
-
-
-def _signed_effect(result: ClaimResult) -> float:
-    """The direction the primary test found: for the all-seeds rank test, the sign of
-    its rank sums (the survivors' mean can point the other way); else the estimate."""
-    if result.primary.name == "wilcoxon_all_seeds":
-        return result.primary.statistic
-    return result.estimate
-
-
-def _decide_equivalence(result: ClaimResult, p: float, alpha: float, label: str) -> tuple[str, str]:
-    margin = f"+-{result.margin:.3g}"
-    if p >= alpha:
-        return "inconclusive", (f"{result.primary.name} {label} = {p:.3g} >= alpha = {alpha:g}: neither "
-                                f"equivalence within {margin} nor a larger difference is shown")
-    if result.primary.name == "tost":
-        extra = f" ({result.primary.note})" if result.primary.note else ""
-        return "reproduced", f"TOST {label} = {p:.3g} < {alpha:g}: equivalent within {margin}{extra}"
-    return "contradicted", f"{label} = {p:.3g} < {alpha:g}: |difference| is larger than {margin}"
-
-
-def _decide_noninferiority(result: ClaimResult, p: float, alpha: float, label: str) -> tuple[str, str]:
-    side = "above" if result.primary.name == "noninferior" else "below"
-    bound = f"-{result.margin:.3g} (oriented so the claimed direction is positive)"
-    if p >= alpha:
-        return "inconclusive", (f"{result.primary.name} {label} = {p:.3g} >= alpha = {alpha:g}: the contrast "
-                                f"is shown neither above nor below {bound}")
-    if side == "above":
-        return "reproduced", f"{label} = {p:.3g} < {alpha:g}: at worst {result.margin:.3g} behind (non-inferior)"
-    return "contradicted", f"{label} = {p:.3g} < {alpha:g}: more than {result.margin:.3g} behind (inferior)"
+    return kinds.get(result.kind).decide(result, p, alpha, label)
 
 
 def adjust(results: list[ClaimResult], alpha: float = ALPHA, families=None) -> list[ClaimResult]:
@@ -329,7 +263,7 @@ def adjust(results: list[ClaimResult], alpha: float = ALPHA, families=None) -> l
     for result, label, p, q in zip(results, labels, p_holm, q_bh):
         m = size[label]
         result = replace(result, p_holm=float(p), q_bh=float(q), family_size=m, family=label,
-                         power=powerlib.for_result(result, alpha / m))
+                         power=_power(result, alpha / m))
         verdict, reason = _decide(result, float(p), alpha, "Holm-adjusted p")
         out.append(replace(result, verdict=verdict, reason=reason))
     return out

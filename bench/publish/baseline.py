@@ -2,7 +2,7 @@
 
 A baseline holds, per case, a hash of the case spec and, per (arm, framework,
 mode), the per-seed value of every metric, which seeds diverged and which
-devices ran them; plus the verdicts of every claim (``bench.publish.report.evaluate``,
+devices ran them; plus the verdicts of every claim (``bench.analysis.evaluate``,
 so Holm runs over the same family as the report), the environments the
 records came from and two schema versions: the baseline's own and the
 record format's. ``bench check`` (``bench.publish.check``) compares a fresh run with it.
@@ -24,7 +24,8 @@ from pathlib import Path
 
 from bench.records import atomic, identity, store
 from bench.spec import registry
-from bench.publish import report
+from bench.analysis.evaluate import evaluate
+from bench.publish.tables import environment_rows
 from bench.errors import StoreError
 from bench.spec import Case
 
@@ -93,7 +94,7 @@ def _cpu(env: dict) -> str:
 def verdicts(records: list[dict], cases: list[Case]) -> dict:
     """``{case: {"claim/framework/mode": {verdict, estimate, p_holm, n_pairs}}}``."""
     out: dict = {c.id: {} for c in cases}
-    for case, fw, mode, res in report.evaluate(records, cases):
+    for case, fw, mode, res in evaluate(records, cases):
         out[case.id][verdict_name(res.claim_id, fw, mode)] = {
             "verdict": res.verdict, "estimate": _value(res.estimate),
             "p_holm": _value(res.p_holm), "n_pairs": res.n_pairs}
@@ -118,7 +119,7 @@ def build(records: list[dict], profile: str) -> dict:
         "records_schema": store.SCHEMA,
         "profile": profile,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "environment": report.environment_rows(records),
+        "environment": environment_rows(records),
         "cases": {c.id: {"spec_hash": spec_hash(c, profile), "claims_hash": identity.claims_hash(c),
                          "groups": groups(records, c), "verdicts": judged[c.id]} for c in cases},
     }

@@ -48,7 +48,7 @@ from tabulate import tabulate
 from bench.run import environment
 from bench.records import identity, store
 from bench.spec import registry
-from bench.publish import report
+from bench.analysis.evaluate import evaluate
 from bench.errors import StoreError
 
 ALPHA = 0.05
@@ -105,7 +105,7 @@ def _verdicts(records: list[dict]) -> dict:
     """``{(case, "claim/fw/mode"): (verdict, n_pairs)}``, each side's family as its report has it."""
     cases = [c for c in registry.select(None) if any(r["case"] == c.id for r in records)]
     return {(case.id, f"{res.claim_id}/{fw}/{mode}"): (res.verdict, res.n_pairs)
-            for case, fw, mode, res in report.evaluate(records, cases)}
+            for case, fw, mode, res in evaluate(records, cases)}
 
 
 def verdict_rows(published: list[dict], fresh: list[dict], case_ids) -> list[Row]:

@@ -22,6 +22,7 @@ import numpy as np
 
 from bench.records import atomic
 from bench.spec import Case
+from bench.stats import kinds
 
 WIDTH_IN, DPI = 12.0, 100
 VERDICT_COLORS = {"reproduced": "tab:green", "contradicted": "tab:red", "inconclusive": "tab:gray"}
@@ -85,10 +86,11 @@ def forest(evaluated, case: Case, out_dir) -> list[Path]:
                 ax.annotate(f"no estimate ({res.verdict})", (0, y), ha="center", va="center", fontsize=8)
         ax.axvline(0, color="black", lw=1)
         margin = getattr(entries[0][2], "margin", None)
-        if margin is not None and math.isfinite(margin):
-            for m in ((-margin, margin) if claim.kind == "equivalence" else (-margin,)):
-                ax.axvline(m, color="tab:orange", ls="--", lw=1)
-            ax.text(1.0, 1.02, f"margin ±{margin:g}" if claim.kind == "equivalence" else f"margin -{margin:g}",
+        sides = kinds.get(claim.kind).MARGIN_SIDES   # (-1, 1): +-margin; (-1,): -margin
+        if margin is not None and math.isfinite(margin) and sides:
+            for side in sides:
+                ax.axvline(side * margin, color="tab:orange", ls="--", lw=1)
+            ax.text(1.0, 1.02, f"margin ±{margin:g}" if len(sides) == 2 else f"margin -{margin:g}",
                     transform=ax.transAxes, ha="right", fontsize=8, color="tab:orange")
         ax.set_yticks(range(len(entries)), [_panel_name(fw, mode) for fw, mode, _ in entries])
         ax.set_ylim(-0.7, len(entries) - 0.3)

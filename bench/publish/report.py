@@ -4,9 +4,9 @@ Every number in the report is computed here from the committed records; none
 is typed in. Claims are evaluated per (framework, mode) with the test that
 matches their kind; Holm's correction runs within each case (its claims x
 frameworks x modes are one family), and Benjamini-Hochberg over the whole
-report as a suite-level figure. After ``bench run --adaptive`` the verdicts
-shown are the sequential ones (``bench.run.adaptive.apply``). The tables
-themselves are built in ``bench.publish.tables``.
+report as a suite-level figure (``bench.analysis.evaluate``). After ``bench run
+--adaptive`` the verdicts shown are the sequential ones (``bench.run.adaptive.apply``).
+The tables themselves are built in ``bench.publish.tables``; this module only renders.
 """
 from __future__ import annotations
 
@@ -22,11 +22,9 @@ from bench.records import atomic, store
 from bench.stats import kinds
 from bench.spec import registry
 from bench.analysis import verdict
+from bench.analysis.evaluate import evaluate
 from bench.errors import StoreError
-from bench.spec import Case
 from bench.publish.tables import agreement_rows, arm_table, claim_csv_rows, claim_rows, environment_rows, notes
-from bench.publish.tables import fmt as _fmt  # noqa: F401  (kept for callers of the old name)
-from bench.publish.tables import variants as _variants
 
 METHOD_FILE = "METHOD.md"
 
@@ -81,42 +79,8 @@ ranked worst (primary: Wilcoxon over every seed); the paired t on the surviving 
 (`excl.` counts the seeds it drops) is shown beside it as a sensitivity check. A contrast equal
 on every seed is decided by its exact sign-flip p (2 / 2^n). Fewer than 2 usable seeds or an
 undefined p-value give an inconclusive verdict whose reason is listed under the table.
-""".format(tests="\n".join(f"| {k} | {v} |" for k, v in kinds.TESTS.items()),
+""".format(tests="\n".join(f"| {k} | {v} |" for k, v in kinds.tests().items()),
            frac=verdict.MIN_EFFECT_FRACTION)
-
-
-def samples_for(records: list[dict], case: Case, framework: str, mode: str, metric: str) -> dict:
-    """``{arm: {seed: value}}`` of the finished records; diverged runs give NaN."""
-    out: dict = defaultdict(dict)
-    for r in records:
-        if (r["case"], r["framework"], r["mode"], r.get("status")) == (case.id, framework, mode, "ok"):
-            value = r["diverged"] if metric == "diverged" else r["metrics"].get(metric, float("nan"))
-            out[r["arm"]][r["seed"]] = float(value)
-    return dict(out)
-
-
-def _higher_is_better(case: Case, metric: str):
-    try:
-        return case.metric(metric).higher_is_better
-    except Exception:   # a claim on a metric the case does not declare: keep the exclusion analysis
-        return None
-
-
-def evaluate(records: list[dict], cases: list[Case]) -> list[tuple[Case, str, str, object]]:
-    """Every claim x (framework, mode) with records for all its arms; Holm within each case."""
-    rows, results = [], []
-    for case in cases:
-        mine = [r for r in records if r["case"] == case.id]
-        for fw, mode in _variants(mine):
-            for claim in case.claims:
-                samples = samples_for(mine, case, fw, mode, claim.metric)
-                if not all(arm in samples for arm in claim.arms):
-                    continue
-                rows.append((case, fw, mode))
-                results.append(verdict.evaluate_claim(
-                    claim, samples, higher_is_better=_higher_is_better(case, claim.metric)))
-    adjusted = verdict.adjust(results, families=[case.id for case, _, _ in rows])
-    return [(case, fw, mode, res) for (case, fw, mode), res in zip(rows, adjusted)]
 
 
 def write(results_dir, profile: str, html: bool = False) -> Path:

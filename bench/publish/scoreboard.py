@@ -1,6 +1,6 @@
 """The answer at a glance: one row per claim x framework (x mode) with its verdict.
 
-Built from the evaluated claim results (``bench.publish.report.evaluate``: the
+Built from the evaluated claim results (``bench.analysis.evaluate``: the
 ``ClaimResult`` of each claim in each framework/mode) without recomputing
 anything; verdict strings are shown as they come, so a new verdict word
 appears as itself. ``markdown`` heads ``REPORT.md`` (each row links down to its

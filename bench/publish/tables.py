@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from itertools import combinations
 
 import numpy as np
 from tabulate import tabulate
 
 from bench.analysis import verdict
+from bench.analysis.evaluate import variants
 from bench.spec import Case
+from bench.stats import kinds
 
 
 def fmt(x, digits=4) -> str:
@@ -21,10 +24,6 @@ def fmt(x, digits=4) -> str:
     if isinstance(x, float) and math.isinf(x):
         return "inf"
     return f"{x:.{digits}g}" if abs(x) < 1e-3 and x != 0 else f"{x:.{digits}f}"
-
-
-def variants(records: list[dict]) -> list[tuple[str, str]]:
-    return sorted({(r["framework"], r["mode"]) for r in records})
 
 
 def _summary(vals: np.ndarray) -> str:
@@ -62,18 +61,8 @@ def arm_table(records: list[dict], case: Case) -> str:
 
 
 def test_label(res) -> str:
-    """The primary test, as named in the report."""
-    name = res.primary.name
-    if res.kind == "equivalence":
-        return f"{'TOST' if name == 'tost' else 'beyond margin'} ±{fmt(res.margin, 3)}"
-    if res.kind == "noninferiority":
-        return f"{'non-inferior' if name == 'noninferior' else 'inferior'} beyond -{fmt(res.margin, 3)}"
-    if res.kind == "trend":
-        return f"peak IUT ({res.peak})"
-    return {"paired_t": "paired t", "welch_t": "Welch t (unpaired fallback)",
-            "boschloo": "Boschloo exact", "mcnemar_exact": "exact McNemar (paired)",
-            "sign_flip_exact": "exact sign flip (constant contrast)",
-            "wilcoxon_all_seeds": "Wilcoxon, all seeds (diverged = worst)"}.get(name, name)
+    """The primary test, as named in the report (its kind's ``label``)."""
+    return kinds.get(res.kind).label(res, fmt)
 
 
 def _checks(res) -> str:
@@ -85,7 +74,7 @@ def _mde(res) -> str:
     pw = res.power
     if pw is None:
         return "n/a"
-    unit = " (rate diff.)" if res.kind == "binary" else ""
+    unit = kinds.get(res.kind).MDE_UNIT
     return f"{fmt(pw.mde, 3)}{unit} (n={res.n_pairs if res.paired else pw.n})"
 
 
@@ -94,7 +83,7 @@ def _needed(res) -> str:
         return "—"
     if res.power.seeds_needed is None:
         return f"n/a ({res.power.note})" if res.power.note else "n/a"
-    return str(res.power.seeds_needed) + (" per arm" if res.kind == "binary" else "")
+    return str(res.power.seeds_needed) + kinds.get(res.kind).NEEDED_UNIT
 
 
 def claim_rows(evaluated) -> list[dict]:
@@ -131,16 +120,20 @@ def notes(evaluated) -> list[str]:
 
 
 def agreement_rows(evaluated) -> list[dict]:
+    """One row per claim x mode x pair of frameworks that both have its result.
+
+    Frameworks pair in sorted order (the order of ``evaluated``), each pair once:
+    with two frameworks ``a``, ``b`` the columns are ``a``, ``b`` and ``a - b``.
+    """
     by_claim = defaultdict(dict)
     for case, fw, mode, res in evaluated:
         by_claim[(case.id, res.claim_id, mode)][fw] = res
     rows = []
     for (case_id, claim_id, mode), fws in sorted(by_claim.items()):
-        if {"tf", "torch"} <= set(fws):
-            found = verdict.agreement_test(fws["tf"], fws["torch"])
-            rows.append({"claim": claim_id, "mode": mode, "tf": fws["tf"].verdict,
-                         "torch": fws["torch"].verdict,
-                         "tf - torch": fmt(found.difference), "paired": "yes" if found.paired else "no",
+        for a, b in combinations(sorted(fws), 2):
+            found = verdict.agreement_test(fws[a], fws[b])
+            rows.append({"claim": claim_id, "mode": mode, a: fws[a].verdict, b: fws[b].verdict,
+                         f"{a} - {b}": fmt(found.difference), "paired": "yes" if found.paired else "no",
                          "margin": f"±{fmt(found.margin, 3)} ({found.margin_source})",
                          "p TOST": fmt(found.tost.p_value, 3),
                          "p beyond margin": fmt(found.beyond.p_value, 3),

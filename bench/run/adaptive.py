@@ -52,7 +52,7 @@ from scipy import optimize as _opt
 from scipy import stats as _st
 
 from bench.records import atomic, identity, store
-from bench.publish import report
+from bench.analysis.evaluate import evaluate
 from bench.run import runner
 from bench.analysis import verdict
 from bench.errors import SpecError
@@ -265,7 +265,7 @@ def run(cases, profile: str, max_seeds: int, batch: int, frameworks=runner.DEFAU
                                  {c.id: identity.spec_hash(c, profile) for c in cases}).records
         records = [r for r in current if r["seed"] < n
                    and r["framework"] in frameworks and r["mode"] in modes]
-        evaluated = report.evaluate(records, cases)
+        evaluated = evaluate(records, cases)
         keys = [_key(case, fw, mode, res) for case, fw, mode, res in evaluated]
         family = sorted(set(family) | set(keys))
         new = []

@@ -11,7 +11,7 @@ Suite files import their vocabulary from here: ``from bench.spec import Case, De
 """
 from bench.spec.case import MODES, PROFILES, Arm, Case, Profile, check_metrics, producible_metrics
 from bench.spec.checks import check_types
-from bench.spec.claims import CLAIM_KINDS, Claim
+from bench.spec.claims import Claim
 from bench.spec.defaults import FRAMEWORK_DEFAULTS
 from bench.spec.layers import (ACTIVATIONS, PADDINGS, SPATIAL_LAYERS, Activation, BatchNorm, Conv2D, Dense,
                                DropBlock, Dropout, Flatten, GaussianDropout, Layer, MaxPool2D, SpatialDropout2D,
@@ -24,3 +24,11 @@ __all__ = ["ACTIVATIONS", "CLAIM_KINDS", "FRAMEWORK_DEFAULTS", "MODES", "PADDING
            "EarlyStopping", "Flatten", "GaussianDropout", "L1", "L2", "Layer", "Loss", "MaxPool2D", "Metric",
            "Optimizer", "Profile", "SpatialDropout2D", "UniformDropout", "arm_input_shape", "check_metrics",
            "check_types", "layer_shapes", "param_layers", "producible_metrics"]
+
+
+def __getattr__(name: str):
+    # ``CLAIM_KINDS`` comes from the kind registry when first asked for (``bench.spec.claims``).
+    if name == "CLAIM_KINDS":
+        from bench.spec import claims
+        return claims.CLAIM_KINDS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

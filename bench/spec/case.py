@@ -6,7 +6,7 @@ from typing import Optional
 
 from bench.errors import SpecError
 from bench.spec.checks import _where, check_types
-from bench.spec.claims import CLAIM_KINDS, Claim
+from bench.spec.claims import Claim
 from bench.spec.layers import Dense, Layer
 from bench.spec.shapes import layer_shapes
 from bench.spec.training import L1, L2, Data, EarlyStopping, Loss, Metric, Optimizer
@@ -125,6 +125,7 @@ class Case:
         return self
 
     def _validate(self) -> None:
+        from bench.stats import kinds   # here, not at import: the spec stays free of the statistics
         if not self.id.isidentifier() or self.id != self.id.lower():
             raise SpecError(f"case id {self.id!r} must be a lower-case identifier.")
         with _where("data"):
@@ -147,10 +148,9 @@ class Case:
                 self.arm(arm_name)
             if claim.direction not in ("greater", "less"):
                 raise SpecError(f"claim {claim.id!r} direction must be 'greater' or 'less'.")
-            if claim.kind not in CLAIM_KINDS:
-                raise SpecError(f"claim {claim.id!r} has unknown kind {claim.kind!r}; choose from {CLAIM_KINDS}.")
-            if claim.kind in ("equivalence", "noninferiority") and not (claim.margin or 0) > 0:
-                raise SpecError(f"{claim.kind} claim {claim.id!r} needs a margin > 0.")
+            if claim.kind not in kinds.names():
+                raise SpecError(f"claim {claim.id!r} has unknown kind {claim.kind!r}; choose from {kinds.names()}.")
+            kinds.get(claim.kind).validate(claim)   # the kind's own checks: arms, weights, margin
         for name, prof in self.profiles.items():
             if name not in PROFILES:
                 raise SpecError(f"case {self.id!r} defines unknown profile {name!r}; use {PROFILES}.")

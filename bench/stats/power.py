@@ -24,12 +24,13 @@ Every printed MDE is the power of the test the verdict actually uses:
 
 Every function returns NaN (or None for a count) with a ``note`` instead of
 raising on degenerate input: fewer than 2 seeds, a zero or undefined SD, or a
-zero observed effect (no number of seeds detects an effect of 0).
+zero observed effect (no number of seeds detects an effect of 0). Which of these
+a claim uses is its kind's ``power`` (``bench.stats.kinds``).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -329,46 +330,3 @@ def noninferiority(distance: float, sd: float, n: int, alpha: float = 0.05, powe
     needed = _smallest_n(lambda k: fn(distance, k), power)
     return Power(mde, n, alpha, power, distance, needed, method,
                  "" if needed is not None else f"needs more than {MAX_SEEDS} seeds")
-
-
-def _sd(values) -> float:
-    v = np.asarray(values, dtype=float)
-    return float(v.std(ddof=1)) if v.size >= 2 else math.nan
-
-
-def for_result(result, alpha: float) -> Power:
-    """Power of a ``bench.analysis.verdict.ClaimResult``'s primary test at level ``alpha``, by claim kind.
-
-    Trend claims use the paired t at alpha / (2 (k - 2)), the level of one
-    peak-vs-end comparison, and the all-seeds rank test (diverged seeds) the
-    paired t on the surviving seeds: both approximations, said in ``method``.
-    The unpaired fallback uses a paired t with the variance of a difference of
-    two independent arms (also approximate).
-    """
-    contrast = [v for _, v in result.contrast]
-    if result.kind == "binary":
-        (a, b) = result.rates if result.rates else ((None, math.nan, 0, 0), (None, math.nan, 0, 0))
-        n_a, n_b = (s.n_finite for s in result.arm_summary)
-        if result.paired:
-            return binary_exact(a[1], b[1], result.n_pairs, result.n_pairs, True, alpha)
-        return binary_exact(a[1], b[1], n_a, n_b, False, alpha)
-    if result.kind == "equivalence":
-        return tost(result.estimate, _sd(contrast), result.n_pairs, result.margin, alpha)
-    if result.kind == "noninferiority":
-        sign = 1.0 if result.direction == "greater" else -1.0
-        return noninferiority(sign * result.estimate + result.margin, _sd(contrast), result.n_pairs, alpha)
-    if result.kind == "trend":
-        # The inverted-U test's power depends on the whole curve (both legs, every candidate
-        # peak), not on one effect, so no single-number MDE is printed rather than an untested one.
-        return Power(math.nan, result.n_pairs, alpha, POWER, result.estimate, None, "none for a shape claim",
-                     "no MDE: an inverted-U test's power depends on the whole curve, not on one effect")
-    if not result.paired:
-        # Unpaired fallback: a paired t with the variance of a difference of independent arms.
-        a, b = result.arm_summary
-        sd = math.sqrt(a.sd ** 2 + b.sd ** 2)
-        found = paired_t(result.estimate, sd, min(a.n_finite, b.n_finite), alpha)
-        return replace(found, method="approximate: Welch by a paired t with independent arms' variance")
-    found = paired_t(result.estimate, _sd(contrast), result.n_pairs, alpha)
-    if result.primary.name == "wilcoxon_all_seeds":
-        return replace(found, method="approximate: paired t on the surviving seeds")
-    return found
