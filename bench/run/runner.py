@@ -22,7 +22,6 @@ from typing import Optional
 from bench import backends, data
 from bench.run import devices, environment, grouping, workers as pool
 from bench.run.grouping import GroupSize
-from bench.run.options import RunOptions
 from bench.records import identity, store
 from bench.backends import Job
 from bench.errors import SpecError
@@ -84,8 +83,9 @@ def _record(job: Job, seed: int, **fields) -> dict:
             "budget": _budget(job), **fields}
 
 
-def run(options: RunOptions) -> Summary:
-    """Run every pending (case, arm, framework, mode, seed) of ``options.profile``.
+def run(options) -> Summary:
+    """Run every pending (case, arm, framework, mode, seed) of ``options.profile``, a
+    ``bench.run.options.RunOptions`` (not imported here: it takes its default frameworks from this module).
 
     ``options.group_size`` (a ``GroupSize``) says how the seeds of each job train:
     in vectorized groups as wide as memory allows or as asked (``bench.run.grouping``),
