@@ -6,8 +6,9 @@ samples. A block is one vectorized group (``bench.run.grouping``): its seeds tra
 as one wide model and their records are written together when it finishes.
 Records already on disk are skipped, which makes every run resumable; a seed
 that raises is recorded as ``status="failed"`` with its error and the run goes
-on (``_fail``, for a seed that raised here and for a group whose worker died). TensorFlow is the reference for Keras defaults, so ``mode="matched"`` is
-run for PyTorch only. With ``workers`` > 1 the groups train side by side in
+on (``_fail`` writes it, for a seed that raised and for the seeds of a group
+whose worker died). TensorFlow is the reference for Keras defaults, so
+``mode="matched"`` is run for PyTorch only. With ``workers`` > 1 the groups train side by side in
 worker processes (``bench.run.workers``), started in the same order; this process
 writes each group's records as it finishes, so an interrupted run keeps them.
 """
@@ -84,8 +85,10 @@ def _record(job: Job, seed: int, **fields) -> dict:
 
 
 def run(options) -> Summary:
-    """Run every pending (case, arm, framework, mode, seed) of ``options.profile``, a
-    ``bench.run.options.RunOptions`` (not imported here: it takes its default frameworks from this module).
+    """Run every pending (case, arm, framework, mode, seed) of ``options.profile``.
+
+    ``options`` is a ``bench.run.options.RunOptions`` (not imported here, since it
+    takes its default frameworks from this module).
 
     ``options.group_size`` (a ``GroupSize``) says how the seeds of each job train:
     in vectorized groups as wide as memory allows or as asked (``bench.run.grouping``),
