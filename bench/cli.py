@@ -231,7 +231,9 @@ def _notes(quiet: bool):
 
 
 def _run(args) -> int:
-    from bench.run import devices, environment, grouping, runner, workers
+    from bench import arguments
+    from bench.run import devices, environment, grouping, workers
+    from bench.run.options import AdaptiveOptions, RunOptions
     from bench.records import lock
     from bench.backends import quiet
     from bench.spec import registry
@@ -241,9 +243,9 @@ def _run(args) -> int:
     if not args.case and not args.quiet:
         for b in registry.broken():
             print(f"bench: warning: skipping a broken suite: {b.error}", file=sys.stderr)
-    args.seeds = None if args.seeds is None else runner.parse_seeds(args.seeds)
-    group_size = grouping.parse_size(args.group_size)
-    count = workers.parse_count(args.workers)
+    args.seeds = None if args.seeds is None else arguments.seeds(args.seeds)
+    group_size = arguments.group_size(args.group_size)
+    count = arguments.worker_count(args.workers)
     _check_run_arguments(args, cases, args.profile)
     profile = args.profile
     if profile == "auto":
@@ -261,30 +263,31 @@ def _run(args) -> int:
 
         parsed = overrides.parse(args.overrides)
         cases = [overrides.apply(c, profile, parsed) for c in cases]
-    executor = _executor(args, device) if args.command == "run" else None
+    options = RunOptions(cases, profile, args.framework, args.mode, args.arm or None, args.seeds,
+                         args.results_dir, args.data_dir, group_size, count,
+                         executor=_executor(args, device) if args.command == "run" else None,
+                         progress=not (args.no_progress or args.quiet),
+                         adaptive=AdaptiveOptions(args.max_seeds, args.batch) if args.adaptive else None)
     if args.command == "plan" or not args.adaptive:
         from bench.run import plan
 
-        lines = plan.make(cases, profile, args.framework, args.mode, args.arm or None, args.seeds,
-                          args.results_dir, args.data_dir, group_size, count).lines()
+        lines = plan.make(options).lines()
         if args.command == "plan" or not args.quiet:
             print("\n".join(lines), file=sys.stdout if args.command == "plan" else sys.stderr, flush=True)
         if args.command == "plan":
             return 0
     with lock.hold(Path(args.results_dir) / profile), _notes(args.quiet):
         if args.adaptive:
-            return _adaptive(args, cases, profile, group_size, count)
-        return _run_locked(args, cases, profile, group_size, count, executor)
+            return _adaptive(args, options)
+        return _run_locked(args, options)
 
 
-def _run_locked(args, cases, profile: str, group_size, count: int, executor=None) -> int:
+def _run_locked(args, options) -> int:
     from bench.run import runner
 
+    profile = options.profile
     try:
-        summary = runner.run(cases, profile, args.framework, args.mode, args.arm or None, args.seeds,
-                             args.results_dir, args.data_dir, group_size=group_size,
-                             progress=not (args.no_progress or args.quiet), workers=count,
-                             executor=executor)
+        summary = runner.run(options)
     except KeyboardInterrupt:
         print(f"\nbench: interrupted; finished records are kept in {args.results_dir}/{profile}/records.jsonl; "
               f"rerun the same command to resume.", file=sys.stderr)
@@ -316,14 +319,12 @@ def _executor(args, device: str):
                              task_gpus=args.task_gpus, device=device)
 
 
-def _adaptive(args, cases, profile: str, group_size, count: int) -> int:
+def _adaptive(args, options) -> int:
     from bench.run import adaptive
 
+    profile = options.profile
     try:
-        out = adaptive.run(cases, profile, args.max_seeds, args.batch, args.framework, args.mode,
-                           args.arm or None, args.results_dir, args.data_dir,
-                           progress=not (args.no_progress or args.quiet),
-                           group_size=group_size, workers=count)
+        out = adaptive.run(options)
     except KeyboardInterrupt:
         print("\nbench: interrupted; rerun the same command to resume the adaptive run.", file=sys.stderr)
         return 130
@@ -359,6 +360,7 @@ def _data(args) -> int:
 def _speed(args) -> int:
     from tabulate import tabulate
 
+    from bench import arguments
     from bench.run import environment, grouping, workers
     from bench.speed import measure as speed
 
@@ -367,10 +369,10 @@ def _speed(args) -> int:
     unknown = set(args.loops) - set(speed.SUITE) - set(speed.REFERENCES)
     if unknown:
         raise SpecError(f"unknown loop(s) {sorted(unknown)}; choose from tf, torch, plain_torch, post_tf.")
-    sizes = [grouping.parse_size(s) for s in args.group_sizes]
+    sizes = [arguments.auto_count(s, "--group-size") for s in args.group_sizes]
     if None in sizes:
         raise SpecError("--group-sizes takes integers >= 1, not 'auto'.")
-    counts = [workers.parse_count(c) for c in args.workers]
+    counts = [arguments.worker_count(c) for c in args.workers]
     counts = [workers.default_count(environment.gpu_visible(), grouping.host_free_bytes()) if c is None else c
               for c in counts]
     rows, peak = speed.measure(args.loops, args.epochs, sizes, data_dir=args.data_dir, worker_counts=counts)

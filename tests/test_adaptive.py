@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
+from bench.run.options import AdaptiveOptions, RunOptions
 from bench.run import adaptive
 from bench.records import identity, store
 from bench.spec import registry
@@ -74,8 +75,8 @@ def test_step_down_passes_alpha_on_within_a_family():
 
 def fake_runner(effect):
     """Writes seeds 0..n-1 for every C1 arm; 'both' is lower by ``effect`` plus noise."""
-    def run(cases, profile, frameworks, modes, arm_names, seeds, results_dir, data_dir, group_size=None,
-            progress=True, workers=1):
+    def run(options):
+        profile, results_dir, seeds, frameworks = options.profile, options.results_dir, options.seeds, options.frameworks
         done = {store.key(r) for r in store.load(results_dir, profile)} if \
             store.records_path(results_dir, profile).exists() else set()
         with store.RecordWriter(store.records_path(results_dir, profile)) as w:
@@ -95,8 +96,8 @@ def fake_runner(effect):
 
 def test_large_effect_stops_early(tmp_path, monkeypatch):
     monkeypatch.setattr(adaptive.runner, "run", fake_runner(0.05))
-    out = adaptive.run([C1], "smoke", max_seeds=30, batch=10, frameworks=("torch",),
-                       results_dir=tmp_path, progress=False)
+    out = adaptive.run(RunOptions([C1], "smoke", frameworks=("torch",), results_dir=tmp_path, progress=False,
+                                  adaptive=AdaptiveOptions(max_seeds=30, batch=10)))
     # c1a-c1c are decided; c1d (interaction = -effect) too, all reproduced
     assert not out.undecided and out.stopped_early
     assert {v for v, _ in out.decided.values()} == {"reproduced"}
@@ -112,8 +113,8 @@ def test_large_effect_stops_early(tmp_path, monkeypatch):
 
 def test_no_effect_runs_the_whole_budget(tmp_path, monkeypatch):
     monkeypatch.setattr(adaptive.runner, "run", fake_runner(0.0))
-    out = adaptive.run([C1], "smoke", max_seeds=12, batch=4, frameworks=("torch",),
-                       results_dir=tmp_path, progress=False)
+    out = adaptive.run(RunOptions([C1], "smoke", frameworks=("torch",), results_dir=tmp_path, progress=False,
+                                  adaptive=AdaptiveOptions(max_seeds=12, batch=4)))
     assert [look["seeds"] for look in out.looks] == [4, 8, 12]
     # no effect and a fixed noise draw: nothing may be decided, and every claim is left undecided
     assert not out.stopped_early and not out.decided and len(out.undecided) == 4

@@ -121,9 +121,9 @@ def test_group_planning_divides_a_gpu_among_its_workers_only(gpus, monkeypatch):
     jobs = runner.jobs_for(case, "smoke", ["torch"], ["as_written"])
     fake = types.SimpleNamespace(free_memory=lambda: 80 << 30)
     monkeypatch.setattr(runner.backends, "load", lambda fw: fake)
-    runner._group_size(case, jobs, 10, None, None, workers=4)
+    runner._group_size(case, jobs, 10, grouping.GroupSize.AUTO, None, workers=4)
     fake.free_memory = lambda: None
-    runner._group_size(case, jobs, 10, None, None, workers=4)
+    runner._group_size(case, jobs, 10, grouping.GroupSize.AUTO, None, workers=4)
     assert seen == [40 << 30, 4 << 30]
 
 

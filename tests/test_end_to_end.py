@@ -3,6 +3,8 @@ import math
 
 import pytest
 
+from bench.run.grouping import GroupSize
+from bench.run.options import RunOptions
 from bench.spec import registry
 from bench.publish import report
 from bench.run import runner, training
@@ -16,7 +18,7 @@ C1 = registry.get("c1")
 def _run(tmp_path, **kw):
     kw.setdefault("frameworks", ("torch",))
     kw.setdefault("arm_names", ["none"])
-    return runner.run([C1], "smoke", results_dir=tmp_path, progress=False, **kw)
+    return runner.run(RunOptions([C1], "smoke", results_dir=tmp_path, progress=False, **kw))
 
 
 def test_records_carry_what_the_issue_asks_for(tmp_path):
@@ -51,12 +53,12 @@ def test_a_crashing_seed_is_recorded_and_the_others_continue(tmp_path, monkeypat
         return real(job, backend, arrays, seed)
 
     monkeypatch.setattr(runner, "train_seed", flaky)
-    summary = _run(tmp_path, seeds=3, group_size=1)
+    summary = _run(tmp_path, seeds=3, group_size=GroupSize.PER_SEED)
     assert (summary.ok, summary.failed) == (2, 1)
     by_seed = {r["seed"]: r for r in store.load(tmp_path, "smoke")}
     assert by_seed[1]["status"] == "failed" and "boom in seed 1" in by_seed[1]["error"]
     monkeypatch.setattr(runner, "train_seed", real)
-    assert _run(tmp_path, seeds=3, group_size=1).ok == 1  # the failed seed is retried, the others are not
+    assert _run(tmp_path, seeds=3, group_size=GroupSize.PER_SEED).ok == 1  # the failed seed is retried, the others are not
 
 
 def test_a_crash_in_a_vectorized_group_fails_only_its_seed(tmp_path, monkeypatch):
@@ -89,7 +91,7 @@ def test_a_group_out_of_memory_is_halved_with_a_message(tmp_path, monkeypatch, c
         return real(job, backend, arrays, seeds, vectorized)
 
     monkeypatch.setattr(runner, "train_group", small_device)
-    summary = _run(tmp_path, seeds=4, group_size=4)
+    summary = _run(tmp_path, seeds=4, group_size=GroupSize.fixed(4))
     assert (summary.ok, summary.failed) == (4, 0) and sizes == [4, 2, 2]
     assert "retrying as groups of 2" in capsys.readouterr().err
 
@@ -117,7 +119,7 @@ def test_diverged_run_is_an_outcome(tmp_path, monkeypatch):
         return training.train_seed(job, backend, (x * float("nan"), y, xt, yt), seed)
 
     monkeypatch.setattr(runner, "train_seed", nan_seed)
-    summary = _run(tmp_path, seeds=1, group_size=1)
+    summary = _run(tmp_path, seeds=1, group_size=GroupSize.PER_SEED)
     [rec] = store.load(tmp_path, "smoke")
     assert summary.diverged == 1 and rec["status"] == "ok" and rec["diverged"]
     assert rec["diverged_step"] == 1 and math.isnan(rec["metrics"]["test_accuracy"])
@@ -145,7 +147,7 @@ def test_a_nan_in_one_seed_does_not_mark_the_others_diverged(tmp_path, monkeypat
 
 
 def test_smoke_profile_produces_a_report(tmp_path):
-    summary = runner.run([C1], "smoke", results_dir=tmp_path, progress=False)
+    summary = runner.run(RunOptions([C1], "smoke", results_dir=tmp_path, progress=False))
     assert summary.failed == 0 and summary.ok == C1.profile("smoke").seeds * 4 * 2
     path = report.write(tmp_path, "smoke")
     text = path.read_text()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.run.options import RunOptions
 from bench.spec import overrides, registry
 from bench.run import plan, runner
 from bench.records import store
@@ -24,8 +25,8 @@ def test_plan_counts_the_work_and_estimates_from_measured_rates(tmp_path):
               "profile": "smoke", "status": "ok", "steps": 100, "timing": {"wall_s": 2.0},
               "metrics": {}, "diverged": False}
     (rates / "records.jsonl").write_text("\n".join(json.dumps({**record, "seed": s}) for s in range(3)) + "\n")
-    p = plan.make([C1], "smoke", ["tf", "torch"], ["as_written"], results_dir=tmp_path / "run",
-                  workers=1, rate_dirs=[tmp_path / "rates"])
+    p = plan.make(RunOptions([C1], "smoke", ["tf", "torch"], ["as_written"], results_dir=tmp_path / "run",
+                  workers=1), rate_dirs=[tmp_path / "rates"])
     (c,) = p.cases
     budget = C1.budget("smoke")
     steps = budget.epochs * -(-budget.train_subsample // budget.batch_size)
@@ -39,16 +40,15 @@ def test_plan_counts_the_work_and_estimates_from_measured_rates(tmp_path):
     assert p.seconds == pytest.approx(expected)
     assert "measured, 3 records" in c.rate_source and "other frameworks" in c.rate_source
     assert f"{runs} seed-runs" in "\n".join(p.lines())
-    two = plan.make([C1], "smoke", ["tf", "torch"], ["as_written"], results_dir=tmp_path / "run",
-                    workers=2, rate_dirs=[tmp_path / "rates"])
+    two = plan.make(RunOptions([C1], "smoke", ["tf", "torch"], ["as_written"], results_dir=tmp_path / "run",
+                    workers=2), rate_dirs=[tmp_path / "rates"])
     assert two.seconds == pytest.approx((expected - plan.STARTUP_S) / 2 + plan.STARTUP_S)
-    none = plan.make([C1], "smoke", ["torch"], ["as_written"], results_dir=tmp_path / "run", rate_dirs=[])
+    none = plan.make(RunOptions([C1], "smoke", ["torch"], ["as_written"], results_dir=tmp_path / "run"), rate_dirs=[])
     assert none.seconds == pytest.approx(runs // 2 * steps * plan.DEFAULT_SECONDS_PER_STEP
                                          + 4 * plan.GROUP_OVERHEAD_S["torch"] + plan.STARTUP_S)
     assert "default" in none.cases[0].rate_source
     # records of this very profile on disk are what the next plan of it uses
-    quick = plan.make([C1], "quick", ["torch"], ["as_written"], results_dir=tmp_path / "run",
-                      rate_dirs=[tmp_path / "rates"])
+    quick = plan.make(RunOptions([C1], "quick", ["torch"], ["as_written"], results_dir=tmp_path / "run"), rate_dirs=[tmp_path / "rates"])
     assert "other profiles" in quick.cases[0].rate_source
 
 
@@ -84,8 +84,8 @@ def test_progress_advances_per_epoch_and_adds_up_to_the_total(tmp_path, monkeypa
     bar = _Bar()
     monkeypatch.setattr(runner, "_progress", lambda total, enabled: bar)
     case = overrides.apply(C1, "smoke", overrides.parse(["data.epochs=3"]))
-    runner.run([case], "smoke", frameworks=("torch",), arm_names=["none"], seeds=2, results_dir=tmp_path,
-               progress=True)
+    runner.run(RunOptions([case], "smoke", frameworks=("torch",), arm_names=["none"], seeds=2, results_dir=tmp_path,
+               progress=True))
     per_epoch = -(-case.budget("smoke").train_subsample // case.budget("smoke").batch_size)
     assert bar.updates[:3] == [2 * per_epoch] * 3   # a group of 2 seeds, one update per epoch
     assert sum(bar.updates) == bar.total == 2 * 3 * per_epoch
@@ -144,8 +144,8 @@ def test_progress_crosses_from_worker_processes(tmp_path, monkeypatch):
     bar = _Bar()
     monkeypatch.setattr(runner, "_progress", lambda total, enabled: bar)
     case = overrides.apply(C1, "smoke", overrides.parse(["data.epochs=2"]))
-    summary = runner.run([case], "smoke", frameworks=("torch",), arm_names=["none"], seeds=2,
-                         results_dir=tmp_path, progress=True, workers=2)
+    summary = runner.run(RunOptions([case], "smoke", frameworks=("torch",), arm_names=["none"], seeds=2,
+                         results_dir=tmp_path, progress=True, workers=2))
     per_epoch = -(-case.budget("smoke").train_subsample // case.budget("smoke").batch_size)
     assert summary.ok == 2
     assert [n for n in bar.updates if n][:2] == [2 * per_epoch] * 2   # per epoch, from inside the worker

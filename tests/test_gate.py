@@ -19,6 +19,7 @@ import dataclasses
 import pytest
 
 import suites.c3_dropout_bn_wine as c3_module
+from bench.run.options import RunOptions
 from bench.publish import baseline, check
 from bench.spec import registry
 from bench.run import runner
@@ -31,8 +32,8 @@ N = 8   # the smoke profile's seeds for C1 and C3
 
 def _run(case, arms, seeds, directory):
     """The records of ``case`` (torch only) for ``seeds``."""
-    runner.run([case], "smoke", frameworks=("torch",), arm_names=arms, seeds=seeds, results_dir=directory,
-               progress=False)
+    runner.run(RunOptions([case], "smoke", frameworks=("torch",), arm_names=arms, seeds=seeds, results_dir=directory,
+               progress=False))
     return store.load(directory, "smoke")
 
 

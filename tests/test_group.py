@@ -9,10 +9,12 @@ What must hold (bench/backends/*/group.py):
   statistics work with (below 10 % of it) and in absolute terms;
 - a seed's record is identical, to the bit, whichever seeds share its group.
 """
+import dataclasses
+
 import numpy as np
 import pytest
 
-from bench import backends, data
+from bench import arguments, backends, data
 from bench.run import grouping
 from bench.spec import registry
 from bench.backends import Job
@@ -225,7 +227,25 @@ def test_seed_bytes_grow_with_the_activations():
 @pytest.mark.parametrize("value", ["0", "-2", "many"])
 def test_parse_size_rejects_bad_values(value):
     with pytest.raises(SpecError, match="group-size"):
-        grouping.parse_size(value)
+        arguments.group_size(value)
+
+
+def test_a_group_size_is_auto_the_per_seed_path_or_a_width():
+    assert arguments.group_size("auto") is grouping.GroupSize.AUTO
+    assert arguments.group_size("1") == grouping.GroupSize.PER_SEED == grouping.GroupSize.fixed(1)
+    assert arguments.group_size("8") == grouping.GroupSize.fixed(8) and grouping.GroupSize.fixed(8).requested == 8
+    assert (grouping.GroupSize.AUTO.requested, grouping.GroupSize.PER_SEED.requested) == (None, 1)
+    assert str(grouping.GroupSize.AUTO) == "auto" and str(grouping.GroupSize.fixed(8)) == "8"
+
+
+def test_the_per_seed_path_is_decided_in_one_place():
+    """Asked for, or forced by a case that resplits its data per seed (each seed its own arrays)."""
+    c1 = registry.get("c1")
+    resplit = dataclasses.replace(c1, data=dataclasses.replace(c1.data, resplit=True))
+    assert grouping.trains_per_seed(c1, grouping.GroupSize.PER_SEED)
+    assert not grouping.trains_per_seed(c1, grouping.GroupSize.AUTO)
+    assert not grouping.trains_per_seed(c1, grouping.GroupSize.fixed(4))
+    assert grouping.trains_per_seed(resplit, grouping.GroupSize.fixed(4))
 
 
 def test_out_of_memory_is_recognised():

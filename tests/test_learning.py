@@ -22,6 +22,7 @@ import math
 import numpy as np
 import pytest
 
+from bench.run.options import RunOptions
 from bench import backends, data
 from bench.data import fashion_mnist
 from bench.spec import registry
@@ -152,8 +153,8 @@ def test_bench_run_sends_every_case_to_the_group_path(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "train_seed", no_seed)
     frameworks = [fw for fw in backends.BACKENDS if _importable(fw)]
     cases = [CASES[c] for c in sorted(CASES)]
-    summary = runner.run(cases, "smoke", frameworks=frameworks, modes=("as_written", "matched"),
-                         arm_names=None, seeds=2, results_dir=tmp_path, progress=False)
+    summary = runner.run(RunOptions(cases, "smoke", frameworks=frameworks, modes=("as_written", "matched"),
+                         arm_names=None, seeds=2, results_dir=tmp_path, progress=False))
     assert summary.failed == 0, summary.failures
     for case in cases:
         for fw in frameworks:

@@ -4,6 +4,7 @@ import dataclasses
 import pytest
 
 import suites.c1_dropout_l2 as c1_module
+from bench import arguments
 from bench.run import environment, runner
 from bench.records import identity, store
 from bench.spec import registry
@@ -64,12 +65,12 @@ def test_the_seed_count_is_not_part_of_the_spec_hash():
 
 
 def test_seed_ranges(tmp_path):
-    assert runner.parse_seeds("3") == 3
-    assert runner.parse_seeds("10:20") == range(10, 20)
+    assert arguments.seeds("3") == 3
+    assert arguments.seeds("10:20") == range(10, 20)
     assert runner.seed_list(C1, "smoke", range(10, 12)) == [10, 11]
     assert runner.seed_list(C1, "smoke", None) == list(range(C1.profile("smoke").seeds))
     with pytest.raises(SpecError, match="a count N or a range A:B"):
-        runner.parse_seeds("a:b")
+        arguments.seeds("a:b")
     with pytest.raises(SpecError, match="0 <= A < B"):
         runner.seed_list(C1, "smoke", range(5, 5))
 

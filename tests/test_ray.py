@@ -10,6 +10,7 @@ import pytest
 ray = pytest.importorskip("ray", reason="the Ray executor is an optional extra: pip install -e .[ray]")
 pytest.importorskip("torch")
 
+from bench.run.options import RunOptions
 from bench.run import ray_executor, runner  # noqa: E402
 from bench.spec import registry
 from bench.records import store
@@ -35,8 +36,8 @@ def _pool(**options):
 
 
 def _run(path, executor=None, workers=2):
-    return runner.run([registry.get(CASE)], "smoke", frameworks=(FRAMEWORK,), arm_names=ARMS, seeds=2,
-                      results_dir=path, progress=False, workers=workers, executor=executor)
+    return runner.run(RunOptions([registry.get(CASE)], "smoke", frameworks=(FRAMEWORK,), arm_names=ARMS, seeds=2,
+                      results_dir=path, progress=False, workers=workers, executor=executor))
 
 
 def _outcomes(path):

@@ -54,3 +54,27 @@ def test_batch_order_matches_the_posts_pipeline():
     assert not np.array_equal(first, np.concatenate(batches[469:938]))  # reshuffled per epoch
     np.testing.assert_array_equal(batches[5], batch_order(60000, 128, 10, seed=0)[5])
     assert not np.array_equal(batches[0], batch_order(60000, 128, 10, seed=1)[0])
+
+
+def test_each_stream_of_a_seed_has_its_own_number():
+    from bench.spec import streams
+
+    assert len(set(streams.STREAMS.values())) == len(streams.STREAMS)
+    assert streams.key(7, "dense_init", 2) == [7, 1, 2] and streams.key(7, "batch_order") == [7, 0]
+    # the numbers are in every published record: the weights of seed 0 come from stream 1
+    (first, *_) = initial_params(registry.get("c1").arm("none").layers, 784, 0, "glorot_uniform")
+    limit = math.sqrt(6 / (784 + first["kernel"].shape[1]))
+    drawn = np.random.default_rng([0, 1, 0]).uniform(-limit, limit, size=first["kernel"].shape)
+    assert np.array_equal(first["kernel"], drawn.astype(np.float32))
+
+
+def test_stream_keys_are_written_only_in_the_table():
+    """No module draws from a seed's stream by a number of its own (``[seed, 2, k]``): a new
+    stream that reused a number would silently share another's draws."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1] / "bench"
+    literal = re.compile(r"(default_rng|SeedSequence)\(\s*\[\s*\w+\s*,\s*\d")
+    found = [str(p.relative_to(root)) for p in root.rglob("*.py") if literal.search(p.read_text(encoding="utf-8"))]
+    assert found == []

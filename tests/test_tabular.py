@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bench.run.options import RunOptions
 from bench import data
 from bench.spec import registry
 from bench.data import tabular
@@ -267,8 +268,8 @@ def test_diverged_seeds_are_recorded_and_do_not_touch_the_others(tmp_path):
     from bench.records import store
 
     case = registry.get("c2")
-    summary = runner.run([case], "smoke", frameworks=("torch",), arm_names=["plain", "bn"],
-                         results_dir=tmp_path, data_dir=SHARED, progress=False)
+    summary = runner.run(RunOptions([case], "smoke", frameworks=("torch",), arm_names=["plain", "bn"],
+                         results_dir=tmp_path, data_dir=SHARED, progress=False))
     records = store.load(tmp_path, "smoke")
     assert summary.failed == 0 and all(r["status"] == "ok" for r in records)
     plain = [r for r in records if r["arm"] == "plain"]

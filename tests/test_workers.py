@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+from bench import arguments
+from bench.run.options import RunOptions
 from bench.run import allocator, runner, workers
 from bench.spec import registry
 from bench.records import store
@@ -81,8 +83,8 @@ def test_default_count_is_one_per_core_within_memory_and_one_with_a_gpu(monkeypa
 @pytest.mark.parametrize("bad", ["0", "-2", "two", ""])
 def test_bad_worker_counts_are_refused(bad):
     with pytest.raises(SpecError, match="--workers"):
-        workers.parse_count(bad)
-    assert workers.parse_count("auto") is None and workers.parse_count("3") == 3
+        arguments.worker_count(bad)
+    assert arguments.worker_count("auto") is None and arguments.worker_count("3") == 3
 
 
 def test_the_allocator_settings_take_effect_on_glibc():
@@ -116,8 +118,8 @@ class _FakePool:
 def test_a_dead_worker_fails_its_group_and_the_run_goes_on(tmp_path, monkeypatch):
     pytest.importorskip("torch")
     monkeypatch.setattr(runner.pool, "Pool", _FakePool)
-    summary = runner.run([registry.get("c1")], "smoke", frameworks=("torch",), arm_names=["none", "l2"], seeds=2,
-                         results_dir=tmp_path, progress=False, workers=2)
+    summary = runner.run(RunOptions([registry.get("c1")], "smoke", frameworks=("torch",), arm_names=["none", "l2"], seeds=2,
+                         results_dir=tmp_path, progress=False, workers=2))
     assert (summary.ok, summary.failed) == (2, 2)
     records = store.load(tmp_path, "smoke")
     failed = [r for r in records if r["status"] == "failed"]
@@ -125,8 +127,8 @@ def test_a_dead_worker_fails_its_group_and_the_run_goes_on(tmp_path, monkeypatch
     assert all("exit code -9" in r["error"] for r in failed)
     assert {(r["arm"], r["seed"]) for r in records if r["status"] == "ok"} == {("l2", 0), ("l2", 1)}
     # a rerun resumes: only the failed group trains again
-    again = runner.run([registry.get("c1")], "smoke", frameworks=("torch",), arm_names=["none", "l2"], seeds=2,
-                       results_dir=tmp_path, progress=False, workers=1)
+    again = runner.run(RunOptions([registry.get("c1")], "smoke", frameworks=("torch",), arm_names=["none", "l2"], seeds=2,
+                       results_dir=tmp_path, progress=False, workers=1))
     assert (again.ok, again.skipped) == (2, 2)
 
 
@@ -141,8 +143,8 @@ def test_records_are_the_same_bits_with_one_worker_or_two(tmp_path, framework):
     same records. (PyTorch's BatchNorm is the exception, see README "Workers".)"""
     pytest.importorskip("tensorflow" if framework == "tf" else "torch")
     kw = dict(frameworks=(framework,), arm_names=["none", "both"], seeds=2, progress=False)
-    one = runner.run([registry.get("c1")], "smoke", results_dir=tmp_path / "one", workers=1, **kw)
-    two = runner.run([registry.get("c1")], "smoke", results_dir=tmp_path / "two", workers=2, **kw)
+    one = runner.run(RunOptions([registry.get("c1")], "smoke", results_dir=tmp_path / "one", workers=1, **kw))
+    two = runner.run(RunOptions([registry.get("c1")], "smoke", results_dir=tmp_path / "two", workers=2, **kw))
     assert one.ok == two.ok == 4
     assert _outcomes(tmp_path / "one") == _outcomes(tmp_path / "two")
 
@@ -220,7 +222,7 @@ def test_a_run_with_one_group_left_still_trains_at_the_workers_thread_count(tmp_
     pytest.importorskip("torch")
     if not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) != 2:
         pytest.skip("the thread count checked is that of two cores dealt to two workers")
-    summary = runner.run([registry.get("c1")], "smoke", frameworks=("torch",), arm_names=["none"], seeds=2,
-                         results_dir=tmp_path, progress=False, workers=2)
+    summary = runner.run(RunOptions([registry.get("c1")], "smoke", frameworks=("torch",), arm_names=["none"], seeds=2,
+                         results_dir=tmp_path, progress=False, workers=2))
     assert summary.ok == 2
     assert {r["env"]["threads"] for r in store.load(tmp_path, "smoke")} == {1}

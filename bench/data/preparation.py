@@ -13,21 +13,21 @@ import numpy as np
 from bench.data import tabular
 from bench.data.dataset import Dataset
 from bench.errors import SpecError
-from bench.spec import Data
+from bench.spec import Data, streams
 
 
 def prepare(ds: Dataset, data: Data, seed: Optional[int] = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Apply ``data``: first-n subsamples, features flattened to (n, d) float32 and
     multiplied by ``data.scale``; integer labels as int64 (others as float32).
     With ``data.resplit`` the 70/30 split of a tabular set is drawn for ``seed``
-    (stream ``[seed, 3]``; ``bench.run.seeds`` uses 0-2) instead of the post's."""
+    (the seed's ``resplit`` stream, ``bench.spec.streams``) instead of the post's."""
     if data.dataset != ds.name:
         raise SpecError(f"the spec asks for dataset {data.dataset!r} but {ds.name!r} was given.")
     x_train, y_train, x_test, y_test = ds.x_train, ds.y_train, ds.x_test, ds.y_test
     if data.resplit:
         if ds.full is None or seed is None:
             raise SpecError(f"resplit needs a tabular dataset and a seed; got {ds.name!r}, seed {seed}.")
-        state = int(np.random.SeedSequence([seed, 3]).generate_state(1)[0])
+        state = int(np.random.SeedSequence(streams.key(seed, "resplit")).generate_state(1)[0])
         train, test = tabular.split_indices(len(ds.full[0]), state)
         (x, y) = ds.full
         x_train, y_train, x_test, y_test = x[train], y[train], x[test], y[test]

@@ -54,6 +54,7 @@ from scipy import stats as _st
 from bench.records import atomic, identity, store
 from bench.analysis.evaluate import evaluate
 from bench.run import runner
+from bench.run.options import AdaptiveOptions, RunOptions
 from bench.analysis import verdict
 from bench.errors import SpecError
 
@@ -245,22 +246,24 @@ def _key(case, fw, mode, res) -> str:
     return f"{case.id}/{res.claim_id}/{fw}/{mode}"
 
 
-def run(cases, profile: str, max_seeds: int, batch: int, frameworks=runner.DEFAULT_FRAMEWORKS,
-        modes=("as_written",), arm_names=None, results_dir="results", data_dir=None,
-        progress: bool = True, alpha: float = 0.05, spending: str = "obrien_fleming",
-        group_size=None, workers: int = 1) -> Outcome:
+def run(options: RunOptions) -> Outcome:
     """Train seeds batch by batch with ``bench.run.runner.run`` and test at each planned look.
 
+    The settings are ``options.adaptive`` (``AdaptiveOptions()``'s defaults when None);
+    ``options.seeds`` is ignored: each look asks for seeds 0..n_k-1.
     Each look trains only the new seeds (runs are resumable) and analyses seeds
     0..n_k-1 exactly, so records of other seeds already on disk do not leak in.
     Writes ``<results>/<profile>/adaptive.json`` for the report.
     """
+    settings = options.adaptive or AdaptiveOptions()
+    max_seeds, batch, alpha, spending = settings.max_seeds, settings.batch, settings.alpha, settings.spending
+    cases, profile, results_dir = options.cases, options.profile, options.results_dir
+    frameworks, modes = options.frameworks, options.modes
     plan = nominal_levels(max_seeds, batch, alpha, spending)
     outcome = Outcome()
     family: list[str] = []
     for look, (n, t, cum, level) in enumerate(plan):
-        runner.run(cases, profile, frameworks, modes, arm_names, n, results_dir, data_dir, group_size=group_size,
-                   progress=progress, workers=workers)
+        runner.run(replace(options, seeds=n))
         current = identity.split(store.load(results_dir, profile), profile,   # never a stale record
                                  {c.id: identity.spec_hash(c, profile) for c in cases}).records
         records = [r for r in current if r["seed"] < n

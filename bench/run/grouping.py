@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from typing import Optional
 
 from bench.errors import SpecError
@@ -23,6 +24,49 @@ PARAM_COPIES = 4        # weights, gradient, Adam's first and second moments
 EVAL_ROWS = 256         # rows per inference pass in the group trainers
 MEMORY_FRACTION = 0.5   # of the free memory a group may plan to use
 DEFAULT_MAX_GROUP = 64  # the widest group tried without being asked (see README: vectorized seeds)
+
+
+@dataclass(frozen=True)
+class GroupSize:
+    """How many seeds a run asks to train together, one of three kinds:
+
+    * ``GroupSize.AUTO``: vectorized groups as wide as memory allows, up to ``DEFAULT_MAX_GROUP``;
+    * ``GroupSize.PER_SEED``: one seed at a time on the per-seed reference path (``backend.Trainer``);
+    * ``GroupSize.fixed(n)``: vectorized groups of up to ``n`` seeds, cut to what memory holds.
+
+    A group of one asked for is the reference path, so ``fixed(1)`` is ``PER_SEED``
+    (``--group-size 1``). A group that memory cuts to one seed stays vectorized.
+    """
+    kind: str                   # "auto", "per_seed" or "fixed"
+    seeds: Optional[int] = None  # the width asked for, for "fixed"
+
+    AUTO = None       # set below the class: instances of it
+    PER_SEED = None
+
+    @classmethod
+    def fixed(cls, n: int) -> "GroupSize":
+        if n < 1:
+            raise SpecError(f"a group holds at least one seed, got {n}.")
+        return cls.PER_SEED if n == 1 else cls("fixed", int(n))
+
+    @property
+    def requested(self) -> Optional[int]:
+        """The width asked for: None for auto, 1 for the per-seed path, else ``n``."""
+        return {"auto": None, "per_seed": 1}.get(self.kind, self.seeds)
+
+    def __str__(self) -> str:
+        return "auto" if self.kind == "auto" else str(self.requested)
+
+
+GroupSize.AUTO = GroupSize("auto")
+GroupSize.PER_SEED = GroupSize("per_seed", 1)
+
+
+def trains_per_seed(case, size: GroupSize) -> bool:
+    """Whether ``case``'s seeds train one by one on the per-seed reference path: when asked
+    (``GroupSize.PER_SEED``), or when the case resplits its data per seed (every seed has
+    its own arrays, so its seeds cannot share a group). The one place this is decided."""
+    return size.kind == "per_seed" or bool(case.data.resplit)
 
 
 def parameter_count(layers, input_shape) -> int:
@@ -62,28 +106,10 @@ def host_free_bytes() -> Optional[int]:
         return None
 
 
-def parse_auto_count(value: str, option: str) -> Optional[int]:
-    """A command-line count: "auto" -> None, else an int >= 1; ``option`` names it in the error."""
-    if value == "auto":
-        return None
-    try:
-        count = int(value)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise SpecError(f"{option} must be 'auto' or an integer >= 1, got {value!r}.")
-    return count
-
-
-def parse_size(value: str) -> Optional[int]:
-    """``--group-size``: "auto" -> None, else an int >= 1."""
-    return parse_auto_count(value, "--group-size")
-
-
 def plan(n_seeds: int, requested: Optional[int], per_seed: int, free: Optional[int]) -> tuple[int, str]:
     """The group size for ``n_seeds`` seeds and a message when the request was cut.
 
-    ``requested`` None means "auto": up to ``DEFAULT_MAX_GROUP``.
+    ``requested`` is a ``GroupSize.requested``: None means "auto", up to ``DEFAULT_MAX_GROUP``.
     """
     want = min(n_seeds, DEFAULT_MAX_GROUP if requested is None else requested)
     if free is None or per_seed <= 0:

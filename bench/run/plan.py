@@ -21,9 +21,9 @@ import os
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from bench.run import grouping
+from bench.run.options import RunOptions
 from bench.spec import profiles
 from bench.records import store
 from bench.spec import Case
@@ -146,27 +146,28 @@ def _train_rows(case: Case, budget, data_dir) -> int:
         return TRAIN_ROWS.get(case.data.dataset, 1000)
 
 
-def make(cases: list[Case], profile: str, frameworks, modes, arm_names=None, seeds: Optional[int] = None,
-         results_dir="results", data_dir=None, group_size: Optional[int] = None, workers: int = 1,
-         rate_dirs=None) -> Plan:
-    """The plan of ``bench run`` with these arguments (see the module docstring)."""
+def make(options: RunOptions, rate_dirs=None) -> Plan:
+    """The plan of ``bench run`` with these options (see the module docstring); rates are
+    read from the records under ``rate_dirs`` (default: the results directory and ``results/``)."""
     from bench.run import runner
 
+    profile, results_dir, data_dir, workers = options.profile, options.results_dir, options.data_dir, options.workers
     rates = measured_rates(rate_dirs if rate_dirs is not None else [results_dir, ROOT_RESULTS])
     path = store.records_path(results_dir, profile)
     done = {store.key(r) for r in store.latest(store.iter_records(path)).values() if r.get("status") == "ok"}
     free = grouping.host_free_bytes()
     plans, jobs_seconds = [], []
-    for case in cases:
-        jobs = runner.jobs_for(case, profile, frameworks, modes, arm_names)
-        seed_ids = runner.seed_list(case, profile, seeds)
+    for case in options.cases:
+        jobs = runner.jobs_for(case, profile, options.frameworks, options.modes, options.arm_names)
+        seed_ids = runner.seed_list(case, profile, options.seeds)
         budget = case.budget(profile)
         steps = budget.epochs * math.ceil(_train_rows(case, budget, data_dir) / budget.batch_size)
-        if group_size == 1 or case.data.resplit:
+        if grouping.trains_per_seed(case, options.group_size):
             size = 1
         else:
             per_seed = max(grouping.seed_bytes(case, job.arm, budget.batch_size) for job in jobs)
-            size, _ = grouping.plan(len(seed_ids), group_size, per_seed, free // workers if free else None)
+            size, _ = grouping.plan(len(seed_ids), options.group_size.requested, per_seed,
+                                    free // workers if free else None)
         variants = sorted({f"{j.framework}" + ("" if j.mode == "as_written" else f"/{j.mode}") for j in jobs})
         cp = CasePlan(case.id, len({j.arm.name for j in jobs}), len(seed_ids), variants,
                       len(jobs) * len(seed_ids), 0, steps, 0, size, 0.0, "")

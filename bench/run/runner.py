@@ -6,15 +6,15 @@ samples. A block is one vectorized group (``bench.run.grouping``): its seeds tra
 as one wide model and their records are written together when it finishes.
 Records already on disk are skipped, which makes every run resumable; a seed
 that raises is recorded as ``status="failed"`` with its error and the run goes
-on. TensorFlow is the reference for Keras defaults, so ``mode="matched"`` is
-run for PyTorch only. With ``workers`` > 1 the groups train side by side in
+on (``_fail`` writes it, for a seed that raised and for the seeds of a group
+whose worker died). TensorFlow is the reference for Keras defaults, so
+``mode="matched"`` is run for PyTorch only. With ``workers`` > 1 the groups train side by side in
 worker processes (``bench.run.workers``), started in the same order; this process
 writes each group's records as it finishes, so an interrupted run keeps them.
 """
 from __future__ import annotations
 
 import math
-import os
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -22,6 +22,7 @@ from typing import Optional
 
 from bench import backends, data
 from bench.run import devices, environment, grouping, workers as pool
+from bench.run.grouping import GroupSize
 from bench.records import identity, store
 from bench.backends import Job
 from bench.errors import SpecError
@@ -57,18 +58,6 @@ def jobs_for(case: Case, profile: str, frameworks, modes, arm_names=None) -> lis
             for arm in arms]
 
 
-def parse_seeds(text: str) -> "int | range":
-    """``--seeds``: a count ``N`` (seeds 0..N-1) or a half-open range ``A:B`` (seeds A..B-1),
-    so one machine can run seeds 10-19 while another runs 0-9 (merged by ``bench publish``)."""
-    start, colon, stop = str(text).partition(":")
-    try:
-        if not colon:
-            return int(text)
-        return range(int(start), int(stop))
-    except ValueError:
-        raise SpecError(f"--seeds takes a count N or a range A:B (seeds A..B-1), got {text!r}.") from None
-
-
 def seed_list(case: Case, profile: str, seeds: "Optional[int | range]") -> list[int]:
     if isinstance(seeds, range):
         if seeds.start < 0 or len(seeds) < 1:
@@ -95,20 +84,23 @@ def _record(job: Job, seed: int, **fields) -> dict:
             "budget": _budget(job), **fields}
 
 
-def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("as_written",),
-        arm_names=None, seeds: Optional[int] = None, results_dir: str | os.PathLike = "results",
-        data_dir=None, group_size: Optional[int] = None, progress: bool = True, workers: int = 1,
-        executor=None) -> Summary:
-    """Run every pending (case, arm, framework, mode, seed) of ``profile``.
+def run(options) -> Summary:
+    """Run every pending (case, arm, framework, mode, seed) of ``options.profile``.
 
-    ``group_size`` None ("auto") trains the seeds of each job in vectorized
-    groups as wide as memory allows (``bench.run.grouping``); 1 trains them one by
-    one on the per-seed reference path. ``workers`` processes train groups side
-    by side (1: all in this process), each with its share of memory. ``executor``
-    replaces the worker pool (``bench.run.ray_executor.RayPool``: groups as Ray tasks).
+    ``options`` is a ``bench.run.options.RunOptions`` (not imported here, since it
+    takes its default frameworks from this module).
+
+    ``options.group_size`` (a ``GroupSize``) says how the seeds of each job train:
+    in vectorized groups as wide as memory allows or as asked (``bench.run.grouping``),
+    or one by one on the per-seed reference path. ``options.workers`` processes train
+    groups side by side (1: all in this process), each with its share of memory.
+    ``options.executor`` replaces the worker pool (``bench.run.ray_executor.RayPool``:
+    groups as Ray tasks).
     """
-    plans = [(case, jobs_for(case, profile, frameworks, modes, arm_names), seed_list(case, profile, seeds))
-             for case in cases]
+    cases, profile, results_dir, data_dir = options.cases, options.profile, options.results_dir, options.data_dir
+    workers, executor = options.workers, options.executor
+    plans = [(case, jobs_for(case, profile, options.frameworks, options.modes, options.arm_names),
+              seed_list(case, profile, options.seeds)) for case in cases]
     path = store.records_path(results_dir, profile)
     # Only a record of the case's current spec counts as done: one made under another
     # spec (another budget, a changed hyperparameter) is stale and its seed retrains.
@@ -123,17 +115,17 @@ def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("
     if not pending:
         return summary
 
-    bar = _progress(0, progress)   # counts seed-steps; the total is known once the groups are
+    bar = _progress(0, options.progress)   # counts seed-steps; the total is known once the groups are
     groups = []   # (job, arrays, seeds, vectorized) in seed-block-major order
     for case, jobs, seed_ids in plans:
         todo = {(job.arm.name, job.framework, job.mode, s) for c, job, s in pending if c is case}
         if not todo:
             continue
         arrays = data.arrays_for(data.load(case.data.dataset, data_dir), case.budget(profile))
-        size = _group_size(case, jobs, len(seed_ids), group_size, bar, workers)
-        # Vectorized unless asked for the per-seed path: a group that memory cuts to
-        # one seed stays on the vectorized path, so a seed's record never depends on it.
-        vectorized = group_size != 1 and not case.data.resplit
+        # Vectorized unless on the per-seed path: a group that memory cuts to one
+        # seed stays on the vectorized path, so a seed's record never depends on it.
+        vectorized = not grouping.trains_per_seed(case, options.group_size)
+        size = _group_size(case, jobs, len(seed_ids), options.group_size, bar, workers) if vectorized else 1
         for block in grouping.split(seed_ids, size):   # seed-block-major: every job of a block, then the next
             for job in jobs:
                 block_todo = [s for s in block if (job.arm.name, job.framework, job.mode, s) in todo]
@@ -151,18 +143,16 @@ def run(cases: list[Case], profile: str, frameworks=DEFAULT_FRAMEWORKS, modes=("
     return summary
 
 
-def _group_size(case: Case, jobs: list[Job], n_seeds: int, requested: Optional[int], bar, workers: int = 1) -> int:
-    """One size for the whole case (so its blocks stay balanced), fitted to its widest arm
-    and to each worker's share of the free memory."""
-    if requested == 1 or case.data.resplit:
-        return 1   # a resplit gives every seed its own data, so its seeds cannot share a group
+def _group_size(case: Case, jobs: list[Job], n_seeds: int, requested: GroupSize, bar, workers: int = 1) -> int:
+    """One size for the whole case's vectorized groups (so its blocks stay balanced), fitted
+    to its widest arm and to each worker's share of the free memory."""
     per_seed = max(grouping.seed_bytes(case, job.arm, job.data.batch_size) for job in jobs)
     free = [backends.load(fw).free_memory() for fw in {job.framework for job in jobs}]
     host = grouping.host_free_bytes()
     # A GPU's memory is shared only by the workers pinned to it (bench.run.devices); the host's by all.
     known = [f // devices.sharing(workers) if f is not None else host // workers
              for f in free if f is not None or host is not None]
-    size, message = grouping.plan(n_seeds, requested, per_seed, min(known) if known else None)
+    size, message = grouping.plan(n_seeds, requested.requested, per_seed, min(known) if known else None)
     if message:
         bar.write(f"bench: {case.id}: {message}", file=sys.stderr)
     return size
@@ -190,10 +180,7 @@ def _run_group(job: Job, arrays, seed_ids, emit, summary: Summary, bar, vectoriz
         if bar.total is not None and done[0]:
             bar.total += done[0]   # those steps are trained again
         if len(seed_ids) == 1:
-            emit(_record(job, seed_ids[0], status="failed", error=f"{type(exc).__name__}: {exc}",
-                                  traceback=traceback.format_exc(limit=8), env=env))
-            summary.failed += 1
-            summary.failures.append(f"{name} seed {seed_ids[0]}: {type(exc).__name__}: {exc}")
+            _fail(job, seed_ids, f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=8), env, emit, summary)
             bar.update(group_steps(job, arrays, seed_ids))
             return
         halves = grouping.split(seed_ids, math.ceil(len(seed_ids) / 2)) if grouping.is_out_of_memory(exc) \
@@ -241,14 +228,19 @@ def _run_in_workers(groups, count: int, data_dir, writer, summary: Summary, bar,
                 bar.update(rest)
                 continue
             env = environment.describe(backends.load(job.framework).versions())
-            name = f"{job.case.id}/{job.arm.name}/{job.framework}/{job.mode}"
-            error = f"{type(value).__name__}: {value}"
-            for seed in seed_ids:
-                writer.append(_record(job, seed, status="failed", error=error,
-                                      traceback=getattr(value, "traceback", ""), env=env))
-                summary.failures.append(f"{name} seed {seed}: {error}")
-            summary.failed += len(seed_ids)
+            _fail(job, seed_ids, f"{type(value).__name__}: {value}", getattr(value, "traceback", ""), env,
+                  writer.append, summary)
             bar.update(rest)
+
+
+def _fail(job: Job, seed_ids, error: str, trace: str, env: dict, emit, summary: Summary) -> None:
+    """``emit`` a failed record for each of ``seed_ids`` and count it: a seed that raised here
+    (or in a worker), or the seeds of a group whose worker process died (local or Ray)."""
+    name = f"{job.case.id}/{job.arm.name}/{job.framework}/{job.mode}"
+    for seed in seed_ids:
+        emit(_record(job, seed, status="failed", error=error, traceback=trace, env=env))
+        summary.failures.append(f"{name} seed {seed}: {error}")
+    summary.failed += len(seed_ids)
 
 
 class _Lines:

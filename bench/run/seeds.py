@@ -5,13 +5,9 @@ of a case starts from the same weights wherever shapes match and both
 frameworks see the same batches. Only dropout masks come from each framework's
 own RNG (seeded with the same integer).
 
-Streams: ``default_rng([seed, 0])`` gives the batch order; the k-th Dense layer
-draws from ``default_rng([seed, 1, k])``. Keying by Dense ordinal (not layer
-index) keeps weights identical when an arm inserts Dropout or BatchNorm. The
-k-th Conv2D draws from ``default_rng([seed, 4, k])``, a stream of its own so
-Dense weights of dense-only cases did not change when conv layers arrived.
-Not 3: numpy's SeedSequence pads entropy with zeros, so ``[seed, 3, 0]`` is the
-same stream as ``[seed, 3]``, which ``bench.data.prepare`` uses for resplits.
+Streams: the batch order, the k-th Dense layer's and the k-th Conv2D layer's
+weights each draw from a stream of their own, keyed by the seed and a number
+from the one table of a seed's streams, ``bench.spec.streams.STREAMS``.
 """
 from __future__ import annotations
 
@@ -20,6 +16,7 @@ import math
 import numpy as np
 
 from bench.errors import SpecError
+from bench.spec import streams
 from bench.spec import (MODES, SPATIAL_LAYERS, Activation, BatchNorm, Conv2D, Dense, Dropout, GaussianDropout,
                         Layer, UniformDropout, arm_input_shape, layer_shapes)
 
@@ -96,7 +93,7 @@ def initial_params(layers: tuple[Layer, ...], input_shape, seed: int, scheme: st
     for layer, shape in zip(layers, inputs):
         width = shape[-1]  # features of a flat input, channels of a feature map
         if isinstance(layer, Dense):
-            rng = np.random.default_rng([seed, 1, dense_k])
+            rng = np.random.default_rng(streams.key(seed, "dense_init", dense_k))
             kernel, bias = dense_init(width, layer.units, scheme, rng)
             entry = {"kernel": kernel}
             if layer.use_bias:
@@ -105,7 +102,7 @@ def initial_params(layers: tuple[Layer, ...], input_shape, seed: int, scheme: st
             dense_k += 1
         elif isinstance(layer, Conv2D):
             kernel, bias = conv_init(*layer.kernel, width, layer.filters, scheme,
-                                     np.random.default_rng([seed, 4, conv_k]))
+                                     np.random.default_rng(streams.key(seed, "conv_init", conv_k)))
             params.append({"kernel": kernel, "bias": bias} if layer.use_bias else {"kernel": kernel})
             conv_k += 1
         elif isinstance(layer, BatchNorm):
@@ -120,7 +117,7 @@ def batch_order(n: int, batch_size: int, epochs: int, seed: int, shuffle: bool =
     """A list of index arrays, one per step: ``epochs`` passes over ``range(n)``,
     each reshuffled (as ``Dataset.shuffle(n).batch(b).repeat(e)`` does), the
     last batch of each pass short when ``b`` does not divide ``n``."""
-    rng = np.random.default_rng([seed, 0])
+    rng = np.random.default_rng(streams.key(seed, "batch_order"))
     batches = []
     for _ in range(epochs):
         order = rng.permutation(n) if shuffle else np.arange(n)

@@ -35,7 +35,7 @@ import traceback
 from collections import deque
 from typing import Callable, Iterable, Iterator, Optional
 
-from bench.run import allocator, devices, grouping
+from bench.run import allocator, devices
 from bench.errors import BenchError
 
 WORKER_BYTES = 3 << 30   # host memory a worker needs beyond its groups: the frameworks and a dataset
@@ -70,11 +70,6 @@ def default_count(gpu, free_bytes: Optional[int]) -> int:
     if free_bytes is not None:
         count = min(count, max(1, free_bytes // WORKER_BYTES))
     return max(1, count)
-
-
-def parse_count(value: str) -> Optional[int]:
-    """``--workers``: "auto" -> None, else an int >= 1."""
-    return grouping.parse_auto_count(value, "--workers")
 
 
 def core_sets(count: int) -> list[list[int]]:

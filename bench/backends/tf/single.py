@@ -24,6 +24,7 @@ from bench.backends import Job  # noqa: E402
 from bench.backends.tf.layers import DropBlock as KerasDropBlock  # noqa: E402
 from bench.backends.tf.layers import UniformDropout as KerasUniformDropout  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
+from bench.spec import streams  # noqa: E402
 from bench.spec import (FRAMEWORK_DEFAULTS, MODES, Activation, BatchNorm, Conv2D, Dense, DropBlock,  # noqa: E402
                         Dropout, Flatten, GaussianDropout, Layer, MaxPool2D, SpatialDropout2D, UniformDropout,
                         arm_input_shape, layer_shapes)
@@ -84,7 +85,7 @@ def layer_stream(seed: int, k: int) -> int:
     """The Keras seed of the stochastic layer at position ``k`` of seed ``seed``'s arm.
     Each layer gets its own stream: one shared seed would make layers of equal
     shape draw identical masks."""
-    return int(np.random.SeedSequence([seed, 2, k]).generate_state(1)[0])
+    return int(np.random.SeedSequence(streams.key(seed, "layer_seed", k)).generate_state(1)[0])
 
 
 def keras_layer(layer: Layer, seed: int, k: int) -> keras.layers.Layer:
