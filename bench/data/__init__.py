@@ -107,7 +107,7 @@ def _fetch(filename: str, url: str, data_dir: Optional[PathLike], download: bool
         raise DataError(f"{filename} was not found in {searched} and downloading is disabled; {how}.")
     dest = project_cache() / filename
     try:
-        tmp = _download(url, dest)
+        tmp = download_file(url, dest)
     except (OSError, urllib.error.URLError, ValueError) as exc:
         raise DataError(f"{filename} was not found in {searched} and the download from {url} "
                         f"failed ({exc}); {how}.") from exc
@@ -122,7 +122,7 @@ def _fetch(filename: str, url: str, data_dir: Optional[PathLike], download: bool
     return arrays, dest
 
 
-def _download(url: str, dest: Path) -> Path:
+def download_file(url: str, dest: Path) -> Path:
     """Stream ``url`` to a temp file beside ``dest`` and return its path; the
     caller renames it onto ``dest`` only once it verifies, so readers never see
     a partial or unverified file under the real name."""
@@ -295,7 +295,7 @@ def _load_fashion_mnist(data_dir: Optional[PathLike], download: bool) -> Dataset
     try:
         for name in names:
             try:
-                tmps[name] = _download(FASHION_URL + name, dest / name)
+                tmps[name] = download_file(FASHION_URL + name, dest / name)
             except (OSError, urllib.error.URLError, ValueError) as exc:
                 raise DataError(f"Fashion-MNIST was not found in {searched} and the download of "
                                 f"{FASHION_URL + name} failed ({exc}); {how}.") from exc

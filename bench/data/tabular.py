@@ -163,7 +163,7 @@ def _find(table: Table, data_dir, download: bool) -> tuple[pd.DataFrame, Path]:
         raise DataError(f"{table.file} was not found in {searched} and downloading is disabled; {how}.")
     dest = data.project_cache() / table.file
     try:
-        raw = data._download(table.url, dest)
+        raw = data.download_file(table.url, dest)
     except (OSError, urllib.error.URLError, ValueError) as exc:
         raise DataError(f"{table.file} was not found in {searched} and the download from {table.url} "
                         f"failed ({exc}); {how}.") from exc

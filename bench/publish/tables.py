@@ -11,6 +11,7 @@ from collections import defaultdict
 import numpy as np
 from tabulate import tabulate
 
+from bench import backends
 from bench.analysis import verdict
 from bench.spec import Case
 
@@ -135,12 +136,13 @@ def agreement_rows(evaluated) -> list[dict]:
     for case, fw, mode, res in evaluated:
         by_claim[(case.id, res.claim_id, mode)][fw] = res
     rows = []
+    a, b = backends.names()[:2]   # the posts' framework and the other one (``bench.backends``)
     for (case_id, claim_id, mode), fws in sorted(by_claim.items()):
-        if {"tf", "torch"} <= set(fws):
-            found = verdict.agreement_test(fws["tf"], fws["torch"])
-            rows.append({"claim": claim_id, "mode": mode, "tf": fws["tf"].verdict,
-                         "torch": fws["torch"].verdict,
-                         "tf - torch": fmt(found.difference), "paired": "yes" if found.paired else "no",
+        if {a, b} <= set(fws):
+            found = verdict.agreement_test(fws[a], fws[b])
+            rows.append({"claim": claim_id, "mode": mode, a: fws[a].verdict,
+                         b: fws[b].verdict,
+                         f"{a} - {b}": fmt(found.difference), "paired": "yes" if found.paired else "no",
                          "margin": f"±{fmt(found.margin, 3)} ({found.margin_source})",
                          "p TOST": fmt(found.tost.p_value, 3),
                          "p beyond margin": fmt(found.beyond.p_value, 3),
