@@ -6,7 +6,7 @@ states the backend's facts, read through ``info``: ``PACKAGE`` (what to install)
 ``LIBRARIES`` and ``SUPPORT_LIBRARIES`` (versions the records carry), ``MODES``
 (the modes a run plans), ``GROUP_OVERHEAD_S`` (the planner's start-up cost per
 group), ``defaults(mode)`` (its column of ``bench.spec.defaults``),
-``gpu_visible()``, ``REFERENCE_LOOP`` (its loop in ``bench.backends.reference``)
+``gpu_visible()``, ``REFERENCE_LOOP`` (its speed reference loop, in its ``reference`` module)
 and ``MEASURES_PEAK``. ``load`` imports the framework and the trainers.
 
 Each backend package exposes a ``Trainer`` class with this interface (all
@@ -107,13 +107,22 @@ def gpu_visible() -> bool:
 
 
 def reference_loops() -> tuple[str, ...]:
-    """The speed table's reference loops (``bench.backends.reference``), one per backend."""
+    """The speed table's reference loops (``reference_loop``), one per backend."""
     return tuple(sorted(info(name).REFERENCE_LOOP for name in BACKENDS))
 
 
 def speed_loops() -> list[str]:
     """The loops ``bench speed`` times by default: every backend, then the references."""
     return [*BACKENDS, *reference_loops()]
+
+
+def reference_loop(loop: str):
+    """The function of reference loop ``loop`` (``<backend>.reference``), imported; it imports
+    its framework when called."""
+    for name in BACKENDS:
+        if info(name).REFERENCE_LOOP == loop:
+            return getattr(importlib.import_module(f"{BACKENDS[name]}.reference"), loop)
+    raise SpecError(f"unknown reference loop {loop!r}; choose from {reference_loops()}.")
 
 
 def peak_matmul_flops(n: int) -> float:

@@ -20,7 +20,7 @@ Conv layout       channels-last (NHWC)        channels-first (NCHW); the
 Dropout RNG       stateless, seeded per       default generator, seeded
                   layer (SeedGenerator)       per trainer (``bench.backends``)
 Subnormals (CPU)  flushed to zero             kept; the suite flushes them
-                                              (``bench.backends.torch.single``)
+                                              (``bench.backends.torch.device``)
 Adam eps          1e-7, added to sqrt(v)      1e-8, added to sqrt(v_hat)
                   before bias correction      after bias correction
 SGD lr            0.01                        none (must be set)

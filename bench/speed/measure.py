@@ -41,10 +41,8 @@ PEAK_N = 2048
 
 
 def _reference(loop: str, budget, data_dir) -> dict:
-    from bench.backends import reference
-
     ds = data.load(budget.dataset, data_dir)
-    return getattr(reference, loop)(data.prepare(ds, budget), budget.epochs, 0)
+    return backends.reference_loop(loop)(data.prepare(ds, budget), budget.epochs, 0)
 
 
 def _in_fresh_process(loop: str, budget, data_dir) -> dict:

@@ -1,7 +1,7 @@
 """The TensorFlow/Keras backend: the per-seed trainer (``single``), the vectorized
 group trainer (``group``), the layers they build (``layers``), the optimizer
-(``optimizer``), GPU set-up and versions (``device``) and the Keras defaults
-(``defaults``).
+(``optimizer``), GPU set-up and versions (``device``), the Keras defaults
+(``defaults``) and the speed table's reference loop (``reference``).
 
 This module is light (no TensorFlow import): it states the backend's facts for
 the registry (``bench.backends``) and loads ``Trainer``, ``GroupTrainer``,
@@ -21,7 +21,7 @@ MODES = ("as_written",)                # the posts' framework: "matched" would b
 # trained 15-16 steps took 7-40 s; the planner adds this per group (``bench.run.plan``).
 GROUP_OVERHEAD_S = 10.0
 GPU_PROBE_RANK = 1                     # asked after cheaper probes: TensorFlow's import is the slow one
-REFERENCE_LOOP = "post_tf"             # ``bench.backends.reference``: the C1 post's own loop
+REFERENCE_LOOP = "post_tf"             # in ``reference``: the C1 post's own loop, for ``bench speed``
 MEASURES_PEAK = False
 
 _LAZY = {"Trainer": "single", "GroupTrainer": "group", "versions": "device", "free_memory": "device"}

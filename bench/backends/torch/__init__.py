@@ -1,7 +1,8 @@
 """The PyTorch backend: the per-seed trainer (``single``), the vectorized group
 trainer (``group``), their layers (``layers``), the optimizer (``optimizer``), the
 device (``device``), Keras-semantics Adam (``adam``), the Mersenne Twister that
-draws Keras-identical dropout masks (``mt``) and the PyTorch defaults (``defaults``).
+draws Keras-identical dropout masks (``mt``), the PyTorch defaults (``defaults``)
+and the speed table's reference loop (``reference``).
 
 This module is light (no torch import): it states the backend's facts for the
 registry (``bench.backends``) and loads ``Trainer``, ``GroupTrainer``,
@@ -21,7 +22,7 @@ MODES = ("as_written", "matched")
 # trained 15-16 steps took 1-15 s; the planner adds this per group (``bench.run.plan``).
 GROUP_OVERHEAD_S = 4.0
 GPU_PROBE_RANK = 0                     # asks CUDA without claiming a GPU: first
-REFERENCE_LOOP = "plain_torch"         # ``bench.backends.reference``: a PyTorch user's loop
+REFERENCE_LOOP = "plain_torch"         # in ``reference``: a PyTorch user's loop, for ``bench speed``
 MEASURES_PEAK = True                   # ``peak_matmul_flops``: the speed table's peak
 
 _LAZY = {"Trainer": "single", "GroupTrainer": "group", "versions": "device", "free_memory": "device",
