@@ -3,9 +3,9 @@
 Where TensorFlow/Keras and PyTorch defaults differ, a field left as ``None``
 means "the framework's own default". Each backend package states its column
 (``bench.backends.<name>.defaults``, picked by ``bench.backends.defaults(framework,
-mode)``) and the functions here turn every ``None`` into a value from such a
-table, so the backends never resolve a default themselves. The differences
-that matter for the claims:
+mode)``) and the functions here (``optimizer_settings``, ``batchnorm_settings``)
+turn every ``None`` into a value from such a table: one resolution for every
+trainer. The differences that matter for the claims:
 
 ================  ==========================  ===========================
 setting           Keras (TF)                  PyTorch
