@@ -18,6 +18,7 @@ import threading
 import warnings
 from pathlib import Path
 
+from bench import backends
 from bench.errors import BenchError, SpecError
 from bench.spec import MODES, PROFILES
 
@@ -75,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--case", type=_csv, default=[], help="comma-separated case ids (default: all)")
     run.add_argument("--profile", default="quick", choices=(*PROFILES, "auto"),
                      help="auto = full when a GPU is visible, else quick")
-    run.add_argument("--framework", type=_csv, default=["tf", "torch"], help="tf,torch")
+    run.add_argument("--framework", type=_csv, default=backends.names(), help=",".join(backends.names()))
     run.add_argument("--mode", type=_csv, default=["as_written"], help=f"any of {','.join(MODES)}")
     run.add_argument("--arm", type=_csv, default=[], help="only these arms (default: all)")
     run.add_argument("--seeds", default=None,
@@ -109,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
 
     spd = sub.add_parser("speed", help="seconds per C1 seed-run: the backends beside reference loops")
     spd.add_argument("--epochs", type=int, default=10, help="10 = the post's full budget")
-    spd.add_argument("--loops", type=_csv, default=["tf", "torch", "plain_torch", "post_tf"],
+    spd.add_argument("--loops", type=_csv, default=backends.speed_loops(),
                      help="tf,torch (this suite), plain_torch (DataLoader loop), post_tf (the post's eager loop)")
     spd.add_argument("--group-sizes", type=_csv, default=["1", "4", "16", "64"],
                      help="seeds per vectorized group for the suite's rows (1 = the per-seed path)")

@@ -5,7 +5,7 @@ import pytest
 
 from bench import backends, data
 from bench.spec import registry
-from bench.backends import Job
+from bench.spec import Job
 from bench.run.seeds import initial_params, initializer_for
 from bench.run.training import train_seed
 

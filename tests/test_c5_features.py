@@ -13,7 +13,7 @@ import pytest
 
 from bench import backends, data
 from bench.spec import registry
-from bench.backends import Job
+from bench.spec import Job
 from bench.errors import SpecError
 from bench.run.seeds import batch_order, initial_params, initializer_for
 from bench.spec import L1, Arm, Case, Dense, Metric, Optimizer, UniformDropout, producible_metrics

@@ -135,23 +135,23 @@ def test_the_gate_uses_the_statistical_test_for_gpu_records():
 
 
 def test_torch_refuses_a_cuda_device_it_cannot_see(monkeypatch):
-    torch_backend = pytest.importorskip("bench.backends.torch.single")
+    torch_backend = pytest.importorskip("bench.backends.torch.device")
     monkeypatch.setattr(torch_backend.torch.cuda, "is_available", lambda: False)
     monkeypatch.setenv(devices.ENV, "cuda")
     with pytest.raises(devices.DeviceError, match="no CUDA device"):
-        torch_backend._device.__wrapped__()
+        torch_backend.training_device.__wrapped__()
 
 
 def test_torch_takes_the_gpu_it_is_told(monkeypatch):
-    torch_backend = pytest.importorskip("bench.backends.torch.single")
+    torch_backend = pytest.importorskip("bench.backends.torch.device")
     monkeypatch.setattr(torch_backend.torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch_backend.torch.cuda, "device_count", lambda: 2)
     monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     monkeypatch.setenv(devices.ENV, "cuda:1")
-    assert str(torch_backend._device.__wrapped__()) == "cuda:1"
+    assert str(torch_backend.training_device.__wrapped__()) == "cuda:1"
     monkeypatch.setenv(devices.ENV, "cuda:2")
     with pytest.raises(devices.DeviceError, match="2 CUDA device"):
-        torch_backend._device.__wrapped__()
+        torch_backend.training_device.__wrapped__()
 
 
 class _Gpu:
@@ -160,7 +160,7 @@ class _Gpu:
 
 
 def test_tf_turns_memory_growth_on_for_the_gpu_it_uses(monkeypatch, gpus):
-    tf_backend = pytest.importorskip("bench.backends.tf.single")
+    tf_backend = pytest.importorskip("bench.backends.tf.device")
     config = tf_backend.tf.config
     physical = [_Gpu(0), _Gpu(1)]
     growth, visible = [], []

@@ -17,7 +17,7 @@ import pytest
 from bench import arguments, backends, data
 from bench.run import grouping
 from bench.spec import registry
-from bench.backends import Job
+from bench.spec import Job
 from bench.errors import SpecError
 from bench.run.seeds import batch_order, initial_params, initializer_for
 from bench.run.training import train_group, train_seed

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from bench.backends import Job, load
+from bench.backends import load
+from bench.spec import Job
 from bench.run.seeds import initial_params
 from bench.spec import (L2, Arm, Case, Conv2D, Data, Dense, DropBlock, Flatten, Loss, MaxPool2D, Metric,
                         Optimizer, SpatialDropout2D)
@@ -14,7 +15,8 @@ tf = pytest.importorskip("tensorflow")
 torch = pytest.importorskip("torch")
 from bench.backends.tf import layers as tf_layers
 from bench.backends.torch import layers as torch_layers  # noqa: E402
-from bench.backends.tf.single import keras_layer  # noqa: E402
+from bench.backends.tf.defaults import KERAS  # noqa: E402
+from bench.backends.tf.layers import keras_layer  # noqa: E402
 
 N, C, H = 16, 8, 32  # 128 maps of 32x32: big enough that edge effects are small and SEs tight
 
@@ -85,7 +87,7 @@ def test_the_block_structure_check_can_fail():
 def test_spatial_dropout_drops_whole_channels(framework):
     rate, ones = 0.5, np.ones((N, 4, 4, C), np.float32)
     if framework == "tf":
-        out = np.asarray(keras_layer(SpatialDropout2D(rate), 0, 0)(tf.constant(ones), training=True))
+        out = np.asarray(keras_layer(SpatialDropout2D(rate), 0, 0, KERAS)(tf.constant(ones), training=True))
     else:
         torch.manual_seed(0)
         module = torch_layers.image_module(SpatialDropout2D(rate), C).train()
@@ -102,7 +104,7 @@ def test_gaussian_dropout_is_mean_one_noise_and_identity_at_inference(framework)
     from bench.spec import GaussianDropout
     rate, x = 0.2, np.ones((20000, 8), np.float32)
     if framework == "tf":
-        layer = keras_layer(GaussianDropout(rate), 0, 0)
+        layer = keras_layer(GaussianDropout(rate), 0, 0, KERAS)
         train, infer = (np.asarray(layer(tf.constant(x), training=t)) for t in (True, False))
     else:
         module = torch_layers.image_module(GaussianDropout(rate), 8)

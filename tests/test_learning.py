@@ -27,7 +27,7 @@ from bench import backends, data
 from bench.data import fashion_mnist
 from bench.spec import registry
 from bench.run import runner
-from bench.backends import Job
+from bench.spec import Job
 from bench.run.seeds import initial_params, initializer_for
 from bench.run.training import train_group
 

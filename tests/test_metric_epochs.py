@@ -12,7 +12,7 @@ import pytest
 
 from bench.spec import registry
 from bench.run import training
-from bench.backends import Job
+from bench.spec import Job
 
 EPOCHS = 3
 

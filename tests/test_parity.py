@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from bench.spec import registry
-from bench.backends import Job, load
+from bench.backends import load
+from bench.spec import Job
 from bench.run.seeds import initial_params
 
 pytest.importorskip("tensorflow")

@@ -15,7 +15,7 @@ from bench import data
 from bench.spec import registry
 from bench.data import tabular
 from bench.run import training
-from bench.backends import Job
+from bench.spec import Job
 from bench.errors import DataError, SpecError
 from bench.spec import BatchNorm, Data, Dense
 

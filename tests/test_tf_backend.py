@@ -4,8 +4,10 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from bench.backends import Job  # noqa: E402
+from bench.spec import Job  # noqa: E402
 from bench.backends.tf import single as backend  # noqa: E402
+from bench.backends.tf.defaults import KERAS  # noqa: E402
+from bench.backends.tf.layers import keras_layer  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
 from bench.run.seeds import batch_order, initial_params  # noqa: E402
 from bench.spec import L2, Arm, BatchNorm, Case, Data, Dense, Dropout, Loss, Metric, Optimizer, Profile  # noqa: E402
@@ -30,7 +32,7 @@ def toy_data(n=60, classes=3):
 # --- dropout semantics (the posts get these wrong; see CLAIMS.md) ------------
 
 def apply_dropout(rate, training, seed=0):
-    layer = backend.keras_layer(Dropout(rate), seed, 0)
+    layer = keras_layer(Dropout(rate), seed, 0, KERAS)
     return np.asarray(layer(np.ones((1000, 1000), np.float32), training=training))
 
 

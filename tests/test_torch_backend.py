@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from bench.backends import Job  # noqa: E402
+from bench.spec import Job  # noqa: E402
 from bench.backends.torch import single as tb  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
 from bench.run.seeds import initial_params, initializer_for  # noqa: E402

@@ -1,6 +1,15 @@
-"""Backends: one module per framework, loaded lazily from ``BACKENDS``.
+"""Backends: the registry of framework packages, and the interface they implement.
 
-Each backend module exposes a ``Trainer`` class with this interface (all
+``BACKENDS`` names every backend and its package; nothing else in ``bench`` names
+a framework. Each package's ``__init__`` is light (no framework import) and
+states the backend's facts, read through ``info``: ``PACKAGE`` (what to install),
+``LIBRARIES`` and ``SUPPORT_LIBRARIES`` (versions the records carry), ``MODES``
+(the modes a run plans), ``GROUP_OVERHEAD_S`` (the planner's start-up cost per
+group), ``defaults(mode)`` (its column of ``bench.spec.defaults``),
+``gpu_visible()``, ``REFERENCE_LOOP`` (its speed reference loop, in its ``reference`` module)
+and ``MEASURES_PEAK``. ``load`` imports the framework and the trainers.
+
+Each backend package exposes a ``Trainer`` class with this interface (all
 arrays are numpy; weights use the neutral layout of ``bench.run.seeds``):
 
 ``Trainer(job, params, seed)``
@@ -44,46 +53,97 @@ and module-level ``versions() -> dict`` (framework version and device) and
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 
 from bench.run import allocator
 from bench.backends import quiet
 from bench.errors import SpecError
-from bench.spec import Arm, Case, Data
+from bench.spec.defaults import check_mode
 
-BACKENDS = {"tf": "bench.backends.tf.single", "torch": "bench.backends.torch.single"}
-FRAMEWORK_PACKAGES = {"tf": "tensorflow", "torch": "torch"}
+BACKENDS = {"tf": "bench.backends.tf", "torch": "bench.backends.torch"}
+EVAL_ROWS = 256   # rows per inference pass in the group trainers (and the planner's memory estimate)
 
 
-@dataclass(frozen=True)
-class Job:
-    """One arm of one case in one framework, with the profile's budget applied."""
-    case: Case
-    arm: Arm
-    framework: str
-    mode: str
-    profile: str
-    data: Data
+def names() -> list[str]:
+    """The backends, in the order runs and tables list them."""
+    return list(BACKENDS)
 
-    @property
-    def in_features(self) -> int:
-        n = 1
-        for d in self.case.input_shape:
-            n *= d
-        return n
+
+def info(framework: str):
+    """The light package of ``framework``: its facts, without importing the framework."""
+    if framework not in BACKENDS:
+        raise SpecError(f"unknown framework {framework!r}; choose from {sorted(BACKENDS)}.")
+    return importlib.import_module(BACKENDS[framework])
+
+
+def defaults(framework: str, mode: str) -> dict:
+    """What a ``None`` field of the spec becomes in ``framework`` under ``mode``
+    (resolved with ``bench.spec.defaults``)."""
+    return info(framework).defaults(check_mode(mode))
+
+
+def plans(framework: str, mode: str) -> bool:
+    """Whether a run trains ``framework`` under ``mode``."""
+    return mode in info(framework).MODES
+
+
+def libraries() -> tuple[str, ...]:
+    """Every library whose version decides a backend's bits."""
+    return tuple(lib for name in BACKENDS for lib in (*info(name).LIBRARIES, *info(name).SUPPORT_LIBRARIES))
+
+
+def support_libraries() -> tuple[str, ...]:
+    """Libraries a backend uses beside its framework; every record carries their versions."""
+    return tuple(lib for name in BACKENDS for lib in info(name).SUPPORT_LIBRARIES)
+
+
+def package(framework: str) -> str:
+    """The package to install (and import) for ``framework``."""
+    return info(framework).PACKAGE
+
+
+def gpu_visible() -> bool:
+    """True when any installed framework sees a GPU (the cheapest probe first)."""
+    return any(info(name).gpu_visible() for name in sorted(BACKENDS, key=lambda n: info(n).GPU_PROBE_RANK))
+
+
+def reference_loops() -> tuple[str, ...]:
+    """The speed table's reference loops (``reference_loop``), one per backend."""
+    return tuple(sorted(info(name).REFERENCE_LOOP for name in BACKENDS))
+
+
+def speed_loops() -> list[str]:
+    """The loops ``bench speed`` times by default: every backend, then the references."""
+    return [*BACKENDS, *reference_loops()]
+
+
+def reference_loop(loop: str):
+    """The function of reference loop ``loop`` (``<backend>.reference``), imported; it imports
+    its framework when called."""
+    for name in BACKENDS:
+        if info(name).REFERENCE_LOOP == loop:
+            return getattr(importlib.import_module(f"{BACKENDS[name]}.reference"), loop)
+    raise SpecError(f"unknown reference loop {loop!r}; choose from {reference_loops()}.")
+
+
+def peak_matmul_flops(n: int) -> float:
+    """The best FLOP/s of an n x n fp32 matmul, from the backend that measures it."""
+    name = next(name for name in BACKENDS if info(name).MEASURES_PEAK)
+    return load(name).peak_matmul_flops(n)
 
 
 def load(framework: str):
-    """Import the backend module for ``framework`` with a clear error."""
-    if framework not in BACKENDS:
-        raise SpecError(f"unknown framework {framework!r}; choose from {sorted(BACKENDS)}.")
+    """Import the backend package for ``framework`` with its trainers, with a clear error."""
+    backend = info(framework)
     allocator.keep_freed_memory()   # training reuses the same large blocks every step
     try:
         with quiet.framework_import():
-            return importlib.import_module(BACKENDS[framework])
+            backend.Trainer, backend.GroupTrainer   # noqa: B018  (imports the framework)
+            return backend
     except ImportError as exc:
-        pkg = FRAMEWORK_PACKAGES[framework]
         raise SpecError(
-            f"the {framework} backend needs {pkg}, which failed to import ({exc}); "
+            f"the {framework} backend needs {backend.PACKAGE}, which failed to import ({exc}); "
             f"install it with `pip install -e .[{framework}]`."
         ) from exc
+
+
+FRAMEWORK_PACKAGES = {name: package(name) for name in BACKENDS}

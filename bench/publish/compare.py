@@ -45,6 +45,7 @@ import numpy as np
 from scipy import stats as _st
 from tabulate import tabulate
 
+from bench import backends
 from bench.run import environment
 from bench.records import identity, store
 from bench.spec import registry
@@ -195,7 +196,7 @@ def arm_rows(published: list[dict], fresh: list[dict], case) -> list[Row]:
 def _bits_key(r: dict) -> tuple:
     """What must match for seed i to repeat bit for bit: CPU, threads, library versions, path, commit."""
     env = r.get("env", {})
-    versions = tuple(sorted((k, env.get(k)) for k in ("torch", "tensorflow", "keras", "numpy", "numba")))
+    versions = tuple(sorted((k, env.get(k)) for k in {"numpy", *backends.libraries()}))
     return (env.get("device"), env.get("cpu"), env.get("threads"), versions,
             (r.get("group") or {}).get("path"), env.get("commit"))
 

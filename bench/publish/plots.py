@@ -15,7 +15,6 @@ Figures are 12 inches wide at 100 dpi: 1200 px, legible at GitHub's width.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np

@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 import bench
+from bench import backends
 
 
 @functools.lru_cache(maxsize=None)
@@ -67,9 +68,10 @@ def git_state() -> tuple[str, bool]:
 
 
 def _library_versions() -> dict:
-    """Versions of the numeric libraries under both backends (numba: torch's compiled masks)."""
+    """Versions of the numeric libraries under the backends (numpy, and each backend's
+    ``SUPPORT_LIBRARIES``, e.g. what compiles its dropout masks)."""
     out = {}
-    for name in ("numpy", "numba"):
+    for name in ("numpy", *backends.support_libraries()):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -186,15 +188,5 @@ def _ranges(ids: list[int]) -> str:
 
 
 def gpu_visible() -> bool:
-    """True when torch or TensorFlow (whichever is installed) sees a GPU."""
-    try:
-        import torch
-        if torch.cuda.is_available():
-            return True
-    except ImportError:
-        pass
-    try:
-        import tensorflow as tf
-        return bool(tf.config.list_physical_devices("GPU"))
-    except ImportError:
-        return False
+    """True when any installed framework sees a GPU (``bench.backends.gpu_visible``)."""
+    return backends.gpu_visible()

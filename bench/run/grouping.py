@@ -15,13 +15,13 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
+from bench.backends import EVAL_ROWS  # rows per inference pass in the group trainers
 from bench.errors import SpecError
 from bench.spec import BatchNorm, Conv2D, Dense, arm_input_shape, layer_shapes
 
 BYTES_PER_FLOAT = 4
 ACTIVATION_COPIES = 4   # each layer's output, the copy autograd keeps, its gradient, a mask or noise tensor
 PARAM_COPIES = 4        # weights, gradient, Adam's first and second moments
-EVAL_ROWS = 256         # rows per inference pass in the group trainers
 MEMORY_FRACTION = 0.5   # of the free memory a group may plan to use
 DEFAULT_MAX_GROUP = 64  # the widest group tried without being asked (see README: vectorized seeds)
 

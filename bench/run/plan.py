@@ -17,11 +17,11 @@ which source each rate came from. Groups are laid on the workers in run order
 from __future__ import annotations
 
 import math
-import os
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import backends
 from bench.run import grouping
 from bench.run.options import RunOptions
 from bench.spec import profiles
@@ -33,7 +33,7 @@ from bench.spec import Case
 DEFAULT_SECONDS_PER_STEP = 0.005
 # Measured here (2 shared cores, 2 workers, `bench run --profile smoke --case c1,c3`): groups of 2 seeds
 # that trained 15-16 steps took 7-40 s (tf) and 1-15 s (torch); the first group began about 45 s in.
-GROUP_OVERHEAD_S = {"tf": 10.0, "torch": 4.0}
+GROUP_OVERHEAD_S = {name: backends.info(name).GROUP_OVERHEAD_S for name in backends.names()}
 STARTUP_S = 45.0
 ROOT_RESULTS = Path(__file__).resolve().parents[1] / "results"
 # Training rows of each dataset (the post's 70 % of the tabular sets), used when the file is not at hand.

@@ -24,12 +24,12 @@ from bench import backends, data
 from bench.run import devices, environment, grouping, workers as pool
 from bench.run.grouping import GroupSize
 from bench.records import identity, store
-from bench.backends import Job
+from bench.spec import Job
 from bench.errors import SpecError
 from bench.spec import MODES, Case
 from bench.run.training import train_group, train_seed
 
-DEFAULT_FRAMEWORKS = ("tf", "torch")
+DEFAULT_FRAMEWORKS = tuple(backends.names())
 
 
 @dataclass
@@ -54,7 +54,7 @@ def jobs_for(case: Case, profile: str, frameworks, modes, arm_names=None) -> lis
             raise SpecError(f"unknown mode {mode!r}; choose from {MODES}.")
     arms = [case.arm(a) for a in arm_names] if arm_names else list(case.arms)
     return [Job(case, arm, fw, mode, profile, budget)
-            for fw in frameworks for mode in modes if not (fw == "tf" and mode == "matched")
+            for fw in frameworks for mode in modes if backends.plans(fw, mode)
             for arm in arms]
 
 

@@ -15,21 +15,18 @@ import math
 
 import numpy as np
 
+from bench import backends
 from bench.errors import SpecError
 from bench.spec import streams
-from bench.spec import (MODES, SPATIAL_LAYERS, Activation, BatchNorm, Conv2D, Dense, Dropout, GaussianDropout,
+from bench.spec import (SPATIAL_LAYERS, Activation, BatchNorm, Conv2D, Dense, Dropout, GaussianDropout,
                         Layer, UniformDropout, arm_input_shape, layer_shapes)
 
 INITIALIZERS = ("glorot_uniform", "kaiming_uniform")
 
 
 def initializer_for(framework: str, mode: str) -> str:
-    """The Dense initializer a framework uses under ``mode``."""
-    if mode not in MODES:
-        raise SpecError(f"unknown mode {mode!r}; choose from {MODES}.")
-    if framework == "torch" and mode == "as_written":
-        return "kaiming_uniform"
-    return "glorot_uniform"
+    """The Dense initializer a framework uses under ``mode`` (its defaults table's ``init``)."""
+    return backends.defaults(framework, mode)["init"]
 
 
 def dense_init(fan_in: int, units: int, scheme: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

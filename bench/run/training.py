@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from bench.backends import Job
+from bench.spec import Job
 from bench.data import holdout, standardize
 from bench.run.seeds import batch_order, initial_params, initializer_for
 from bench.run.stopping import Stopper

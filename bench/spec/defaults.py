@@ -1,8 +1,11 @@
 """What a field left as ``None`` becomes in each framework, and why it differs.
 
 Where TensorFlow/Keras and PyTorch defaults differ, a field left as ``None``
-means "the framework's own default" and the backends resolve it (see
-``FRAMEWORK_DEFAULTS``). The differences that matter for the claims:
+means "the framework's own default". Each backend package states its column
+(``bench.backends.<name>.defaults``, picked by ``bench.backends.defaults(framework,
+mode)``) and the functions here (``optimizer_settings``, ``batchnorm_settings``)
+turn every ``None`` into a value from such a table: one resolution for every
+trainer. The differences that matter for the claims:
 
 ================  ==========================  ===========================
 setting           Keras (TF)                  PyTorch
@@ -17,7 +20,7 @@ Conv layout       channels-last (NHWC)        channels-first (NCHW); the
 Dropout RNG       stateless, seeded per       default generator, seeded
                   layer (SeedGenerator)       per trainer (``bench.backends``)
 Subnormals (CPU)  flushed to zero             kept; the suite flushes them
-                                              (``bench.backends.torch.single``)
+                                              (``bench.backends.torch.device``)
 Adam eps          1e-7, added to sqrt(v)      1e-8, added to sqrt(v_hat)
                   before bias correction      after bias correction
 SGD lr            0.01                        none (must be set)
@@ -37,13 +40,38 @@ two updates equal); the BN moving-variance estimator stays each framework's own.
 """
 from __future__ import annotations
 
-# What "None" resolves to in each backend, kept here so it is stated once.
-FRAMEWORK_DEFAULTS = {
-    "tf": {"init": "glorot_uniform", "adam_lr": 1e-3, "adam_eps": 1e-7, "sgd_lr": 0.01,
-           "beta1": 0.9, "beta2": 0.999, "bn_momentum": 0.99, "bn_eps": 1e-3, "adamw_decay": 0.004},
-    "torch": {"init": "kaiming_uniform", "adam_lr": 1e-3, "adam_eps": 1e-8, "sgd_lr": None,
-              "beta1": 0.9, "beta2": 0.999, "bn_momentum": 0.99, "bn_eps": 1e-5, "adamw_decay": 0.01},
-}
-# PyTorch's BN momentum is 1 - Keras's; stored here in the Keras convention.
-FRAMEWORK_DEFAULTS["torch"]["bn_momentum"] = 1.0 - 0.1
+from bench.errors import SpecError
+from bench.spec.case import MODES
 
+# The keys of a backend's defaults table (``bench.backends.<name>.defaults``).
+KEYS = ("init", "adam_lr", "adam_eps", "sgd_lr", "beta1", "beta2", "bn_momentum", "bn_eps", "adamw_decay")
+
+
+def check_mode(mode: str) -> str:
+    """``mode`` if it is one of ``MODES``, else a ``SpecError``."""
+    if mode not in MODES:
+        raise SpecError(f"unknown mode {mode!r}; choose from {MODES}.")
+    return mode
+
+
+def resolve(value, table: dict, key: str):
+    """``value``, or ``table[key]`` where the spec left it as ``None``."""
+    return table[key] if value is None else value
+
+
+def optimizer_settings(spec, table: dict) -> dict:
+    """Every setting of a ``bench.spec.Optimizer`` as a value: Adam/AdamW get ``lr``,
+    ``beta1``, ``beta2``, ``eps`` and ``weight_decay`` (AdamW's decoupled decay), any
+    other optimizer ``lr`` and ``momentum``. ``lr`` stays ``None`` where the table
+    has no default (PyTorch's SGD); the backend says so in its own words."""
+    if spec.name in ("adam", "adamw"):
+        return {"lr": resolve(spec.lr, table, "adam_lr"), "beta1": resolve(spec.beta1, table, "beta1"),
+                "beta2": resolve(spec.beta2, table, "beta2"), "eps": resolve(spec.eps, table, "adam_eps"),
+                "weight_decay": resolve(spec.weight_decay, table, "adamw_decay")}
+    return {"lr": resolve(spec.lr, table, "sgd_lr"), "momentum": spec.momentum}
+
+
+def batchnorm_settings(layer, table: dict) -> tuple[float, float]:
+    """A ``bench.spec.BatchNorm``'s momentum (Keras convention: the weight on the old
+    average) and epsilon."""
+    return resolve(layer.momentum, table, "bn_momentum"), resolve(layer.eps, table, "bn_eps")

@@ -31,20 +31,18 @@ from dataclasses import replace
 from bench import backends, data
 from bench.run import grouping, workers as worker_pool
 from bench.spec import registry
-from bench.backends import Job
+from bench.spec import Job
 from bench.run.training import train_group, train_seed
 
-SUITE = ("tf", "torch")
-REFERENCES = ("plain_torch", "post_tf")
+SUITE = tuple(backends.names())
+REFERENCES = backends.reference_loops()
 GROUP_SIZES = (1, 4, 16, 64)
 PEAK_N = 2048
 
 
 def _reference(loop: str, budget, data_dir) -> dict:
-    from bench.backends import reference
-
     ds = data.load(budget.dataset, data_dir)
-    return getattr(reference, loop)(data.prepare(ds, budget), budget.epochs, 0)
+    return backends.reference_loop(loop)(data.prepare(ds, budget), budget.epochs, 0)
 
 
 def _in_fresh_process(loop: str, budget, data_dir) -> dict:
@@ -128,7 +126,7 @@ def measure(loops, epochs: int = 10, group_sizes=GROUP_SIZES, data_dir=None,
     _ARRAYS[epochs] = arrays
     samples = len(arrays[0]) * epochs
     flops_per_run = 6 * grouping.parameter_count(arm.layers, tuple(case.input_shape)) * samples
-    peak = backends.load("torch").peak_matmul_flops(PEAK_N)
+    peak = backends.peak_matmul_flops(PEAK_N)
     rows = []
     for loop in loops:
         if loop in SUITE:

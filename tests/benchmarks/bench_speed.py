@@ -12,7 +12,7 @@ import pytest
 import bench
 from bench import backends, data
 from bench.spec import registry
-from bench.backends import Job
+from bench.spec import Job
 from bench.run.seeds import batch_order, initial_params, initializer_for
 from bench.run.training import train_seed
 

@@ -29,11 +29,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bench.backends.tf.single import DEFAULTS, build_optimizer, layer_stream  # noqa: E402
-from bench.backends.tf.layers import dropblock_gamma  # noqa: E402
+from bench.backends import EVAL_ROWS  # noqa: E402
+from bench.backends.tf import device  # noqa: E402,F401  (sets up the GPUs before TF touches one)
+from bench.backends.tf.defaults import table  # noqa: E402
+from bench.backends.tf.layers import dropblock_gamma, layer_stream  # noqa: E402
+from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
-from bench.run.grouping import EVAL_ROWS  # noqa: E402
-from bench.spec import (MODES, Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten,  # noqa: E402
+from bench.spec.defaults import batchnorm_settings  # noqa: E402
+from bench.spec import (Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten,  # noqa: E402
                         GaussianDropout, MaxPool2D, SpatialDropout2D, UniformDropout, arm_input_shape,
                         layer_shapes)
 
@@ -46,8 +49,7 @@ class GroupTrainer:
     initial weights (``bench.run.seeds.initial_params``)."""
 
     def __init__(self, job, params: list[list[dict]], seeds: list[int]):
-        if job.mode not in MODES:
-            raise SpecError(f"unknown mode {job.mode!r}; choose from {MODES}.")
+        self._defaults = table(job.mode)
         if job.framework != "tf":
             raise SpecError(f"the tf backend got a job for framework {job.framework!r}.")
         if len(params) != len(seeds) or not seeds:
@@ -72,7 +74,7 @@ class GroupTrainer:
         self._draws = tf.Variable(0, dtype=tf.int64, trainable=False)
         self._weights = self._stack(params)
         self.trainable = [v for w in self._weights for name, v in w.items() if name not in ("mean", "var")]
-        self.optimizer = build_optimizer(job.case.optimizer)
+        self.optimizer = build_optimizer(job.case.optimizer, self._defaults)
         self.optimizer.build(self.trainable)
         l2 = job.arm.l2
         self.l2_coef = 0.0 if l2 is None else float(l2.coef)
@@ -184,8 +186,7 @@ class GroupTrainer:
 
     def _batch_norm(self, layer, x, v, training: bool):
         """Keras's BatchNormalization (moments over the batch, biased variance), per seed."""
-        momentum = DEFAULTS["bn_momentum"] if layer.momentum is None else layer.momentum
-        eps = DEFAULTS["bn_eps"] if layer.eps is None else layer.eps
+        momentum, eps = batchnorm_settings(layer, self._defaults)
         if training:   # per-seed ops, for the reason of _seedwise
             moments = [tf.nn.moments(part, axes=[0], keepdims=True) for part in tf.unstack(x)]
             mean, var = tf.stack([m for m, _ in moments]), tf.stack([v_ for _, v_ in moments])

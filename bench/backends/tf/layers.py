@@ -1,4 +1,6 @@
-"""Keras layers the frameworks do not ship, written from their papers.
+"""The Keras layer for each spec layer (``keras_layer``, a table keyed by the spec's
+layer class: a new layer type adds one entry here), and the Keras layers the
+frameworks do not ship, written from their papers.
 
 ``DropBlock`` (Ghiasi et al. 2018) on channels-last (n, H, W, C) maps; the
 same algorithm as ``bench.backends.torch.layers.DropBlock2d``, but masks come
@@ -9,7 +11,13 @@ from Keras's seeded stateless RNG, so the two frameworks draw different masks.
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
+
+from bench.errors import SpecError
+from bench import spec
+from bench.spec import streams
+from bench.spec.defaults import batchnorm_settings
 
 
 def dropblock_gamma(keep_prob: float, block_size: int, h: int, w: int) -> float:
@@ -65,3 +73,42 @@ class UniformDropout(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+
+def layer_stream(seed: int, k: int) -> int:
+    """The Keras seed of the stochastic layer at position ``k`` of seed ``seed``'s arm.
+    Each layer gets its own stream: one shared seed would make layers of equal
+    shape draw identical masks."""
+    return int(np.random.SeedSequence(streams.key(seed, "layer_seed", k)).generate_state(1)[0])
+
+
+# spec layer class -> (layer, stream, defaults) -> its Keras layer; ``stream`` seeds a stochastic one.
+KERAS_LAYERS = {
+    spec.Dense: lambda l, stream, d: keras.layers.Dense(l.units, activation=l.activation, use_bias=l.use_bias),
+    spec.Dropout: lambda l, stream, d: keras.layers.Dropout(l.rate, seed=stream),
+    spec.Conv2D: lambda l, stream, d: keras.layers.Conv2D(l.filters, l.kernel, padding=l.padding,
+                                                          activation=l.activation, use_bias=l.use_bias),
+    spec.MaxPool2D: lambda l, stream, d: keras.layers.MaxPooling2D(l.pool),
+    # channels-last: (H, W, C) order, the neutral one
+    spec.Flatten: lambda l, stream, d: keras.layers.Flatten(),
+    spec.SpatialDropout2D: lambda l, stream, d: keras.layers.SpatialDropout2D(l.rate, seed=stream),
+    spec.DropBlock: lambda l, stream, d: DropBlock(l.keep_prob, l.block_size, seed=stream),
+    spec.GaussianDropout: lambda l, stream, d: keras.layers.GaussianDropout(l.rate, seed=stream),
+    spec.UniformDropout: lambda l, stream, d: UniformDropout(l.half_width, seed=stream),
+    spec.BatchNorm: lambda l, stream, d: _batch_norm(*batchnorm_settings(l, d)),
+    spec.Activation: lambda l, stream, d: keras.layers.Activation(l.name),
+}
+
+
+def _batch_norm(momentum: float, eps: float) -> keras.layers.Layer:
+    return keras.layers.BatchNormalization(momentum=momentum, epsilon=eps)
+
+
+def keras_layer(layer: spec.Layer, seed: int, k: int, defaults: dict) -> keras.layers.Layer:
+    """The Keras layer for one spec layer; ``k`` is its position in the arm, ``defaults``
+    the Keras column (``bench.backends.tf.defaults``)."""
+    stream = layer_stream(seed, k)
+    for kind, make in KERAS_LAYERS.items():
+        if isinstance(layer, kind):
+            return make(layer, stream, defaults)
+    raise SpecError(f"layer {layer!r} is not supported by the tf backend.")

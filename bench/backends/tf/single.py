@@ -1,7 +1,7 @@
 """The TensorFlow/Keras backend: the reference framework of the C-series posts.
 
 Every post trained in TF/Keras, so ``mode`` changes nothing here: the Keras
-column of ``FRAMEWORK_DEFAULTS`` *is* the as-written setup.
+column (``bench.backends.tf.defaults``) *is* the as-written setup.
 
 Speed: a whole epoch runs inside one ``tf.function`` as a graph loop over a
 padded ``(steps, batch)`` index matrix plus a vector of true batch lengths, so
@@ -18,122 +18,14 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bench.run import devices  # noqa: E402
-from bench.backends import quiet
-from bench.backends import Job  # noqa: E402
-from bench.backends.tf.layers import DropBlock as KerasDropBlock  # noqa: E402
-from bench.backends.tf.layers import UniformDropout as KerasUniformDropout  # noqa: E402
+from bench.backends.tf import device  # noqa: E402,F401  (sets up the GPUs before TF touches one)
+from bench.backends.tf.defaults import table  # noqa: E402
+from bench.backends.tf.layers import keras_layer  # noqa: E402
+from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
-from bench.spec import streams  # noqa: E402
-from bench.spec import (FRAMEWORK_DEFAULTS, MODES, Activation, BatchNorm, Conv2D, Dense, DropBlock,  # noqa: E402
-                        Dropout, Flatten, GaussianDropout, Layer, MaxPool2D, SpatialDropout2D, UniformDropout,
-                        arm_input_shape, layer_shapes)
+from bench.spec import Job, arm_input_shape, layer_shapes  # noqa: E402
 
-if quiet.quiet():   # TF's own Python warnings (tf.function retracing) too, unless `bench -v`
-    tf.get_logger().setLevel("ERROR")
-
-DEFAULTS = FRAMEWORK_DEFAULTS["tf"]
 EVAL_CHUNK = 2048  # rows per inference pass; bounds activation memory on 60k-row sets
-
-
-def _prepare_gpus() -> list:
-    """The GPUs this process trains on, set up before TF touches one: only the one
-    ``--device`` names (none for cpu), each with memory growth on, because TF would
-    otherwise take nearly all of a GPU's memory at once and leave none to PyTorch,
-    which may train in the same process or on the same GPU."""
-    wanted = devices.requested()
-    gpus = tf.config.list_physical_devices("GPU")
-    index = devices.cuda_index(wanted)
-    if wanted.startswith("cuda") and index >= len(gpus):
-        raise devices.DeviceError(f"--device {wanted}: TensorFlow sees {len(gpus)} GPU(s); a GPU build needs "
-                                  f"`pip install tensorflow[and-cuda]` (see README, \"Running on GPUs\").")
-    chosen = [] if wanted == "cpu" else [gpus[index]] if wanted.startswith("cuda:") else gpus
-    try:
-        if chosen != gpus:
-            tf.config.set_visible_devices(chosen, "GPU")
-        for gpu in chosen:
-            tf.config.experimental.set_memory_growth(gpu, True)
-    except RuntimeError as exc:   # TF was initialized before this import; it keeps what it has
-        import warnings
-
-        warnings.warn(f"TensorFlow's GPUs were set up before the backend could ({exc}); memory growth may be off.")
-    return chosen
-
-
-_GPUS = _prepare_gpus()
-
-
-def free_memory():
-    """Free bytes of the GPU this backend trains on (from NVML or nvidia-smi: TF itself
-    only reports what it has allocated), else None: host memory
-    (``bench.run.grouping.host_free_bytes``)."""
-    if not _GPUS:
-        return None
-    # "/physical_device:GPU:k" is the k-th entry of CUDA_VISIBLE_DEVICES (or of all GPUs).
-    k = int(_GPUS[0].name.rsplit(":", 1)[-1])
-    visible = devices.visible_gpus()
-    return devices.free_bytes(visible[k]) if k < len(visible) else None
-
-
-def versions() -> dict:
-    gpus = _GPUS
-    device = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "gpu") if gpus else "cpu"
-    return {"tensorflow": tf.__version__, "keras": keras.__version__, "device": device}
-
-
-def layer_stream(seed: int, k: int) -> int:
-    """The Keras seed of the stochastic layer at position ``k`` of seed ``seed``'s arm.
-    Each layer gets its own stream: one shared seed would make layers of equal
-    shape draw identical masks."""
-    return int(np.random.SeedSequence(streams.key(seed, "layer_seed", k)).generate_state(1)[0])
-
-
-def keras_layer(layer: Layer, seed: int, k: int) -> keras.layers.Layer:
-    """The Keras layer for one spec layer; ``k`` is its position in the arm."""
-    stream = layer_stream(seed, k)
-    if isinstance(layer, Dense):
-        return keras.layers.Dense(layer.units, activation=layer.activation, use_bias=layer.use_bias)
-    if isinstance(layer, Dropout):
-        return keras.layers.Dropout(layer.rate, seed=stream)
-    if isinstance(layer, Conv2D):
-        return keras.layers.Conv2D(layer.filters, layer.kernel, padding=layer.padding,
-                                   activation=layer.activation, use_bias=layer.use_bias)
-    if isinstance(layer, MaxPool2D):
-        return keras.layers.MaxPooling2D(layer.pool)
-    if isinstance(layer, Flatten):
-        return keras.layers.Flatten()  # channels-last: (H, W, C) order, the neutral one
-    if isinstance(layer, SpatialDropout2D):
-        return keras.layers.SpatialDropout2D(layer.rate, seed=stream)
-    if isinstance(layer, DropBlock):
-        return KerasDropBlock(layer.keep_prob, layer.block_size, seed=stream)
-    if isinstance(layer, GaussianDropout):
-        return keras.layers.GaussianDropout(layer.rate, seed=stream)
-    if isinstance(layer, UniformDropout):
-        return KerasUniformDropout(layer.half_width, seed=stream)
-    if isinstance(layer, BatchNorm):
-        momentum = DEFAULTS["bn_momentum"] if layer.momentum is None else layer.momentum
-        eps = DEFAULTS["bn_eps"] if layer.eps is None else layer.eps
-        return keras.layers.BatchNormalization(momentum=momentum, epsilon=eps)
-    if isinstance(layer, Activation):
-        return keras.layers.Activation(layer.name)
-    raise SpecError(f"layer {layer!r} is not supported by the tf backend.")
-
-
-def build_optimizer(spec) -> keras.optimizers.Optimizer:
-    """``spec`` is a ``bench.spec.Optimizer``; ``None`` fields take Keras defaults."""
-    def pick(value, key):
-        return DEFAULTS[key] if value is None else value
-
-    if spec.name == "adam":
-        return keras.optimizers.Adam(learning_rate=pick(spec.lr, "adam_lr"), beta_1=pick(spec.beta1, "beta1"),
-                                     beta_2=pick(spec.beta2, "beta2"), epsilon=pick(spec.eps, "adam_eps"))
-    if spec.name == "adamw":   # decoupled: p -= lr * wd * p before the Adam update, every trainable variable
-        return keras.optimizers.AdamW(learning_rate=pick(spec.lr, "adam_lr"), beta_1=pick(spec.beta1, "beta1"),
-                                      beta_2=pick(spec.beta2, "beta2"), epsilon=pick(spec.eps, "adam_eps"),
-                                      weight_decay=pick(spec.weight_decay, "adamw_decay"))
-    if spec.name == "sgd":
-        return keras.optimizers.SGD(learning_rate=pick(spec.lr, "sgd_lr"), momentum=spec.momentum)
-    raise SpecError(f"unknown optimizer {spec.name!r}; choose 'adam', 'adamw' or 'sgd'.")
 
 
 def _named_variables(layer) -> list[tuple[str, object]]:
@@ -146,8 +38,7 @@ def _named_variables(layer) -> list[tuple[str, object]]:
 
 class Trainer:
     def __init__(self, job: Job, params: list[dict], seed: int):
-        if job.mode not in MODES:
-            raise SpecError(f"unknown mode {job.mode!r}; choose from {MODES}.")
+        defaults = table(job.mode)
         if job.framework != "tf":
             raise SpecError(f"the tf backend got a job for framework {job.framework!r}.")
         job.arm.validate()
@@ -165,11 +56,11 @@ class Trainer:
         # Rows arrive flat; a conv arm sees them as channels-last (H, W, C) maps.
         reshape = [keras.layers.Reshape(first)] if len(first) == 3 else []
         self.model = keras.Sequential([keras.Input(shape=(self.in_features,))] + reshape
-                                      + [keras_layer(layer, seed, k) for k, layer in enumerate(job.arm.layers)])
+                                      + [keras_layer(layer, seed, k, defaults) for k, layer in enumerate(job.arm.layers)])
         self._owners = [l for l in self.model.layers if isinstance(
             l, (keras.layers.Dense, keras.layers.Conv2D, keras.layers.BatchNormalization))]
         self._set_params(params)
-        self.optimizer = build_optimizer(job.case.optimizer)
+        self.optimizer = build_optimizer(job.case.optimizer, defaults)
         # Build the optimizer's slots now: variables cannot be created inside the graph loop.
         self.optimizer.build(self.model.trainable_variables)
         self.l2_coef, self.l2_vars = self._penalized(job.arm.l2)
@@ -305,5 +196,3 @@ class Trainer:
                                     f"got {np.shape(values.get(name))}.")
                 var.assign(np.asarray(values[name], np.float32))
 
-
-from bench.backends.tf.group import GroupTrainer  # noqa: E402,F401  (the vectorized path; it imports this module)

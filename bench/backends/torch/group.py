@@ -45,15 +45,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bench.backends.torch.single import _ACTIVATIONS, _device, _optimizer, _resolved
+from bench.backends import EVAL_ROWS
 from bench.backends.torch import adam as torch_adam
-from bench.backends.torch.layers import dropblock_gamma
+from bench.backends.torch.defaults import table
+from bench.backends.torch.device import training_device as _device
+from bench.backends.torch.layers import ACTIVATIONS, dropblock_gamma
+from bench.backends.torch.optimizer import build_optimizer, matched_eps, set_keras_eps
 from bench.errors import SpecError
-from bench.run.grouping import EVAL_ROWS
+from bench.spec.defaults import batchnorm_settings
 from bench.spec import (Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten, GaussianDropout, MaxPool2D,
                         SpatialDropout2D, UniformDropout, arm_input_shape, layer_shapes)
 
-_ELEMENTWISE = {name: make() for name, make in _ACTIVATIONS.items() if name != "softmax"}
+_ELEMENTWISE = {name: make() for name, make in ACTIVATIONS.items() if name != "softmax"}
 
 
 def _rowsum(t):
@@ -134,7 +137,7 @@ class GroupTrainer:
             params, seeds = params * 2, seeds * 2
         self.S = len(seeds)
         self.device = _device()
-        defaults = _resolved(job)
+        defaults = table(job.mode)
         self.classify = job.case.loss.name == "softmax_cross_entropy"
         self.regression = job.case.loss.name
         self._first = arm_input_shape(job.arm.layers, tuple(job.case.input_shape))
@@ -168,11 +171,10 @@ class GroupTrainer:
                   {"params": [t for (_, _, leaves), d in zip(named, decays) if not d for t in leaves]}]
         if adamw:
             groups = [{"params": [t for _, _, leaves in named for t in leaves]}]
-        self.optimizer = _optimizer(job.case.optimizer, [g for g in groups if g["params"]], defaults, job.mode)
+        self.optimizer = build_optimizer(job.case.optimizer, [g for g in groups if g["params"]], defaults, job.mode)
         if torch_adam.supports(self.optimizer):
             self.optimizer = torch_adam.SeedAdam(self.optimizer)
-        matched_adam = job.mode == "matched" and job.case.optimizer.name in ("adam", "adamw")
-        self._keras_eps = self.optimizer.param_groups[0]["eps"] if matched_adam else None
+        self._keras_eps = matched_eps(job, self.optimizer)
         self._t = 0
         self._gens = [torch.Generator(self.device).manual_seed(int(s)) for s in seeds]
         self._streams = _mask_streams(job.arm.layers, self._gens, self.device)
@@ -350,8 +352,7 @@ class GroupTrainer:
 
     def _batch_norm(self, layer, x, w, training: bool):
         """Columns (seed, feature) of (n, S*F): statistics stay per seed; momentum in Keras terms."""
-        momentum = self._defaults["bn_momentum"] if layer.momentum is None else layer.momentum
-        eps = self._defaults["bn_eps"] if layer.eps is None else layer.eps
+        momentum, eps = batchnorm_settings(layer, self._defaults)
         s, n, f = x.shape
         cols = x.permute(1, 0, 2).reshape(n, s * f)
         out = F.batch_norm(cols, w["mean"], w["var"], w["gamma"], w["beta"], training, 1.0 - momentum, eps)
@@ -436,8 +437,7 @@ class GroupTrainer:
     def _step(self, x, y):
         if self._keras_eps is not None:
             self._t += 1
-            for group in self.optimizer.param_groups:
-                group["eps"] = self._keras_eps / (1.0 - group["betas"][1] ** self._t) ** 0.5
+            set_keras_eps(self.optimizer, self._keras_eps, self._t)
         self.optimizer.zero_grad(set_to_none=True)
         joined = self._joined(grad=True)
         losses = self._data_loss(self._forward(x, True, joined), y)

@@ -1,4 +1,6 @@
-"""PyTorch modules for the image layers of the spec, in the neutral layout.
+"""The torch modules of each spec layer (``build``, from ``TORCH_LAYERS``, a table
+keyed by the spec's layer class: a new layer type adds one entry here), and the
+modules PyTorch does not ship, in the neutral layout.
 
 The spec is channels-last (``bench.spec.arm_input_shape``); PyTorch convolves
 NCHW. ``ChannelsFirst`` turns the flat input rows into NCHW once, and
@@ -9,13 +11,20 @@ swaps for its own seeded state around every forward pass.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bench.spec import Conv2D, DropBlock, Flatten, GaussianDropout, MaxPool2D, SpatialDropout2D, UniformDropout
+from bench.errors import SpecError
+from bench.spec import (SPATIAL_LAYERS, Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten,
+                        GaussianDropout, MaxPool2D, SpatialDropout2D, UniformDropout, arm_input_shape, layer_shapes)
+from bench.spec.defaults import batchnorm_settings
+
+ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
+               "softmax": functools.partial(nn.Softmax, dim=-1)}
 
 
 class ChannelsFirst(nn.Module):
@@ -109,3 +118,60 @@ def image_module(layer, in_channels: int) -> nn.Module:
     if isinstance(layer, UniformDropout):
         return UniformNoiseDropout(layer.half_width)
     raise TypeError(f"{layer!r} is not an image layer.")
+
+
+def _activation(name: str) -> list[nn.Module]:
+    return [] if name == "linear" else [ACTIVATIONS[name]()]
+
+
+def _image(layer, shape: tuple, defaults: dict) -> tuple[list[nn.Module], "nn.Module | None"]:
+    module = image_module(layer, shape[-1])
+    if isinstance(layer, Conv2D):
+        return [module, *_activation(layer.activation)], module
+    return [module], None
+
+
+def _dense(layer, shape: tuple, defaults: dict):
+    linear = nn.Linear(shape[-1], layer.units, bias=layer.use_bias)
+    return [linear, *_activation(layer.activation)], linear
+
+
+def _batch_norm(layer, shape: tuple, defaults: dict):
+    keras_momentum, eps = batchnorm_settings(layer, defaults)
+    bn = nn.BatchNorm1d(shape[-1], eps=eps, momentum=1.0 - keras_momentum)
+    return [bn], bn
+
+
+def _activation_layer(layer, shape: tuple, defaults: dict):
+    if layer.name == "softmax" and len(shape) == 3:  # channels are dim 1 of NCHW
+        return [nn.Softmax(dim=1)], None
+    return _activation(layer.name), None
+
+
+# spec layer class -> (layer, input shape, defaults) -> (its modules, the parameter-owning one or None).
+# The input shape is the spec's (features,) or channels-last (H, W, C); its last entry is the width.
+TORCH_LAYERS = {
+    **{kind: _image for kind in (*SPATIAL_LAYERS, GaussianDropout, UniformDropout)},
+    Dense: _dense,
+    Dropout: lambda layer, shape, defaults: ([nn.Dropout(p=layer.rate)], None),
+    BatchNorm: _batch_norm,
+    Activation: _activation_layer,
+}
+
+
+def build(layers, input_shape: tuple, defaults: dict) -> tuple[nn.Sequential, list[nn.Module]]:
+    """The model, and its parameter-owning modules in spec order. A conv arm's
+    flat input rows become NCHW first (``ChannelsFirst``). ``defaults`` is the
+    table of ``bench.backends.torch.defaults``."""
+    first = arm_input_shape(layers, input_shape)
+    inputs = [first] + layer_shapes(layers, input_shape)[:-1]
+    modules, owners = ([ChannelsFirst(*first)] if len(first) == 3 else []), []
+    for layer, shape in zip(layers, inputs):
+        make = next((make for kind, make in TORCH_LAYERS.items() if isinstance(layer, kind)), None)
+        if make is None:
+            raise SpecError(f"layer {layer!r} is not supported by the torch backend.")
+        made, owner = make(layer, shape, defaults)
+        modules += made
+        if owner is not None:
+            owners.append(owner)
+    return nn.Sequential(*modules), owners
