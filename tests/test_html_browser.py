@@ -111,3 +111,23 @@ def test_report_page_in_a_headless_browser(page, browser, tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+
+PUBLISHED = sorted(p.parent.name for p in (ROOT / "results").glob("*/REPORT.html"))
+
+
+@pytest.mark.parametrize("profile", PUBLISHED)
+def test_published_page_opens(profile, browser):
+    """The committed ``results/<profile>/REPORT.html`` itself (not a rebuilt copy) loads with no
+    console error, shows every embedded plot and has one scoreboard row per row of its claims.csv."""
+    folder = ROOT / "results" / profile
+    claims = pd.read_csv(folder / "claims.csv")
+    browser.get((folder / "REPORT.html").as_uri())
+    assert browser.title == f"regbench results: {profile}"
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+    rows = browser.execute_script("return document.querySelectorAll('#scoreboard tbody tr').length;")
+    assert rows == len(claims) > 0
+    assert browser.execute_script("return document.images.length;") >= 3
+    assert browser.execute_script(
+        "return Array.from(document.images).every(i => i.complete && i.naturalWidth > 0);")
