@@ -167,3 +167,14 @@ def test_bench_data_lists_each_dataset_where_found_and_verified(tmp_path, monkey
     assert "verified" in lines["concrete"] and str(tmp_path / "data" / "concrete.csv") in lines["concrete"]
     assert "missing" in lines["mnist"] and "c1" in lines["mnist"]
     assert "bench data --fetch" in out.err and not (tmp_path / "cache").exists()
+
+
+def test_plan_and_provenance_find_the_repository_beside_the_package():
+    """The planner reads the published rates from the repository's ``results/`` and the records'
+    commit comes from the checkout holding ``bench/``, wherever those modules sit in the package."""
+    from bench.run import environment
+
+    repo = Path(__file__).resolve().parents[1]
+    assert plan.ROOT_RESULTS == repo / "results"
+    assert (plan.ROOT_RESULTS / "baselines" / "smoke.json").is_file()
+    assert environment.REPO == repo

@@ -18,11 +18,14 @@ from pathlib import Path
 import bench
 from bench import backends
 
+# The checkout the package runs from (the directory holding bench/).
+REPO = Path(bench.__file__).resolve().parents[1]
+
 
 @functools.lru_cache(maxsize=None)
 def code_version() -> str:
     """The package version and, inside a git checkout, the commit (``+dirty`` if modified)."""
-    root = Path(__file__).resolve().parents[1]
+    root = REPO
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
                                 text=True, timeout=5).stdout.strip()
@@ -56,7 +59,7 @@ def cpu_fingerprint() -> str:
 def git_state() -> tuple[str, bool]:
     """The full commit of the checkout the code runs from and whether its tracked files are
     modified; ("", False) outside a git checkout."""
-    root = Path(__file__).resolve().parents[1]
+    root = REPO
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                                 text=True, timeout=5).stdout.strip()
