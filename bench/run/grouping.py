@@ -17,7 +17,7 @@ from typing import Optional
 
 from bench.backends import EVAL_ROWS  # rows per inference pass in the group trainers
 from bench.errors import SpecError
-from bench.spec import BatchNorm, Conv2D, Dense, arm_input_shape, layer_shapes
+from bench.spec import arm_input_shape, layer_inputs, layer_shapes
 
 BYTES_PER_FLOAT = 4
 ACTIVATION_COPIES = 4   # each layer's output, the copy autograd keeps, its gradient, a mask or noise tensor
@@ -70,17 +70,9 @@ def trains_per_seed(case, size: GroupSize) -> bool:
 
 
 def parameter_count(layers, input_shape) -> int:
-    shapes = [arm_input_shape(layers, input_shape)] + layer_shapes(layers, input_shape)
-    total = 0
-    for layer, shape in zip(layers, shapes):
-        if isinstance(layer, Dense):
-            total += shape[-1] * layer.units + (layer.units if layer.use_bias else 0)
-        elif isinstance(layer, Conv2D):
-            kh, kw = layer.kernel
-            total += kh * kw * shape[-1] * layer.filters + (layer.filters if layer.use_bias else 0)
-        elif isinstance(layer, BatchNorm):
-            total += 4 * shape[-1]
-    return total
+    """Floats in an arm's parameters (running statistics included), from each layer's ``param_shapes``."""
+    return sum(math.prod(shape) for layer, inputs in zip(layers, layer_inputs(layers, input_shape))
+               for shape in layer.param_shapes(inputs).values())
 
 
 def seed_bytes(case, arm, batch_size: int) -> int:

@@ -16,14 +16,14 @@ from bench.spec.job import Job
 from bench.spec.layers import (ACTIVATIONS, PADDINGS, SPATIAL_LAYERS, Activation, BatchNorm, Conv2D, Dense,
                                DropBlock, Dropout, Flatten, GaussianDropout, Layer, MaxPool2D, SpatialDropout2D,
                                UniformDropout)
-from bench.spec.shapes import arm_input_shape, layer_shapes, param_layers
+from bench.spec.shapes import arm_input_shape, layer_inputs, layer_shapes, param_layers
 from bench.spec.training import L1, L2, STOP_MONITORS, Data, EarlyStopping, Loss, Metric, Optimizer
 
 __all__ = ["ACTIVATIONS", "CLAIM_KINDS", "MODES", "PADDINGS", "PROFILES", "SPATIAL_LAYERS", "STOP_MONITORS",
            "Activation", "Arm", "BatchNorm", "Case", "Claim", "Conv2D", "Data", "Dense", "DropBlock", "Dropout",
            "EarlyStopping", "Flatten", "GaussianDropout", "Job", "L1", "L2", "Layer", "Loss", "MaxPool2D", "Metric",
            "Optimizer", "Profile", "SpatialDropout2D", "UniformDropout", "arm_input_shape", "check_metrics",
-           "check_types", "layer_shapes", "param_layers", "producible_metrics"]
+           "check_types", "layer_inputs", "layer_shapes", "param_layers", "producible_metrics"]
 
 
 def __getattr__(name: str):

@@ -7,7 +7,7 @@ from typing import Optional
 from bench.errors import SpecError
 from bench.spec.checks import _where, check_types
 from bench.spec.claims import Claim
-from bench.spec.layers import Dense, Layer
+from bench.spec.layers import LAYER_TYPES, Dense, Layer
 from bench.spec.shapes import layer_shapes
 from bench.spec.training import L1, L2, Data, EarlyStopping, Loss, Metric, Optimizer
 
@@ -32,6 +32,9 @@ class Arm:
         if not self.layers or not isinstance(self.layers[-1], Dense):
             raise SpecError(f"arm {self.name!r} must end in a Dense output layer.")
         for i, layer in enumerate(self.layers):
+            if not isinstance(layer, LAYER_TYPES):
+                names = ", ".join(kind.__name__ for kind in LAYER_TYPES)
+                raise SpecError(f"arm {self.name!r}, layer {i}: {layer!r} is not a layer type; choose from {names}.")
             with _where(f"layer {i} ({type(layer).__name__})"):
                 layer.validate()
         if self.l2 is not None:

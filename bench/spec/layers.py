@@ -1,20 +1,66 @@
-"""The layer vocabulary of an arm: frozen data, checked by ``validate()``."""
+"""The layer vocabulary of an arm: frozen data, checked by ``validate()``.
+
+Each layer type also states, framework-free, everything the engine outside
+the backends needs to know about it (``LayerRules``): what input it takes,
+its output shape, the parameters it owns in the neutral layout and their
+initial values. A new layer type is one class here plus one entry in each
+backend's layers module.
+"""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import ClassVar, Optional, Union
+
+import numpy as np
 
 from bench.errors import SpecError
+from bench.spec.initializers import conv_init, dense_init
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "linear")
 
 
+class LayerRules:
+    """The framework-free rules of a layer type; the defaults suit a parameter-free
+    layer that keeps its input's shape and takes a flat input or a feature map."""
+    needs: ClassVar[Optional[str]] = None         # "map": an (H, W, C) feature map; "flat": (features,)
+    owns_params: ClassVar[bool] = False           # whether it has weights (trained or running statistics)
+    init_stream: ClassVar[Optional[str]] = None   # its random initial values' stream (``bench.spec.streams``)
+
+    def output_shape(self, shape: tuple, where: str) -> tuple:
+        """The shape (batch omitted) it returns for ``shape``; ``where`` names it in errors."""
+        return shape
+
+    def initial(self, shape: tuple, scheme: str, rng: Optional[np.random.Generator]) -> dict:
+        """Its initial parameters in the neutral layout for input ``shape`` under the
+        initializer ``scheme``, drawing from ``rng`` (its ``init_stream``; None without one)."""
+        return {}
+
+    def param_shapes(self, shape: tuple) -> dict:
+        """Its parameters' shapes, by neutral name, for input ``shape``."""
+        return {}
+
+
 @dataclass(frozen=True)
-class Dense:
+class Dense(LayerRules):
+    """``{"kernel": (fan_in, units), "bias": (units,)}`` (no bias when ``use_bias`` is false)."""
     units: int
     activation: str = "linear"
     use_bias: bool = True
+
+    needs: ClassVar[Optional[str]] = "flat"
+    owns_params: ClassVar[bool] = True
+    init_stream: ClassVar[Optional[str]] = "dense_init"
+
+    def output_shape(self, shape: tuple, where: str) -> tuple:
+        return (self.units,)
+
+    def param_shapes(self, shape: tuple) -> dict:
+        return {"kernel": (shape[-1], self.units), **({"bias": (self.units,)} if self.use_bias else {})}
+
+    def initial(self, shape: tuple, scheme: str, rng) -> dict:
+        kernel, bias = dense_init(shape[-1], self.units, scheme, rng)
+        return {"kernel": kernel, "bias": bias} if self.use_bias else {"kernel": kernel}
 
     def validate(self) -> None:
         if self.units < 1:
@@ -24,7 +70,7 @@ class Dense:
 
 
 @dataclass(frozen=True)
-class Dropout:
+class Dropout(LayerRules):
     """Inverted dropout: ``rate`` is the probability of *dropping* a unit."""
     rate: float
 
@@ -34,11 +80,23 @@ class Dropout:
 
 
 @dataclass(frozen=True)
-class BatchNorm:
+class BatchNorm(LayerRules):
     """Batch normalization. ``momentum`` uses the Keras convention (weight on the
-    old moving average); ``None`` means the framework's default."""
+    old moving average); ``None`` means the framework's default. Parameters
+    ``gamma`` (ones), ``beta`` (zeros) and the running ``mean`` (zeros) and ``var`` (ones)."""
     momentum: Optional[float] = None
     eps: Optional[float] = None
+
+    needs: ClassVar[Optional[str]] = "flat"
+    owns_params: ClassVar[bool] = True
+
+    def param_shapes(self, shape: tuple) -> dict:
+        return {name: (shape[-1],) for name in ("gamma", "beta", "mean", "var")}
+
+    def initial(self, shape: tuple, scheme: str, rng) -> dict:
+        width = shape[-1]
+        return {"gamma": np.ones(width, np.float32), "beta": np.zeros(width, np.float32),
+                "mean": np.zeros(width, np.float32), "var": np.ones(width, np.float32)}
 
     def validate(self) -> None:
         if self.momentum is not None and not (0.0 <= self.momentum < 1.0):
@@ -48,7 +106,7 @@ class BatchNorm:
 
 
 @dataclass(frozen=True)
-class Activation:
+class Activation(LayerRules):
     name: str
 
     def validate(self) -> None:
@@ -68,13 +126,34 @@ PADDINGS = ("valid", "same")
 
 
 @dataclass(frozen=True)
-class Conv2D:
-    """A 2-D convolution, stride 1, over a channels-last (H, W, C) map."""
+class Conv2D(LayerRules):
+    """A 2-D convolution, stride 1, over a channels-last (H, W, C) map:
+    ``{"kernel": (kh, kw, cin, filters), "bias": (filters,)}``."""
     filters: int
     kernel_size: Union[int, tuple[int, int]]
     activation: str = "linear"
     padding: str = "valid"
     use_bias: bool = True
+
+    needs: ClassVar[Optional[str]] = "map"
+    owns_params: ClassVar[bool] = True
+    init_stream: ClassVar[Optional[str]] = "conv_init"
+
+    def output_shape(self, shape: tuple, where: str) -> tuple:
+        (kh, kw), (h, w, _) = self.kernel, shape
+        if self.padding == "valid":
+            h, w = h - kh + 1, w - kw + 1
+        if h < 1 or w < 1:
+            raise SpecError(f"{where}: a {kh}x{kw} kernel does not fit the {shape[0]}x{shape[1]} map.")
+        return (h, w, self.filters)
+
+    def param_shapes(self, shape: tuple) -> dict:
+        return {"kernel": (*self.kernel, shape[-1], self.filters),
+                **({"bias": (self.filters,)} if self.use_bias else {})}
+
+    def initial(self, shape: tuple, scheme: str, rng) -> dict:
+        kernel, bias = conv_init(*self.kernel, shape[-1], self.filters, scheme, rng)
+        return {"kernel": kernel, "bias": bias} if self.use_bias else {"kernel": kernel}
 
     @property
     def kernel(self) -> tuple[int, int]:
@@ -91,9 +170,17 @@ class Conv2D:
 
 
 @dataclass(frozen=True)
-class MaxPool2D:
+class MaxPool2D(LayerRules):
     """Max pooling with stride = pool size and no padding (the Keras default)."""
     pool_size: Union[int, tuple[int, int]] = 2
+
+    needs: ClassVar[Optional[str]] = "map"
+
+    def output_shape(self, shape: tuple, where: str) -> tuple:
+        (ph, pw), (h, w, c) = self.pool, shape
+        if h < ph or w < pw:
+            raise SpecError(f"{where}: a {ph}x{pw} pool does not fit the {h}x{w} map.")
+        return (h // ph, w // pw, c)
 
     @property
     def pool(self) -> tuple[int, int]:
@@ -104,19 +191,26 @@ class MaxPool2D:
 
 
 @dataclass(frozen=True)
-class Flatten:
+class Flatten(LayerRules):
     """(H, W, C) -> (H*W*C,) in channels-last order in every backend, so a
     Dense after it gets the same weights everywhere."""
+
+    needs: ClassVar[Optional[str]] = "map"
+
+    def output_shape(self, shape: tuple, where: str) -> tuple:
+        return (math.prod(shape),)
 
     def validate(self) -> None:
         pass
 
 
 @dataclass(frozen=True)
-class SpatialDropout2D:
+class SpatialDropout2D(LayerRules):
     """Tompson et al. 2015: drops whole feature maps (channels) with
     probability ``rate``; survivors scale by 1 / (1 - rate)."""
     rate: float
+
+    needs: ClassVar[Optional[str]] = "map"
 
     def validate(self) -> None:
         if not (0.0 <= self.rate < 1.0) or math.isnan(self.rate):
@@ -124,12 +218,20 @@ class SpatialDropout2D:
 
 
 @dataclass(frozen=True)
-class DropBlock:
+class DropBlock(LayerRules):
     """Ghiasi et al. 2018: drops contiguous ``block_size`` x ``block_size``
     squares of each feature map so that about ``1 - keep_prob`` of it is
     dropped, then rescales by count; the identity at inference."""
     keep_prob: float
     block_size: int
+
+    needs: ClassVar[Optional[str]] = "map"
+
+    def output_shape(self, shape: tuple, where: str) -> tuple:
+        if self.block_size > min(shape[:2]):
+            raise SpecError(f"{where}: DropBlock block_size {self.block_size} is larger than "
+                            f"the {shape[0]}x{shape[1]} feature map it gets.")
+        return shape
 
     def validate(self) -> None:
         if not (0.0 < self.keep_prob <= 1.0) or math.isnan(self.keep_prob):
@@ -139,7 +241,7 @@ class DropBlock:
 
 
 @dataclass(frozen=True)
-class GaussianDropout:
+class GaussianDropout(LayerRules):
     """Multiplicative N(1, rate / (1 - rate)) noise (Srivastava et al. 2014, sec. 10)."""
     rate: float
 
@@ -149,7 +251,7 @@ class GaussianDropout:
 
 
 @dataclass(frozen=True)
-class UniformDropout:
+class UniformDropout(LayerRules):
     """Continuous dropout with uniform noise (Shen et al. 2017, "Continuous
     Dropout"; seed 002): in training each unit is multiplied by its own draw of
     U(1 - half_width, 1 + half_width), mean 1 (inverted: nothing to rescale at
@@ -167,6 +269,7 @@ class UniformDropout:
 
 Layer = Union[Dense, Dropout, BatchNorm, Activation, Conv2D, MaxPool2D, Flatten, SpatialDropout2D,
               DropBlock, GaussianDropout, UniformDropout]
+LAYER_TYPES = Layer.__args__
 # Layers that need a (H, W, C) map; an arm holding one sees its input as an image.
-SPATIAL_LAYERS = (Conv2D, MaxPool2D, Flatten, SpatialDropout2D, DropBlock)
+SPATIAL_LAYERS = tuple(kind for kind in LAYER_TYPES if kind.needs == "map")
 

@@ -37,7 +37,7 @@ MUTATIONS = [
     dict(id="gate-train-loss-tolerance-0.5", file="bench/publish/check.py",
          original='"train_loss": 0.05}', replacement='"train_loss": 0.5}',
          tests=GATE, note="the gate's train_loss tolerance raised from 0.05 to 0.5"),
-    dict(id="conv-glorot-sqrt3", file="bench/run/seeds.py",
+    dict(id="conv-glorot-sqrt3", file="bench/spec/initializers.py",
          original="limit = math.sqrt(6.0 / (fan_in + fan_out))",
          replacement="limit = math.sqrt(3.0 / (fan_in + fan_out))",
          tests=["tests/test_conv_spec.py", "tests/test_init_distributions.py", "tests/test_seeds.py"],
