@@ -80,6 +80,7 @@ READINGS = {
     "c5f2": ("L1 gives sparser weights than L2.", {"l1": HIGHER, "l2": SAME}),
     "c5f3": ("L2 does not give sparse weights: its sparsity equals no regularization's.",
              {"l2": SAME, "none": SAME}),
+    "c5h": ("Adding dropout layers makes training run slightly faster.", {"dropout": HIGHER, "none": SAME}),
     "c5j1": ("Early stopping with dropout and weight decay beats early stopping alone.",
              {"all": HIGHER, "es": SAME}),
     "c5j2": ("Early stopping with dropout and weight decay beats dropout and weight decay alone.",

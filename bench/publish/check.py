@@ -52,6 +52,7 @@ from bench.records import identity, store
 from bench.stats import significance as stats
 from bench.errors import StoreError
 from bench.spec import Case, Metric
+from bench.spec.throughput import TIMED_METRICS
 
 METHODS = ("auto", "tolerance", "test")
 ALPHA = 0.05
@@ -142,6 +143,8 @@ def _metric_rows(case: Case, group: str, old: dict, new: dict, method: str) -> l
     if method == "auto":
         method = "tolerance" if same_cpu_machine(old, new) else "test"
     for metric in case.metrics:
+        if metric.name in TIMED_METRICS:   # a speed case's timing: the machine's load, not the code
+            continue
         o, n = old["metrics"].get(metric.name, {}), new["metrics"].get(metric.name, {})
         seeds = sorted((s for s in o if o[s] is not None and n.get(s) is not None), key=int)
         if not seeds:
@@ -166,9 +169,13 @@ def _metric_rows(case: Case, group: str, old: dict, new: dict, method: str) -> l
 
 def _verdict_rows(case: Case, old: dict, new: dict) -> list[Row]:
     rows = []
+    timed = {c.id for c in case.claims if c.metric in TIMED_METRICS}
     for name in sorted(set(old) | set(new)):
         was = old.get(name, {}).get("verdict", "absent")
         now = new.get(name, {}).get("verdict", "absent")
+        if name.split("/")[0] in timed:   # a claim on a timing: reported, not judged (see TIMED_METRICS)
+            rows.append(Row(case.id, name, "verdict", was, now, "a timing: not judged", SAME, ""))
+            continue
         hint = "" if was == now else f"{case.id} claim {name}: verdict changed from {was} to {now}."
         rows.append(Row(case.id, name, "verdict", was, now, "verdict flip" if hint else "unchanged",
                         FAIL if hint else SAME, hint))

@@ -158,13 +158,15 @@ def make(options: RunOptions, rate_dirs=None) -> Plan:
     path = store.records_path(results_dir, profile)
     done = {store.key(r) for r in store.latest(store.iter_records(path)).values() if r.get("status") == "ok"}
     free = grouping.host_free_bytes()
-    plans, jobs_seconds = [], []
+    plans, jobs_seconds, serial = [], [], []
     for case in options.cases:
         jobs = runner.jobs_for(case, profile, options.frameworks, options.modes, options.arm_names)
         seed_ids = runner.seed_list(case, profile, options.seeds)
         budget = case.budget(profile)
         steps = budget.epochs * math.ceil(_train_rows(case, budget, data_dir) / budget.batch_size)
-        if grouping.trains_per_seed(case, options.group_size):
+        if case.throughput is not None:   # a speed case: timed steps, one repetition at a time (bench.run.throughput)
+            steps, size = case.throughput.seed_steps, 1
+        elif grouping.trains_per_seed(case, options.group_size):
             size = 1
         else:
             per_seed = max(grouping.seed_bytes(case, job.arm, budget.batch_size) for job in jobs)
@@ -185,15 +187,15 @@ def make(options: RunOptions, rate_dirs=None) -> Plan:
                 cp.groups += 1
                 seconds = rate * steps * len(todo) + (GROUP_OVERHEAD_S.get(job.framework, 5.0) if borrowed else 0.0)
                 cp.group_seconds.append(seconds)
-                jobs_seconds.append(seconds)
+                (serial if case.throughput is not None else jobs_seconds).append(seconds)
         if sources:
             cp.rate = statistics.mean(r for r, _ in sources.values())
             cp.rate_source = "; ".join(f"{fw}: {s}" for fw, (_, s) in sorted(sources.items()))
         else:
             cp.rate_source = "nothing to do"
         plans.append(cp)
-    busy = _makespan(jobs_seconds, min(workers, max(1, len(jobs_seconds))))
-    return Plan(profile, workers, plans, busy + STARTUP_S if jobs_seconds else 0.0)
+    busy = _makespan(jobs_seconds, min(workers, max(1, len(jobs_seconds)))) + sum(serial)
+    return Plan(profile, workers, plans, busy + STARTUP_S if jobs_seconds or serial else 0.0)
 
 
 def _makespan(seconds: list, workers: int) -> float:

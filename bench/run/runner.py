@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from bench import backends, data
-from bench.run import devices, environment, grouping, workers as pool
+from bench.run import devices, environment, grouping, throughput, workers as pool
 from bench.run.grouping import GroupSize
 from bench.records import identity, store
 from bench.spec import Job
@@ -119,7 +119,7 @@ def run(options) -> Summary:
     groups = []   # (job, arrays, seeds, vectorized) in seed-block-major order
     for case, jobs, seed_ids in plans:
         todo = {(job.arm.name, job.framework, job.mode, s) for c, job, s in pending if c is case}
-        if not todo:
+        if not todo or case.throughput is not None:   # a speed case is timed below, not trained in groups
             continue
         arrays = data.arrays_for(data.load(case.data.dataset, data_dir), case.budget(profile))
         # Vectorized unless on the per-seed path: a group that memory cuts to one
@@ -131,16 +131,64 @@ def run(options) -> Summary:
                 block_todo = [s for s in block if (job.arm.name, job.framework, job.mode, s) in todo]
                 if block_todo:
                     groups.append((job, arrays, block_todo, vectorized))
-    bar.total = sum(group_steps(job, arrays, seed_ids) for job, arrays, seed_ids, _ in groups)
+    speed = speed_units(plans, pending)
+    bar.total = sum(group_steps(job, arrays, seed_ids) for job, arrays, seed_ids, _ in groups) \
+        + sum(len(jobs) * case.throughput.seed_steps for case, jobs, _ in speed)
     bar.refresh()
     with store.RecordWriter(path) as writer:
-        if workers > 1 or executor is not None:   # even for one group: its threads, so its bits, follow the count
+        if groups and (workers > 1 or executor is not None):   # even for one group: its threads, so its bits, follow the count
             _run_in_workers(groups, workers, data_dir, writer, summary, bar, executor)
         else:
             for job, arrays, seed_ids, vectorized in groups:
                 _run_group(job, arrays, seed_ids, writer.append, summary, bar, vectorized)
+        if speed:
+            bar.write(f"bench: timing {len(speed)} repetition{'s' if len(speed) > 1 else ''} of "
+                      f"{', '.join(dict.fromkeys(c.id for c, _, _ in speed))} one at a time in this process, "
+                      f"with nothing else training", file=sys.stderr)
+            loaded: dict = {}
+            for case, jobs, seed in speed:
+                if case.id not in loaded:
+                    loaded[case.id] = data.arrays_for(data.load(case.data.dataset, data_dir), case.budget(profile))
+                _run_speed(jobs, loaded[case.id], seed, writer.append, summary, bar)
     bar.close()
     return summary
+
+
+def speed_units(plans, pending) -> list[tuple[Case, list[Job], int]]:
+    """The repetitions of speed cases to time, seed-major: (case, the jobs of one framework
+    and mode, seed) wherever any of those jobs is pending. Its arms are timed against each
+    other, so all of them are timed again and a repetition's records share one session."""
+    want = {(c.id, j.framework, j.mode, s) for c, j, s in pending if c.throughput is not None}
+    units = []
+    for case, jobs, seed_ids in plans:
+        if case.throughput is None:
+            continue
+        variants = list(dict.fromkeys((j.framework, j.mode) for j in jobs))
+        for s in seed_ids:
+            for fw, mode in variants:
+                if (case.id, fw, mode, s) in want:
+                    units.append((case, [j for j in jobs if (j.framework, j.mode) == (fw, mode)], s))
+    return units
+
+
+def _run_speed(jobs: list[Job], arrays, seed: int, emit, summary: Summary, bar) -> None:
+    """Time one repetition of a speed case (``bench.run.throughput``) and ``emit`` a record
+    per arm; one that raises fails every arm of the repetition, and the run goes on."""
+    backend = backends.load(jobs[0].framework)
+    env = environment.describe(backend.versions())
+    first = jobs[0]
+    bar.set_postfix_str(f"{first.case.id}/{first.framework}/{first.mode} repetition {seed}")
+    try:
+        outcomes = throughput.measure(jobs, backend, arrays(seed), seed)
+    except Exception as exc:  # one repetition's crash must not stop the others
+        for job in jobs:
+            _fail(job, [seed], f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=8), env, emit, summary)
+    else:
+        for job, outcome in zip(jobs, outcomes):
+            emit(_record(job, seed, status="ok", **outcome, env=env))
+            summary.ok += 1
+            summary.diverged += bool(outcome["diverged"])
+    bar.update(len(jobs) * first.case.throughput.seed_steps)
 
 
 def _group_size(case: Case, jobs: list[Job], n_seeds: int, requested: GroupSize, bar, workers: int = 1) -> int:

@@ -9,6 +9,7 @@ from bench.spec.checks import _where, check_types
 from bench.spec.claims import Claim
 from bench.spec.layers import LAYER_TYPES, Dense, Layer
 from bench.spec.shapes import layer_shapes
+from bench.spec.throughput import Throughput
 from bench.spec.training import L1, L2, Data, EarlyStopping, Loss, Metric, Optimizer
 
 MODES = ("as_written", "matched")
@@ -78,6 +79,9 @@ class Case:
     profiles: dict = field(default_factory=dict)  # name -> Profile
     notes: str = ""
     overrides: tuple = ()   # ((dotted field, value), ...) set by ``bench run --set`` (bench.spec.overrides)
+    # A speed case: each seed is a repetition that times every arm's training steps
+    # (bench.spec.throughput); None: seeds train the arms and evaluate them.
+    throughput: Optional[Throughput] = None
 
     def arm(self, name: str) -> Arm:
         for arm in self.arms:
@@ -144,6 +148,9 @@ class Case:
             with _where(f"arm {arm.name!r}"):
                 arm.validate()
                 layer_shapes(arm.layers, self.input_shape)
+        if self.throughput is not None:
+            with _where("throughput"):
+                self.throughput.validate()
         check_metrics(self)
         for claim in self.claims:
             self.metric(claim.metric)
@@ -166,7 +173,10 @@ class Case:
 
 def producible_metrics(case: "Case") -> tuple[str, ...]:
     """Every metric the engine computes for ``case`` (``bench.run.training``): a case
-    may only declare these. ``diverged`` is each record's flag (0/1)."""
+    may only declare these. ``diverged`` is each record's flag (0/1). A speed case
+    (``Case.throughput``) times training steps and evaluates nothing."""
+    if case.throughput is not None:   # bench.run.throughput
+        return ("diverged", "train_loss", "steps_per_second")
     names = ["diverged", "train_loss", "test_loss", "weight_sparsity"]
     classify = case.loss.name == "softmax_cross_entropy"
     names.append("test_accuracy" if classify else "test_mae")
