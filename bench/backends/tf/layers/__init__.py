@@ -57,7 +57,7 @@ def keras_layer(layer: spec.Layer, seed: int, k: int, defaults: dict):
     """The Keras layer for one spec layer; ``k`` is its position in the arm, ``defaults``
     the Keras column (``bench.backends.tf.defaults``)."""
     stream = layer_stream(seed, k)
-    return kit_for(layer).keras(layer, stream, defaults)
+    return kit_for(layer).build(layer, stream, defaults)
 
 
 __all__ = ["KITS", "DropBlock", "Kit", "UniformDropout", "dropblock_gamma", "keras_layer", "kit_for",

@@ -21,7 +21,7 @@ def activate(x, name: str):
 
 class ActivationKit(Kit):
     @staticmethod
-    def keras(layer, stream, defaults):
+    def build(layer, stream, defaults):
         return keras.layers.Activation(layer.name)
 
     @staticmethod

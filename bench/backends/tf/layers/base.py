@@ -22,7 +22,7 @@ class Kit:
     # --- the per-seed path ---------------------------------------------------
 
     @staticmethod
-    def keras(layer, stream: int, defaults: dict):
+    def build(layer, stream: int, defaults: dict):
         """The Keras layer; ``stream`` seeds a stochastic one, ``defaults`` is the Keras column."""
         raise NotImplementedError
 

@@ -18,7 +18,7 @@ class Conv2DKit(Kit):
     KERNELS = ("kernel",)
 
     @staticmethod
-    def keras(layer, stream, defaults):
+    def build(layer, stream, defaults):
         return keras.layers.Conv2D(layer.filters, layer.kernel, padding=layer.padding,
                                    activation=layer.activation, use_bias=layer.use_bias)
 
@@ -49,7 +49,7 @@ class Conv2DKit(Kit):
 
 class MaxPool2DKit(Kit):
     @staticmethod
-    def keras(layer, stream, defaults):
+    def build(layer, stream, defaults):
         return keras.layers.MaxPooling2D(layer.pool)
 
     @staticmethod
@@ -62,7 +62,7 @@ class FlattenKit(Kit):
     maps become (S, batch, H*W*C) rows."""
 
     @staticmethod
-    def keras(layer, stream, defaults):
+    def build(layer, stream, defaults):
         return keras.layers.Flatten()
 
     @staticmethod

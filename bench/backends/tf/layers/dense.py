@@ -25,7 +25,7 @@ class DenseKit(Kit):
     KERNELS = ("kernel",)
 
     @staticmethod
-    def keras(layer, stream, defaults):
+    def build(layer, stream, defaults):
         return keras.layers.Dense(layer.units, activation=layer.activation, use_bias=layer.use_bias)
 
     @staticmethod

@@ -92,7 +92,7 @@ def dropblock(layer, x, seed):
 
 class NoiseKit(Kit):
     """A stochastic layer: ``off`` says when it is the identity even in training;
-    ``draw`` gives seed s's output for its slice ``p``."""
+    ``draw`` gives seed s's output for its slice ``p`` (``shape``: the layer's input per seed)."""
     STOCHASTIC = True
 
     @staticmethod
@@ -109,8 +109,10 @@ class NoiseKit(Kit):
 
 
 class DropoutKit(NoiseKit):
+    """Its own ``group_forward``: the mask's elementwise ops run once over all seeds."""
+
     @staticmethod
-    def keras(layer, stream, defaults):
+    def build(layer, stream, defaults):
         return keras.layers.Dropout(layer.rate, seed=stream)
 
     @staticmethod
@@ -133,7 +135,7 @@ class DropoutKit(NoiseKit):
 
 class SpatialDropout2DKit(NoiseKit):
     @staticmethod
-    def keras(layer, stream, defaults):
+    def build(layer, stream, defaults):
         return keras.layers.SpatialDropout2D(layer.rate, seed=stream)
 
     @staticmethod
@@ -148,7 +150,7 @@ class SpatialDropout2DKit(NoiseKit):
 
 class GaussianDropoutKit(NoiseKit):
     @staticmethod
-    def keras(layer, stream, defaults):
+    def build(layer, stream, defaults):
         return keras.layers.GaussianDropout(layer.rate, seed=stream)
 
     @staticmethod
@@ -163,7 +165,7 @@ class GaussianDropoutKit(NoiseKit):
 
 class UniformDropoutKit(NoiseKit):
     @staticmethod
-    def keras(layer, stream, defaults):
+    def build(layer, stream, defaults):
         return UniformDropout(layer.half_width, seed=stream)
 
     @staticmethod
@@ -179,7 +181,7 @@ class UniformDropoutKit(NoiseKit):
 
 class DropBlockKit(NoiseKit):
     @staticmethod
-    def keras(layer, stream, defaults):
+    def build(layer, stream, defaults):
         return DropBlock(layer.keep_prob, layer.block_size, seed=stream)
 
     @staticmethod

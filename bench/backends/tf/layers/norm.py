@@ -16,7 +16,7 @@ class BatchNormKit(Kit):
     STATE = ("mean", "var")
 
     @staticmethod
-    def keras(layer, stream, defaults):
+    def build(layer, stream, defaults):
         momentum, eps = batchnorm_settings(layer, defaults)
         return keras.layers.BatchNormalization(momentum=momentum, epsilon=eps)
 
