@@ -175,6 +175,7 @@ def test_tf_group_dropout_is_keras_stateless_dropout_per_seed(case_id, arm):
     for bit, in value and in gradient."""
     tf = pytest.importorskip("tensorflow")
     job, backend, _ = _setup(case_id, arm, "tf")
+    from bench.backends.tf.layers import kit_for
     seeds = [0, 5, 2]
     params = [initial_params(job.arm.layers, job.case.input_shape, s, initializer_for("tf", "as_written"))
               for s in seeds]
@@ -187,7 +188,7 @@ def test_tf_group_dropout_is_keras_stateless_dropout_per_seed(case_id, arm):
         x = tf.constant(rng.normal(size=(3, 7, *shape) if flat else (7, *shape[:2], 3 * shape[2])).astype(np.float32))
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(x)
-            got = group._noise(k, layer, x, shape)
+            got = kit_for(layer).group_forward(group, k, layer, shape, x, None, True)
             parts = group._slices(x)
             want = group._join([tf.nn.experimental.stateless_dropout(p, rate=layer.rate, seed=group._seed(k, s))
                                 for s, p in enumerate(parts)], flat)

@@ -5,9 +5,11 @@ axis and one Keras optimizer steps them all inside one ``tf.function`` per
 epoch. Flat activations are ``(S, batch, features)`` and go through batched
 matmuls; feature maps are ``(batch, H, W, S*C)`` (seed-major channel blocks)
 and go through grouped convolutions (a kernel of ``cin`` input channels on an
-``S*cin``-channel map); BatchNorm takes its moments over the batch axis of
-``(S, batch, F)``, so its statistics stay per seed. The objective is the sum of
-the per-seed objectives, so each seed's gradient is its own.
+``S*cin``-channel map); batch normalization takes its moments over the batch
+axis of ``(S, batch, F)``, so its statistics stay per seed. The objective is the
+sum of the per-seed objectives, so each seed's gradient is its own. What each
+layer type does here (its stacked variables, its forward op, its draws) is its
+kit's, in ``bench.backends.tf.layers``; this module holds the generic machinery.
 
 Equal to the per-seed path (``bench.backends.tf.single.Trainer``) for a seed: initial
 weights and batch order exactly, and the dropout masks too: a Keras dropout
@@ -21,7 +23,6 @@ kernels always run.
 """
 from __future__ import annotations
 
-import math
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -32,15 +33,11 @@ import tensorflow as tf  # noqa: E402
 from bench.backends import EVAL_ROWS  # noqa: E402
 from bench.backends.tf import device  # noqa: E402,F401  (sets up the GPUs before TF touches one)
 from bench.backends.tf.defaults import table  # noqa: E402
-from bench.backends.tf.layers import dropblock_gamma, layer_stream  # noqa: E402
+from bench.backends.tf.layers import kit_for, layer_stream  # noqa: E402
 from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
-from bench.spec.defaults import batchnorm_settings  # noqa: E402
-from bench.spec import (Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten,  # noqa: E402
-                        GaussianDropout, MaxPool2D, SpatialDropout2D, UniformDropout, arm_input_shape,
-                        layer_shapes)
+from bench.spec import arm_input_shape, layer_shapes  # noqa: E402
 
-_STOCHASTIC = (Dropout, SpatialDropout2D, GaussianDropout, DropBlock, UniformDropout)
 _INT32_MOD = 2147483646  # Keras's TF backend folds its int64 seed state into int32 modulo this
 
 
@@ -68,24 +65,25 @@ class GroupTrainer:
         self._first = arm_input_shape(job.arm.layers, tuple(job.case.input_shape))
         shapes = [self._first] + layer_shapes(job.arm.layers, tuple(job.case.input_shape))
         self._layers = [(k, layer, shapes[k]) for k, layer in enumerate(job.arm.layers)]
+        self._kits = [kit_for(layer) for layer in job.arm.layers]
         # Per stochastic layer: each seed's Keras stream, and a count of the masks drawn so far.
         self._streams = {k: tf.constant([layer_stream(s, k) for s in seeds], tf.int64)
-                         for k, layer, _ in self._layers if isinstance(layer, _STOCHASTIC)}
+                         for (k, _, _), kit in zip(self._layers, self._kits) if kit.STOCHASTIC}
         self._draws = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self._owners = [kit for kit in self._kits if kit.PARAMS]   # parallel to self._weights
         self._weights = self._stack(params)
-        self.trainable = [v for w in self._weights for name, v in w.items() if name not in ("mean", "var")]
+        self.trainable = [v for kit, w in zip(self._owners, self._weights)
+                          for name, v in w.items() if name not in kit.STATE]
         self.optimizer = build_optimizer(job.case.optimizer, self._defaults)
         self.optimizer.build(self.trainable)
         l2 = job.arm.l2
         self.l2_coef = 0.0 if l2 is None else float(l2.coef)
-        self._l2 = [(name, v) for w in self._weights for name, v in w.items()
-                    if name not in ("mean", "var") and (l2 is None or l2.include_bias or name == "kernel")]
-        self._decays = [any(v is w for _, w in self._l2) for v in self.trainable]
+        self._l2 = self._penalized(l2)
+        self._decays = [any(v is w for _, _, w in self._l2) for v in self.trainable]
         l1 = job.arm.l1
         self.l1_coef = 0.0 if l1 is None else float(l1.coef)
-        self._l1 = [(name, v) for w in self._weights for name, v in w.items()
-                    if name not in ("mean", "var") and (l1 is None or l1.include_bias or name == "kernel")]
-        self._shrinks = [bool(self.l1_coef) and any(v is w for _, w in self._l1) for v in self.trainable]
+        self._l1 = self._penalized(l1)
+        self._shrinks = [bool(self.l1_coef) and any(v is w for _, _, w in self._l1) for v in self.trainable]
         y_dtype = tf.int32 if self.classify else tf.float32
         self._epoch = None
         self._eval = tf.function(self._eval_sums, input_signature=[
@@ -94,45 +92,34 @@ class GroupTrainer:
     # --- weights ---------------------------------------------------------------
 
     def _stack(self, params: list[list[dict]]) -> list[dict]:
-        """Dense kernel (S, in, out), bias (S, 1, out); Conv2D kernel (kh, kw, cin, S*cout),
-        bias (S*cout,); BatchNorm vectors (S, 1, F)."""
-        out, k = [], 0
-        for _, layer, _ in self._layers:
-            if not isinstance(layer, (Dense, Conv2D, BatchNorm)):
-                continue
+        """Each parameter-owning layer's seed-stacked variables, laid out by its kit's ``stack``."""
+        out = []
+        for k, kit in enumerate(self._owners):
             entries = [p[k] for p in params]
             w = {}
             for name in entries[0]:
-                values = [np.asarray(e[name], np.float32) for e in entries]
-                if isinstance(layer, Conv2D):
-                    arr = np.concatenate(values, axis=-1)
-                else:
-                    arr = np.stack(values)
-                    if not (isinstance(layer, Dense) and name == "kernel"):
-                        arr = arr[:, None, :]
-                w[name] = tf.Variable(arr, trainable=name not in ("mean", "var"), name=name)
+                arr = kit.stack(name, [np.asarray(e[name], np.float32) for e in entries])
+                w[name] = tf.Variable(arr, trainable=name not in kit.STATE, name=name)
             out.append(w)
-            k += 1
         return out
+
+    def _penalized(self, penalty) -> list[tuple]:
+        """(kit, name, variable) of the trainable variables a penalty covers: all of them
+        without a penalty or with ``include_bias``, else the kernels (each kit's ``KERNELS``)."""
+        return [(kit, name, v) for kit, w in zip(self._owners, self._weights) for name, v in w.items()
+                if name not in kit.STATE and (penalty is None or penalty.include_bias or name in kit.KERNELS)]
 
     def params(self) -> list[list[dict]]:
         per_seed = [[] for _ in range(self.n)]
-        owners = [layer for _, layer, _ in self._layers if isinstance(layer, (Dense, Conv2D, BatchNorm))]
-        for layer, w in zip(owners, self._weights):
+        for kit, w in zip(self._owners, self._weights):
             for s in range(self.n):
-                values = {}
-                for name, v in w.items():
-                    a = v.numpy()
-                    if isinstance(layer, Conv2D):
-                        cout = a.shape[-1] // self.S
-                        a = a[..., s * cout:(s + 1) * cout]
-                    else:
-                        a = a[s] if a.ndim == 3 and name == "kernel" else a[s, 0]
-                    values[name] = np.array(a)
-                per_seed[s].append(values)
+                per_seed[s].append({name: np.array(kit.unstack(name, v.numpy(), s, self.S))
+                                    for name, v in w.items()})
         return per_seed
 
     # --- the forward pass ---------------------------------------------------------
+
+    # The stochastic kits draw through _seed, _slices and _join.
 
     def _seed(self, k: int, s: int):
         """The stateless seed Keras's layer k of seed s uses for its current draw."""
@@ -156,99 +143,9 @@ class GroupTrainer:
             x = tf.reshape(tf.transpose(tf.reshape(x, [self.S, n, h, w, c]), [1, 2, 3, 0, 4]),
                            [n, h, w, self.S * c])
         weights = iter(self._weights)
-        for k, layer, shape in self._layers:
-            if isinstance(layer, Dense):
-                v = next(weights)
-                x = tf.matmul(x, v["kernel"])
-                if "bias" in v:
-                    x = _add_bias(x, v["bias"])
-                x = _activate(x, layer.activation)
-            elif isinstance(layer, Conv2D):
-                v = next(weights)
-                x = tf.nn.conv2d(x, v["kernel"], 1, layer.padding.upper())
-                if "bias" in v:
-                    x = tf.nn.bias_add(x, v["bias"])
-                x = _activate(x, layer.activation)
-            elif isinstance(layer, MaxPool2D):
-                x = tf.nn.max_pool2d(x, layer.pool, layer.pool, "VALID")
-            elif isinstance(layer, Flatten):
-                h, w, c = shape
-                n = tf.shape(x)[0]
-                x = tf.reshape(tf.transpose(tf.reshape(x, [n, h, w, self.S, c]), [3, 0, 1, 2, 4]),
-                               [self.S, n, h * w * c])
-            elif isinstance(layer, BatchNorm):
-                x = self._batch_norm(layer, x, next(weights), training)
-            elif isinstance(layer, Activation):
-                x = _activate(x, layer.name)
-            elif training:
-                x = self._noise(k, layer, x, shape)
+        for (k, layer, shape), kit in zip(self._layers, self._kits):
+            x = kit.group_forward(self, k, layer, shape, x, next(weights) if kit.PARAMS else None, training)
         return x
-
-    def _batch_norm(self, layer, x, v, training: bool):
-        """Keras's BatchNormalization (moments over the batch, biased variance), per seed."""
-        momentum, eps = batchnorm_settings(layer, self._defaults)
-        if training:   # per-seed ops, for the reason of _seedwise
-            moments = [tf.nn.moments(part, axes=[0], keepdims=True) for part in tf.unstack(x)]
-            mean, var = tf.stack([m for m, _ in moments]), tf.stack([v_ for _, v_ in moments])
-            v["mean"].assign(v["mean"] * momentum + mean * (1.0 - momentum))
-            v["var"].assign(v["var"] * momentum + var * (1.0 - momentum))
-        else:
-            mean, var = v["mean"], v["var"]
-        return tf.nn.batch_normalization(x, mean, var, v["beta"], v["gamma"], eps)
-
-    def _noise(self, k: int, layer, x, shape):
-        """Training-mode stochastic layers, each seed drawing as its Keras layer would."""
-        flat = len(x.shape) == 3
-        channels = shape[-1]
-        parts = self._slices(x)
-        if isinstance(layer, Dropout):
-            if layer.rate == 0.0:
-                return x
-            # ``tf.nn.experimental.stateless_dropout`` (what the per-seed path's Keras layer
-            # calls) op for op, with its elementwise ops once over all seeds: each seed's
-            # uniforms from its own stateless seed, kept where >= rate, scaled by 1/keep.
-            noise = self._join([tf.random.stateless_uniform(tf.shape(p), seed=self._seed(k, s), dtype=x.dtype,
-                                                            alg=None) for s, p in enumerate(parts)], flat)
-            scaled = x * tf.constant(1 / (1 - layer.rate), x.dtype)
-            return tf.where(noise >= layer.rate, scaled, tf.constant(0, x.dtype))
-        elif isinstance(layer, SpatialDropout2D):
-            if layer.rate == 0.0:
-                return x
-            out = [tf.nn.experimental.stateless_dropout(p, rate=layer.rate, seed=self._seed(k, s),
-                                                        noise_shape=tf.stack([tf.shape(p)[0], 1, 1, channels]))
-                   for s, p in enumerate(parts)]
-        elif isinstance(layer, GaussianDropout):
-            if layer.rate == 0.0:
-                return x
-            std = math.sqrt(layer.rate / (1.0 - layer.rate))
-            out = [p * tf.random.stateless_normal(tf.shape(p), seed=self._seed(k, s), mean=1.0, stddev=std)
-                   for s, p in enumerate(parts)]
-        elif isinstance(layer, UniformDropout):
-            if layer.half_width == 0.0:
-                return x
-            lo, hi = tf.constant(1.0 - layer.half_width, x.dtype), tf.constant(1.0 + layer.half_width, x.dtype)
-            out = [p * tf.random.stateless_uniform(tf.shape(p), seed=self._seed(k, s), minval=lo, maxval=hi,
-                                                   dtype=x.dtype) for s, p in enumerate(parts)]
-        elif isinstance(layer, DropBlock):
-            if layer.keep_prob == 1.0:
-                return x
-            out = [self._dropblock(layer, p, self._seed(k, s)) for s, p in enumerate(parts)]
-        else:
-            raise SpecError(f"layer {layer!r} is not supported by the tf backend.")
-        return self._join(out, flat)
-
-    @staticmethod
-    def _dropblock(layer, x, seed):
-        """``bench.backends.tf.layers.DropBlock.call`` with an explicit stateless seed."""
-        b, h, w = layer.block_size, x.shape[1], x.shape[2]
-        gamma = dropblock_gamma(layer.keep_prob, b, h, w)
-        shape = tf.shape(x)
-        grid = tf.stack([shape[0], h - b + 1, w - b + 1, shape[3]])
-        seeds = tf.cast(tf.random.stateless_uniform(grid, seed=seed, minval=0.0, maxval=1.0) < gamma, x.dtype)
-        padded = tf.pad(seeds, [[0, 0], [b - 1, b - 1], [b - 1, b - 1], [0, 0]])
-        mask = 1.0 - tf.nn.max_pool2d(padded, b, 1, "VALID")
-        count = tf.cast(tf.size(mask), x.dtype)
-        return x * mask * (count / tf.maximum(tf.reduce_sum(mask), 1.0))
 
     # --- the objective --------------------------------------------------------------
 
@@ -269,10 +166,9 @@ class GroupTrainer:
             if coef == 0.0:
                 continue
             terms = []
-            for name, v in chosen:
-                # conv kernel / bias: seeds are blocks of the last axis; else the first axis
-                parts = tf.split(v, self.S, axis=-1) if len(v.shape) in (1, 4) else tf.unstack(v)
-                terms.append(_seedwise(per_tensor, parts))
+            for kit, name, v in chosen:
+                # where the seeds lie in the stacked variable is its kit's layout
+                terms.append(_seedwise(per_tensor, kit.seed_parts(v, self.S)))
             total = total + coef * tf.add_n(terms)
         return total
 
@@ -353,28 +249,9 @@ class GroupTrainer:
         return [{"loss": loss[s] / n, key: metric[s] / n} for s in range(self.n)]
 
 
-@tf.custom_gradient
-def _add_bias(x, bias):
-    """``x + bias`` for x (S, n, F) and bias (S, 1, F), whose bias gradient sums
-    each seed's slice in its own op (TF's broadcast gradient reduces the
-    (S, n, F) tensor at once, and how it splits that depends on S)."""
-    def grad(dy):
-        return dy, tf.stack([tf.reduce_sum(d, 0, keepdims=True) for d in tf.unstack(dy)])
-    return x + bias, grad
-
-
 def _seedwise(reduce, parts):
     """(S,) reductions, one op per seed: a reduction over one axis of an (S, n)
     tensor may split its rows differently as S changes, which would let a
     seed's numbers depend on the size of its group."""
     return tf.stack([reduce(p) for p in parts])
 
-
-def _activate(x, name: str):
-    if name == "linear":
-        return x
-    if name == "softmax":
-        if len(x.shape) != 3:
-            raise SpecError("softmax over a feature map is not supported for vectorized seeds; use --group-size 1.")
-        return tf.nn.softmax(x, axis=-1)
-    return {"relu": tf.nn.relu, "sigmoid": tf.sigmoid, "tanh": tf.tanh}[name](x)

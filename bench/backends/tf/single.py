@@ -20,20 +20,12 @@ import tensorflow as tf  # noqa: E402
 
 from bench.backends.tf import device  # noqa: E402,F401  (sets up the GPUs before TF touches one)
 from bench.backends.tf.defaults import table  # noqa: E402
-from bench.backends.tf.layers import keras_layer  # noqa: E402
+from bench.backends.tf.layers import keras_layer, kit_for  # noqa: E402
 from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
 from bench.spec import Job, arm_input_shape, layer_shapes  # noqa: E402
 
 EVAL_CHUNK = 2048  # rows per inference pass; bounds activation memory on 60k-row sets
-
-
-def _named_variables(layer) -> list[tuple[str, object]]:
-    """A parameter-owning Keras layer's variables under their neutral names."""
-    if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D)):
-        return [("kernel", layer.kernel)] + ([("bias", layer.bias)] if layer.use_bias else [])
-    return [("gamma", layer.gamma), ("beta", layer.beta),
-            ("mean", layer.moving_mean), ("var", layer.moving_variance)]
 
 
 class Trainer:
@@ -54,19 +46,19 @@ class Trainer:
         layer_shapes(job.arm.layers, job.case.input_shape)  # a bad map size is a SpecError, not a Keras one
         first = arm_input_shape(job.arm.layers, job.case.input_shape)
         # Rows arrive flat; a conv arm sees them as channels-last (H, W, C) maps.
-        reshape = [keras.layers.Reshape(first)] if len(first) == 3 else []
-        self.model = keras.Sequential([keras.Input(shape=(self.in_features,))] + reshape
-                                      + [keras_layer(layer, seed, k, defaults) for k, layer in enumerate(job.arm.layers)])
-        self._owners = [l for l in self.model.layers if isinstance(
-            l, (keras.layers.Dense, keras.layers.Conv2D, keras.layers.BatchNormalization))]
+        head = [keras.Input(shape=(self.in_features,))] + ([keras.layers.Reshape(first)] if len(first) == 3 else [])
+        body = [keras_layer(layer, seed, k, defaults) for k, layer in enumerate(job.arm.layers)]
+        self.model = keras.Sequential(head + body)
+        # (kit, Keras layer) of each parameter-owning layer, in arm order: the neutral parameter list's order
+        self._owners = [(kit, built) for kit, built in zip(map(kit_for, job.arm.layers), body) if kit.PARAMS]
         self._set_params(params)
         self.optimizer = build_optimizer(job.case.optimizer, defaults)
         # Build the optimizer's slots now: variables cannot be created inside the graph loop.
         self.optimizer.build(self.model.trainable_variables)
         self.l2_coef, self.l2_vars = self._penalized(job.arm.l2)
         self.l1_coef, self.l1_vars = self._penalized(job.arm.l1)
-        self._bn_state = [v for l in self._owners if isinstance(l, keras.layers.BatchNormalization)
-                          for v in (l.moving_mean, l.moving_variance)]
+        self._running_stats = [v for kit, built in self._owners
+                               for name, v in kit.variables(built) if name in kit.STATE]
         y_dtype = tf.int32 if self.classification else tf.float32
         x_spec, y_spec = tf.TensorSpec([None, self.in_features], tf.float32), tf.TensorSpec([None], y_dtype)
         self._step = tf.function(self._train_step, input_signature=[x_spec, y_spec])
@@ -79,10 +71,10 @@ class Trainer:
 
     def _penalized(self, penalty) -> tuple[float, list]:
         """A penalty's coefficient (0 without one) and the variables it covers: every trainable
-        variable without a penalty or with ``include_bias``, else the dense and conv kernels."""
+        variable without a penalty or with ``include_bias``, else the kernels (each kit's ``KERNELS``)."""
         if penalty is None or penalty.include_bias:
             return (0.0 if penalty is None else float(penalty.coef)), list(self.model.trainable_variables)
-        kernels = [l.kernel for l in self._owners if isinstance(l, (keras.layers.Dense, keras.layers.Conv2D))]
+        kernels = [v for kit, built in self._owners for name, v in kit.variables(built) if name in kit.KERNELS]
         return float(penalty.coef), kernels
 
     def _per_example(self, out, y):
@@ -154,26 +146,26 @@ class Trainer:
     def step(self, x, y) -> float:
         return float(self._step(*self._xy(x, y)))
 
-    def _keeping_bn_state(self, fn, training: bool):
-        """Run ``fn`` without letting a training-mode pass move BN's moving
-        statistics: evaluating must not train. Dropout's RNG still advances, so
-        repeated passes (MC dropout) draw fresh masks."""
-        if not (training and self._bn_state):
+    def _keeping_running_stats(self, fn, training: bool):
+        """Run ``fn`` without letting a training-mode pass move the running
+        statistics (each kit's ``STATE``): evaluating must not train. Dropout's
+        RNG still advances, so repeated passes (MC dropout) draw fresh masks."""
+        if not (training and self._running_stats):
             return fn()
-        saved = [v.numpy() for v in self._bn_state]
+        saved = [v.numpy() for v in self._running_stats]
         try:
             return fn()
         finally:
-            for v, value in zip(self._bn_state, saved):
+            for v, value in zip(self._running_stats, saved):
                 v.assign(value)
 
     def loss(self, x, y, training: bool = False) -> float:
         x, y = self._xy(x, y)
-        return float(self._keeping_bn_state(lambda: self._objective_fn(x, y, bool(training)), training))
+        return float(self._keeping_running_stats(lambda: self._objective_fn(x, y, bool(training)), training))
 
     def predict(self, x, training: bool = False) -> np.ndarray:
         x = self._xy(x)
-        return self._keeping_bn_state(lambda: self._forward(x, bool(training)), training).numpy()
+        return self._keeping_running_stats(lambda: self._forward(x, bool(training)), training).numpy()
 
     def evaluate(self, x, y) -> dict:
         x, y, n = np.asarray(x), np.asarray(y), len(x)
@@ -184,13 +176,13 @@ class Trainer:
         return {"loss": loss / n, ("accuracy" if self.classification else "mae"): metric / n}
 
     def params(self) -> list[dict]:
-        return [{name: np.array(v.numpy()) for name, v in _named_variables(l)} for l in self._owners]
+        return [{name: np.array(v.numpy()) for name, v in kit.variables(built)} for kit, built in self._owners]
 
     def _set_params(self, params: list[dict]) -> None:
         if len(params) != len(self._owners):
             raise SpecError(f"got {len(params)} parameter sets for {len(self._owners)} parameter-owning layers.")
-        for k, (layer, values) in enumerate(zip(self._owners, params)):
-            for name, var in _named_variables(layer):
+        for k, ((kit, built), values) in enumerate(zip(self._owners, params)):
+            for name, var in kit.variables(built):
                 if name not in values or tuple(np.shape(values[name])) != tuple(var.shape):
                     raise SpecError(f"parameter layer {k}: {name!r} must have shape {tuple(var.shape)}, "
                                     f"got {np.shape(values.get(name))}.")

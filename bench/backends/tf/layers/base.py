@@ -1,0 +1,55 @@
+"""The kit: what one spec layer type needs from each TensorFlow trainer, bundled in one
+class, so that a new layer type is one kit plus one entry in the table of
+``bench.backends.tf.layers``. The per-seed trainer (``single``) builds the kit's
+Keras layer and reads its variables under the neutral names; the group trainer
+(``group``) stacks those per-seed arrays into seed-stacked variables and runs the
+kit's forward op on the group's activations.
+"""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+
+class Kit:
+    """The defaults describe a layer with no parameters that draws nothing."""
+
+    PARAMS: tuple = ()      # neutral parameter names; a layer owns parameters iff it names some
+    KERNELS: tuple = ()     # of PARAMS: what an L1/L2 penalty without ``include_bias`` covers
+    STATE: tuple = ()       # of PARAMS: running statistics, not trained (evaluation must not move them)
+    STOCHASTIC = False      # draws per-seed noise in training: the group trainer keeps a stream for it
+
+    # --- the per-seed path ---------------------------------------------------
+
+    @staticmethod
+    def build(layer, stream: int, defaults: dict):
+        """The Keras layer; ``stream`` seeds a stochastic one, ``defaults`` is the Keras column."""
+        raise NotImplementedError
+
+    @staticmethod
+    def variables(built) -> list:
+        """(neutral name, variable) pairs of the built Keras layer, in the neutral dict's order."""
+        return []
+
+    # --- the group path --------------------------------------------------------
+
+    @staticmethod
+    def stack(name: str, values: list) -> np.ndarray:
+        """The seed-stacked array of parameter ``name`` from each seed's neutral array."""
+        raise NotImplementedError
+
+    @staticmethod
+    def unstack(name: str, a: np.ndarray, s: int, S: int) -> np.ndarray:
+        """Seed ``s``'s neutral array out of the stacked array ``a`` of ``S`` seeds."""
+        raise NotImplementedError
+
+    @staticmethod
+    def seed_parts(v, S: int) -> list:
+        """Each seed's part of a stacked variable, for the per-seed penalty: seeds on the first axis."""
+        return tf.unstack(v)
+
+    @staticmethod
+    def group_forward(trainer, k: int, layer, shape, x, weights, training: bool):
+        """The layer at position ``k`` (input ``shape`` per seed) on the group's activations
+        ``x``; ``weights`` are its stacked variables (None without parameters)."""
+        raise NotImplementedError
