@@ -28,7 +28,7 @@ there are only equal in distribution.
 Group independence (a seed's record is the same bits whichever seeds share
 its group): no operation mixes seeds; a batched matmul computes each slice of a
 group of two or more alike whatever the others are (tested); reductions over
-the seed axis are avoided (``_rowsum``, ``_AddBias``) because they may split
+the seed axis are avoided (``_rowsum``, the Dense kit's bias add) because they may split
 rows differently as S changes; and the optimizer steps every seed's tensors
 alone, at their own size, so its vector loops and tails are those of S = 1
 (Adam by its fused kernel called directly, ``bench.backends.torch.adam``). A
@@ -38,7 +38,6 @@ a copy of its seed, whose results are dropped.
 from __future__ import annotations
 
 import functools
-import math
 import warnings
 
 import numpy as np
@@ -49,14 +48,10 @@ from bench.backends import EVAL_ROWS
 from bench.backends.torch import adam as torch_adam
 from bench.backends.torch.defaults import table
 from bench.backends.torch.device import training_device as _device
-from bench.backends.torch.layers import ACTIVATIONS, dropblock_gamma
+from bench.backends.torch.layers import KEEP_MASKS, kit_for
 from bench.backends.torch.optimizer import build_optimizer, matched_eps, set_keras_eps
 from bench.errors import SpecError
-from bench.spec.defaults import batchnorm_settings
-from bench.spec import (Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten, GaussianDropout, MaxPool2D,
-                        SpatialDropout2D, UniformDropout, arm_input_shape, layer_shapes)
-
-_ELEMENTWISE = {name: make() for name, make in ACTIVATIONS.items() if name != "softmax"}
+from bench.spec import arm_input_shape, layer_shapes
 
 
 def _rowsum(t):
@@ -66,21 +61,6 @@ def _rowsum(t):
     each slice alike whatever the others are (S >= 2, see the module docstring)."""
     s, k = t.shape
     return torch.bmm(t.reshape(s, 1, k), t.new_ones(1, k, 1).expand(s, k, 1)).reshape(s)
-
-
-class _AddBias(torch.autograd.Function):
-    """``x + bias`` for x (S, n, F) and bias (S, 1, F), whose bias gradient is a batched
-    matmul with ones (autograd's broadcast reduction over the whole (S, n, F)
-    gradient splits differently as S changes; see ``_rowsum``)."""
-
-    @staticmethod
-    def forward(ctx, x, bias):
-        return x + bias
-
-    @staticmethod
-    def backward(ctx, grad):
-        s, n, f = grad.shape
-        return grad, torch.bmm(grad.new_ones(1, 1, n).expand(s, 1, n), grad)
 
 
 @functools.cache
@@ -102,13 +82,12 @@ def _bernoulli_is_uniform_below(device: torch.device) -> bool:
 
 def _mask_streams(layers, gens: list, device: torch.device):
     """``bench.backends.torch.mt.SeedStreams`` over ``gens`` where they draw the same
-    masks as torch, faster: on the CPU, when every stochastic layer is Dropout or
-    SpatialDropout2D (only keep masks come from the generators, so nothing else
-    draws while the streams hold the states), numba is installed and
+    masks as torch, faster: on the CPU, when every stochastic layer draws keep masks
+    only (Dropout, SpatialDropout2D: their kits' ``draws``; so nothing else draws
+    while the streams hold the states), numba is installed and
     ``torch_mt.exact()`` holds. Otherwise None, and torch draws."""
-    noisy = [layer for layer in layers
-             if isinstance(layer, (Dropout, SpatialDropout2D, GaussianDropout, DropBlock, UniformDropout))]
-    if device.type != "cpu" or not noisy or not all(isinstance(layer, (Dropout, SpatialDropout2D)) for layer in noisy):
+    noisy = [kit.draws for kit in map(kit_for, layers) if kit.draws is not None]
+    if device.type != "cpu" or not noisy or not all(draws == KEEP_MASKS for draws in noisy):
         return None
     if not _bernoulli_is_uniform_below(device):
         return None
@@ -142,9 +121,9 @@ class GroupTrainer:
         self.regression = job.case.loss.name
         self._first = arm_input_shape(job.arm.layers, tuple(job.case.input_shape))
         shapes = [self._first] + layer_shapes(job.arm.layers, tuple(job.case.input_shape))
-        self._layers = [(layer, shapes[i]) for i, layer in enumerate(job.arm.layers)]
+        self._layers = [(kit_for(layer), layer, shapes[i]) for i, layer in enumerate(job.arm.layers)]
         self._defaults = defaults
-        self._owners = [layer for layer, _ in self._layers if isinstance(layer, (Dense, Conv2D, BatchNorm))]
+        self._owners = [(kit, layer) for kit, layer, _ in self._layers if kit.weights]
         self._stores, self._leaves = self._stack(params)
         l2 = job.arm.l2
         self._l2_coef = l2.coef if l2 else 0.0
@@ -152,25 +131,26 @@ class GroupTrainer:
         # the optimizer's weight decay: for Adam and SGD (not AdamW) ``weight_decay=c``
         # adds c * p to the gradient, the gradient of c * sum(p**2) / 2, in one fused
         # pass instead of a square, a sum and their backward per tensor and seed.
-        named = [(name, store, entry[name]) for store, entry in zip(self._stores, self._leaves) for name in entry]
-        decays = [bool(self._l2_coef) and (l2.include_bias or name == "kernel") for name, _, _ in named]
-        self._l2 = [store[name] for (name, store, _), d in zip(named, decays) if d]   # joined tensors
+        named = [(name, store, entry[name], kit)
+                 for (kit, _), store, entry in zip(self._owners, self._stores, self._leaves) for name in entry]
+        decays = [bool(self._l2_coef) and (l2.include_bias or name in kit.kernels) for name, _, _, kit in named]
+        self._l2 = [store[name] for (name, store, _, _), d in zip(named, decays) if d]   # joined tensors
         l1 = job.arm.l1
         self._l1_coef = l1.coef if l1 else 0.0
         # L1 is no optimizer option: its gradient, coef * sign(p), is added to the joined
         # gradients in ``_step``; (parameter layer, name) of the tensors it covers.
-        self._l1 = [(i, name) for i, entry in enumerate(self._leaves) for name in entry
-                    if self._l1_coef and (l1.include_bias or name == "kernel")]
+        self._l1 = [(i, name) for i, ((kit, _), entry) in enumerate(zip(self._owners, self._leaves)) for name in entry
+                    if self._l1_coef and (l1.include_bias or name in kit.kernels)]
         # AdamW's weight_decay is its own decoupled decay, so there L2's gradient, coef * p,
         # is added in ``_step`` as L1's is: (parameter layer, name) of the tensors it covers.
         adamw = job.case.optimizer.name == "adamw"
         self._l2_grad = [(i, name) for i, entry in enumerate(self._leaves) for name in entry] if adamw else []
         self._l2_grad = [key for key, d in zip(self._l2_grad, decays) if d]
-        groups = [{"params": [t for (_, _, leaves), d in zip(named, decays) if d for t in leaves],
+        groups = [{"params": [t for (_, _, leaves, _), d in zip(named, decays) if d for t in leaves],
                    "weight_decay": self._l2_coef},
-                  {"params": [t for (_, _, leaves), d in zip(named, decays) if not d for t in leaves]}]
+                  {"params": [t for (_, _, leaves, _), d in zip(named, decays) if not d for t in leaves]}]
         if adamw:
-            groups = [{"params": [t for _, _, leaves in named for t in leaves]}]
+            groups = [{"params": [t for _, _, leaves, _ in named for t in leaves]}]
         self.optimizer = build_optimizer(job.case.optimizer, [g for g in groups if g["params"]], defaults, job.mode)
         if torch_adam.supports(self.optimizer):
             self.optimizer = torch_adam.SeedAdam(self.optimizer)
@@ -184,74 +164,50 @@ class GroupTrainer:
 
     def _stack(self, params: list[list[dict]]) -> tuple[list[dict], list[dict]]:
         """Per parameter layer, the seed-stacked tensors as the forward pass uses them
-        (kernels ``(S, in, out)`` for Dense, ``(S*out, in, kh, kw)`` for Conv2D, biases
-        ``(S, 1, out)`` / ``(S*out,)``, BN vectors ``(S*F,)``) and, per trainable
+        (each kit's ``stack``: e.g. Dense kernels ``(S, in, out)``, Conv2D kernels
+        ``(S*out, in, kh, kw)``, BN vectors ``(S*F,)``) and, per trainable
         name, S leaf tensors that are views of one seed's block each. The optimizer
         updates the leaves, so every seed's tensor alone (the same sizes, the same
         kernel paths, whatever S is), and so the stacked tensors in place: nothing is
         copied to join the seeds at each step."""
-        stores, leaves, k = [], [], 0
-        for layer, _ in self._layers:
-            if not isinstance(layer, (Dense, Conv2D, BatchNorm)):
-                continue
+        stores, leaves = [], []
+        for k, (kit, layer) in enumerate(self._owners):
             entries = [p[k] for p in params]
             store, views = {}, {}
             for name in entries[0]:
-                arr = np.stack([np.asarray(e[name], np.float32) for e in entries])
-                if isinstance(layer, Conv2D) and name == "kernel":   # (S, kh, kw, cin, cout) -> (S*cout, cin, kh, kw)
-                    arr = arr.transpose(0, 4, 3, 1, 2)
-                    arr = arr.reshape(-1, *arr.shape[2:])
-                elif isinstance(layer, Dense) and name == "bias":
-                    arr = arr[:, None, :]
-                elif not (isinstance(layer, Dense) and name == "kernel"):
-                    arr = arr.reshape(-1)
+                arr = kit.stack(layer, name, np.stack([np.asarray(e[name], np.float32) for e in entries]))
                 store[name] = torch.as_tensor(np.ascontiguousarray(arr), device=self.device)
-                if name not in ("mean", "var"):
-                    views[name] = [b.detach().requires_grad_(True) for b in self._blocks(store[name], layer)]
+                if name not in kit.buffers:
+                    views[name] = [b.detach().requires_grad_(True) for b in kit.blocks(store[name], self.S)]
             stores.append(store)
             leaves.append(views)
-            k += 1
         return stores, leaves
-
-    def _blocks(self, joined, layer):
-        """The S per-seed blocks of a seed-stacked tensor of ``layer``, as views."""
-        if isinstance(layer, Dense):              # (S, ...)
-            return joined.unbind(0)
-        return joined.reshape(self.S, -1, *joined.shape[1:]).unbind(0)    # (S*k, ...)
 
     def _joined(self, grad: bool = False) -> list[dict]:
         """The stacked tensors; with ``grad``, the trainable ones as fresh autograd
         leaves over the same memory, whose gradients ``_scatter`` hands to the seeds."""
         if not grad:
             return self._stores
-        return [{name: t if name in ("mean", "var") else t.detach().requires_grad_(True) for name, t in store.items()}
-                for store in self._stores]
+        return [{name: t.detach().requires_grad_(True) if name in views else t for name, t in store.items()}
+                for store, views in zip(self._stores, self._leaves)]
 
     def _scatter(self, joined: list[dict]) -> None:
         """Each seed's leaf gets its block of the stacked gradient (a view, no copy)."""
-        for layer, entry, views in zip(self._owners, joined, self._leaves):
+        for (kit, _), entry, views in zip(self._owners, joined, self._leaves):
             for name, leaves in views.items():
                 grad = entry[name].grad
                 if grad is not None:
-                    for leaf, block in zip(leaves, self._blocks(grad.contiguous(), layer)):
+                    for leaf, block in zip(leaves, kit.blocks(grad.contiguous(), self.S)):
                         leaf.grad = block
 
     def params(self) -> list[list[dict]]:
         """Each real seed's current weights in the neutral layout."""
         per_seed = [[] for _ in range(self.n)]
-        for layer, entry in zip(self._owners, self._stores):
+        for (kit, layer), entry in zip(self._owners, self._stores):
             for s in range(self.n):
                 values = {}
                 for name, t in entry.items():
-                    a = t.detach().cpu().numpy()
-                    if isinstance(layer, Conv2D) and name == "kernel":
-                        cout = a.shape[0] // self.S
-                        a = a.reshape(self.S, cout, *a.shape[1:])[s].transpose(2, 3, 1, 0)
-                    elif isinstance(layer, Dense):
-                        a = a[s, 0] if name == "bias" else a[s]
-                    else:
-                        a = a.reshape(self.S, -1)[s]
-                    values[name] = a.copy()
+                    values[name] = kit.unstack(layer, name, t.detach().cpu().numpy(), self.S, s).copy()
                 per_seed[s].append(values)
         return per_seed
 
@@ -310,97 +266,15 @@ class GroupTrainer:
         return self._seed_layout(kept, x, maps_last).div_(keep)
 
     def _forward(self, x, training: bool, joined=None):
-        """``x``: (S, n, features) rows. Returns (S, n, outputs)."""
+        """``x``: (S, n, features) rows. Returns (S, n, outputs). Each layer is its kit's
+        ``group_forward``; a layer with weights takes the next stacked dict."""
         image = len(self._first) == 3
         if image:
             x = self._to_maps(x)
         weights = iter(self._joined() if joined is None else joined)
-        for layer, shape in self._layers:
-            if isinstance(layer, Dense):
-                w = next(weights)
-                x = torch.bmm(x, w["kernel"])
-                if "bias" in w:
-                    x = _AddBias.apply(x, w["bias"])
-                if layer.activation != "linear":
-                    x = self._activate(x, layer.activation)
-            elif isinstance(layer, Conv2D):
-                w = next(weights)
-                x = F.conv2d(x, w["kernel"], w.get("bias"), padding=layer.padding, groups=self.S)
-                if layer.activation != "linear":
-                    x = self._activate(x, layer.activation)
-            elif isinstance(layer, MaxPool2D):
-                x = F.max_pool2d(x, layer.pool)
-            elif isinstance(layer, Flatten):
-                n, _, h, w_ = x.shape
-                x = x.reshape(n, self.S, -1, h, w_).permute(1, 0, 3, 4, 2).reshape(self.S, n, -1)
-            elif isinstance(layer, BatchNorm):
-                x = self._batch_norm(layer, x, next(weights), training)
-            elif isinstance(layer, Activation):
-                x = self._activate(x, layer.name)
-            elif training:
-                x = self._noise(layer, x, shape)
+        for kit, layer, shape in self._layers:
+            x = kit.group_forward(self, layer, shape, x, next(weights) if kit.weights else None, training)
         return x
-
-    def _activate(self, x, name: str):
-        if name == "linear":
-            return x
-        if name == "softmax":
-            if x.ndim != 3:
-                raise SpecError("softmax over a feature map is not supported for vectorized seeds; use --group-size 1.")
-            return torch.softmax(x, -1)
-        return _ELEMENTWISE[name](x)
-
-    def _batch_norm(self, layer, x, w, training: bool):
-        """Columns (seed, feature) of (n, S*F): statistics stay per seed; momentum in Keras terms."""
-        momentum, eps = batchnorm_settings(layer, self._defaults)
-        s, n, f = x.shape
-        cols = x.permute(1, 0, 2).reshape(n, s * f)
-        out = F.batch_norm(cols, w["mean"], w["var"], w["gamma"], w["beta"], training, 1.0 - momentum, eps)
-        return out.reshape(n, s, f).permute(1, 0, 2)
-
-    def _noise(self, layer, x, shape):
-        """Training-mode stochastic layers, with the per-seed path's draws."""
-        chw = (shape[2], shape[0], shape[1]) if len(shape) == 3 else tuple(shape)  # the per-seed NCHW / flat shape
-        if isinstance(layer, Dropout):
-            if layer.rate == 0.0:
-                return x
-            keep = 1.0 - layer.rate
-            return x * self._keep_mask(x, lambda n: (n, *chw), keep, maps_last=True)
-        if isinstance(layer, SpatialDropout2D):
-            if layer.rate == 0.0:
-                return x
-            keep = 1.0 - layer.rate
-            return x * self._keep_mask(x, lambda n: (n, chw[0], 1, 1), keep, maps_last=False)
-        if isinstance(layer, GaussianDropout):
-            std = math.sqrt(layer.rate / (1.0 - layer.rate))
-            if std == 0.0:
-                return x
-            noise = self._per_seed(x, lambda n: (n, *chw), lambda t, g: t.normal_(generator=g), maps_last=True)
-            return x * (1.0 + std * self._seed_layout(noise, x, maps_last=True))
-        if isinstance(layer, UniformDropout):
-            a = layer.half_width
-            if a == 0.0:
-                return x
-            noise = self._per_seed(x, lambda n: (n, *chw), lambda t, g: t.uniform_(1.0 - a, 1.0 + a, generator=g),
-                                   maps_last=True)
-            return x * self._seed_layout(noise, x, maps_last=True)
-        if isinstance(layer, DropBlock):
-            return self._dropblock(layer, x, chw)
-        raise SpecError(f"layer {layer!r} is not supported by the torch backend.")
-
-    def _dropblock(self, layer, x, chw):
-        if layer.keep_prob == 1.0:
-            return x
-        c, h, w = chw
-        b = layer.block_size
-        gamma = dropblock_gamma(layer.keep_prob, b, h, w)
-        grid = self._per_seed(x, lambda n: (n, c, h - b + 1, w - b + 1), lambda t, g: t.uniform_(generator=g))
-        seeds = self._seed_layout(grid < gamma, x).to(x.dtype)
-        mask = 1.0 - F.max_pool2d(F.pad(seeds, (b - 1,) * 4), b, stride=1)     # (n, S*C, H, W)
-        n = mask.shape[0]
-        kept = mask.reshape(n, self.S, -1).sum((0, 2))                          # (S,) per-seed count
-        scale = (n * c * h * w) / kept.clamp_min(1.0)
-        return x * mask * scale.repeat_interleave(c).reshape(1, -1, 1, 1)
 
     # --- the objective ----------------------------------------------------------
 

@@ -17,7 +17,6 @@ import contextlib
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from bench.backends.torch.defaults import table
 from bench.backends.torch.device import training_device as _device
@@ -59,42 +58,22 @@ class Trainer:
             raise SpecError(f"arm {self.job.arm.name!r} has {len(self._owners)} parameter layers, "
                             f"but {len(params)} were given.")
         with torch.no_grad():
-            for module, entry in zip(self._owners, params):
-                if isinstance(module, (nn.Linear, nn.Conv2d)):
-                    kernel = torch.as_tensor(entry["kernel"])  # (in, out) / (kh, kw, cin, cout)
-                    module.weight.copy_(kernel.T if kernel.ndim == 2 else kernel.permute(3, 2, 0, 1))
-                    if module.bias is not None:
-                        module.bias.copy_(torch.as_tensor(entry["bias"]))
-                else:
-                    module.weight.copy_(torch.as_tensor(entry["gamma"]))
-                    module.bias.copy_(torch.as_tensor(entry["beta"]))
-                    module.running_mean.copy_(torch.as_tensor(entry["mean"]))
-                    module.running_var.copy_(torch.as_tensor(entry["var"]))
+            for (kit, module), entry in zip(self._owners, params):
+                kit.load(module, entry)
 
     def params(self) -> list[dict]:
-        def host(t):
-            return t.detach().cpu().numpy().copy()
-        out = []
-        for module in self._owners:
-            if isinstance(module, (nn.Linear, nn.Conv2d)):
-                w = module.weight
-                entry = {"kernel": host(w.T if w.ndim == 2 else w.permute(2, 3, 1, 0))}
-                if module.bias is not None:
-                    entry["bias"] = host(module.bias)
-            else:
-                entry = {"gamma": host(module.weight), "beta": host(module.bias),
-                         "mean": host(module.running_mean), "var": host(module.running_var)}
-            out.append(entry)
-        return out
+        """Each parameter layer's weights in the neutral layout (``bench.run.seeds``)."""
+        return [{name: t.detach().cpu().numpy().copy() for name, t in kit.save(module).items()}
+                for kit, module in self._owners]
 
     # --- tensors, RNG, objective ---------------------------------------------
 
     def _penalized(self, penalty) -> tuple[float, list]:
         """A penalty's coefficient (0 without one) and the tensors it covers: every parameter
-        with ``include_bias``, else the kernels of the dense and conv layers."""
+        with ``include_bias``, else the kernels each layer's kit names (``layers``)."""
         if penalty is not None and penalty.include_bias:
             return penalty.coef, list(self.model.parameters())
-        kernels = [m.weight for m in self._owners if isinstance(m, (nn.Linear, nn.Conv2d))]
+        kernels = [t for kit, module in self._owners for t in kit.kernel_tensors(module)]
         return (penalty.coef if penalty is not None else 0.0), kernels
 
     def _generator(self) -> torch.Generator:

@@ -1,0 +1,73 @@
+"""The torch backend's layers: ``TORCH_LAYERS``, a table keyed by the spec's layer
+class whose entries (``kit.Kit``) hold everything both trainers know about that
+layer type (its modules and weights per seed, its seed-stacked weights and forward
+op in a group, what it draws). A new layer type adds one kit here and nothing to
+``single`` or ``group``. One module per family: ``dense``, ``conv`` (with
+MaxPool2D, Flatten and the NCHW layout changes), ``norm``, ``activation``, ``noise``.
+"""
+from __future__ import annotations
+
+from torch import nn
+
+from bench.backends.torch.layers.activation import ACTIVATIONS, ActivationKit
+from bench.backends.torch.layers.conv import ChannelsFirst, Conv2DKit, FlattenHWC, FlattenKit, MaxPool2DKit
+from bench.backends.torch.layers.dense import DenseKit
+from bench.backends.torch.layers.kit import KEEP_MASKS, NOISE, Kit
+from bench.backends.torch.layers.noise import (DropBlock2d, DropBlockKit, DropoutKit, GaussianDropoutKit,
+                                               GaussianNoiseDropout, SpatialDropout2DKit, UniformDropoutKit,
+                                               UniformNoiseDropout, dropblock_gamma)
+from bench.backends.torch.layers.norm import BatchNormKit
+from bench.errors import SpecError
+from bench.spec import (Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten, GaussianDropout,
+                        MaxPool2D, SpatialDropout2D, UniformDropout, arm_input_shape, layer_shapes)
+
+TORCH_LAYERS: dict[type, Kit] = {
+    Dense: DenseKit(),
+    Dropout: DropoutKit(),
+    BatchNorm: BatchNormKit(),
+    Activation: ActivationKit(),
+    Conv2D: Conv2DKit(),
+    MaxPool2D: MaxPool2DKit(),
+    Flatten: FlattenKit(),
+    SpatialDropout2D: SpatialDropout2DKit(),
+    DropBlock: DropBlockKit(),
+    GaussianDropout: GaussianDropoutKit(),
+    UniformDropout: UniformDropoutKit(),
+}
+
+
+def kit_for(layer) -> Kit:
+    """The kit of a spec layer; a SpecError for a layer type the backend lacks."""
+    kit = next((kit for kind, kit in TORCH_LAYERS.items() if isinstance(layer, kind)), None)
+    if kit is None:
+        raise SpecError(f"layer {layer!r} is not supported by the torch backend.")
+    return kit
+
+
+def image_module(layer, in_channels: int) -> nn.Module:
+    """The module for one image layer of the spec; its input is NCHW."""
+    kit = next((kit for kind, kit in TORCH_LAYERS.items() if isinstance(layer, kind)), None)
+    if kit is None or kit.module is None:
+        raise TypeError(f"{layer!r} is not an image layer.")
+    return kit.module(layer, in_channels)
+
+
+def build(layers, input_shape: tuple, defaults: dict) -> tuple[nn.Sequential, list[tuple[Kit, nn.Module]]]:
+    """The model, and (kit, module) of its parameter-owning modules in spec order. A
+    conv arm's flat input rows become NCHW first (``ChannelsFirst``). ``defaults`` is
+    the table of ``bench.backends.torch.defaults``."""
+    first = arm_input_shape(layers, input_shape)
+    inputs = [first] + layer_shapes(layers, input_shape)[:-1]
+    modules, owners = ([ChannelsFirst(*first)] if len(first) == 3 else []), []
+    for layer, shape in zip(layers, inputs):
+        kit = kit_for(layer)
+        made, owner = kit.build(layer, shape, defaults)
+        modules += made
+        if owner is not None:
+            owners.append((kit, owner))
+    return nn.Sequential(*modules), owners
+
+
+__all__ = ["ACTIVATIONS", "KEEP_MASKS", "NOISE", "TORCH_LAYERS", "ChannelsFirst", "DropBlock2d", "FlattenHWC",
+           "GaussianNoiseDropout", "Kit", "UniformNoiseDropout", "build", "dropblock_gamma", "image_module",
+           "kit_for"]
