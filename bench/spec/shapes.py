@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from bench.errors import SpecError
-from bench.spec.layers import SPATIAL_LAYERS, Layer
+from bench.spec.layers import SPATIAL_LAYERS, Layer, LayerRules
 
 
 def arm_input_shape(layers: tuple, input_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -28,6 +28,8 @@ def layer_shapes(layers: tuple, input_shape: tuple[int, ...]) -> list[tuple[int,
     for i, layer in enumerate(layers):
         where = f"layer {i} ({type(layer).__name__})"
         image = len(shape) == 3
+        if not isinstance(layer, LayerRules):
+            raise SpecError(f"{where} is not a layer type of bench.spec.")
         if layer.needs == "map" and not image:
             raise SpecError(f"{where} needs an (H, W, C) feature map but gets shape {shape}.")
         if layer.needs == "flat" and image:

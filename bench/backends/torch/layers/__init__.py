@@ -56,11 +56,11 @@ def build(layers, input_shape: tuple, defaults: dict) -> tuple[nn.Sequential, li
     """The model, and (kit, module) of its parameter-owning modules in spec order. A
     conv arm's flat input rows become NCHW first (``ChannelsFirst``). ``defaults`` is
     the table of ``bench.backends.torch.defaults``."""
+    kits = [kit_for(layer) for layer in layers]   # an unknown layer: this backend's one sentence, first
     first = arm_input_shape(layers, input_shape)
     inputs = [first] + layer_shapes(layers, input_shape)[:-1]
     modules, owners = ([ChannelsFirst(*first)] if len(first) == 3 else []), []
-    for layer, shape in zip(layers, inputs):
-        kit = kit_for(layer)
+    for kit, layer, shape in zip(kits, layers, inputs):
         made, owner = kit.build(layer, shape, defaults)
         modules += made
         if owner is not None:
