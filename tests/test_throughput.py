@@ -144,3 +144,11 @@ def test_the_gate_reports_a_timing_but_fails_only_on_what_the_code_computes(tmp_
         r["metrics"]["train_loss"] += 1.0
     failed = [r for r in check.compare(stored, worse, "smoke", method="tolerance") if r.result == check.FAIL]
     assert {r.check for r in failed} == {"train_loss"}
+
+
+def test_a_speed_case_draws_no_empty_learning_curves(tmp_path):
+    from bench.publish import plots
+
+    assert plots.curves([{"case": "c5h", "status": "ok", "framework": "tf", "mode": "as_written", "arm": "none",
+                          "curve": {"step": [], "train_loss": []}, "diverged": False}], C5H, tmp_path) == []
+    assert not list(tmp_path.iterdir())

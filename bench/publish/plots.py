@@ -177,7 +177,10 @@ def strips(records: list[dict], case: Case, out_dir) -> list[Path]:
 # --- learning curves ------------------------------------------------------------
 
 def curves(records: list[dict], case: Case, out_dir: Path, metric: str | None = None) -> list[Path]:
-    """``<case>_curves.png``: training loss and the claimed metric along training."""
+    """``<case>_curves.png``: training loss and the claimed metric along training; none for a
+    speed case, whose repetitions time steps and record no curve (its strip plot shows them)."""
+    if case.throughput is not None:
+        return []
     mine = [r for r in records if r["case"] == case.id and r.get("status") == "ok"]
     panels = sorted({(r["framework"], r["mode"]) for r in mine})
     if not panels:
