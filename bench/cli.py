@@ -126,6 +126,12 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--html", action="store_true", help="also write REPORT.html, one self-contained page")
     _common(rep)
 
+    ver = sub.add_parser("verdicts", help="the verdict matrix of every published profile (claim x framework)")
+    ver.add_argument("--write", metavar="README", default=None,
+                     help="put it between the verdicts markers of this file instead of printing it")
+    ver.add_argument("--results-dir", default="results", help="the published results (default: results)")
+    _verbosity(ver, top=False)
+
     base = sub.add_parser("baseline", help="freeze a run's records as the regression baseline")
     chk = sub.add_parser("check", help="compare a run with the baseline; exit 1 on a regression")
     for sp in (base, chk):
@@ -336,6 +342,16 @@ def _adaptive(args, options) -> int:
     return 0
 
 
+def _verdicts(args) -> int:
+    from bench.publish import matrix
+
+    if args.write:
+        print(f"bench: wrote the verdict matrix into {matrix.write(args.write, args.results_dir)}", file=sys.stderr)
+    else:
+        print(matrix.markdown(args.results_dir))
+    return 0
+
+
 def _report(results_dir: str, profile, html: bool = False) -> None:
     from bench.spec import profiles
     from bench.publish import report
@@ -459,6 +475,8 @@ def main(argv=None) -> int:
         if args.command == "report":
             _report(args.results_dir, args.profile, args.html)
             return 0
+        if args.command == "verdicts":
+            return _verdicts(args)
         if args.command == "baseline":
             return _baseline(args)
         if args.command == "check":

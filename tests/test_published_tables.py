@@ -1,0 +1,57 @@
+"""What the repository publishes follows from the records committed beside it: every
+``results/<profile>/claims.csv`` is what the analysis gives from that directory's records
+today, with no stale record among them, and README's verdict matrix is what those claims
+tables say. A claims table, a report or a README table typed by hand, or left behind by a
+change to the statistics, fails here; regenerate with ``bench report --profile P --results-dir
+results --html`` and ``bench verdicts --write README.md``."""
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bench.analysis.evaluate import evaluate
+from bench.publish import matrix, report
+from bench.publish.tables import claim_csv_rows
+from bench.records import identity
+from bench.spec import registry
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "results"
+PROFILES = sorted(p.parent.name for p in RESULTS.glob("*/claims.csv") if (p.parent / "records.jsonl").is_file())
+KEY = ["case", "claim", "framework", "mode"]
+
+
+def test_there_are_published_claims_tables():
+    assert {"full", "quick"} <= set(PROFILES)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_claims_table_follows_from_the_records_beside_it(profile):
+    loaded = identity.load(RESULTS, profile)
+    assert not loaded.stale, loaded.note()
+    cases = [c for c in registry.select(None) if any(r["case"] == c.id for r in loaded.records)]
+    evaluated = report.adaptive_verdicts(evaluate(loaded.records, cases), RESULTS / profile)
+    fresh = pd.DataFrame(claim_csv_rows(evaluated)).set_index(KEY).sort_index()
+    committed = pd.read_csv(RESULTS / profile / "claims.csv").set_index(KEY).sort_index()
+    assert list(fresh.index) == list(committed.index)
+    assert (fresh["verdict"] == committed["verdict"]).all(), \
+        fresh.loc[fresh["verdict"] != committed["verdict"], "verdict"]
+    for column in ("estimate", "ci_low", "ci_high", "p_holm"):
+        for key, a, b in zip(fresh.index, fresh[column], committed[column]):
+            assert (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), \
+                (profile, key, column, a, b)
+
+
+def test_readme_verdict_matrix_is_what_the_claims_tables_say():
+    assert matrix.current(ROOT / "README.md", RESULTS), \
+        "README's verdicts block is not the current matrix; run `bench verdicts --write README.md`."
+
+
+def test_the_matrix_shows_each_framework_of_a_claim(tmp_path):
+    (tmp_path / "quick").mkdir()
+    pd.DataFrame([{"case": "c5h", "claim": "c5h", "framework": fw, "mode": "as_written", "verdict": v}
+                  for fw, v in (("tf", "contradicted"), ("torch", "reproduced"))]).to_csv(
+        tmp_path / "quick" / "claims.csv", index=False)
+    text = matrix.markdown(tmp_path)
+    assert "❌ contradicted" in text and "✅ reproduced" in text and "makes training run" in text
