@@ -178,3 +178,20 @@ def test_plan_and_provenance_find_the_repository_beside_the_package():
     assert plan.ROOT_RESULTS == repo / "results"
     assert (plan.ROOT_RESULTS / "baselines" / "smoke.json").is_file()
     assert environment.REPO == repo
+
+
+def test_a_rate_borrowed_from_other_cases_is_scaled_by_the_work_of_a_step():
+    """A case never measured here takes its framework's seconds per multiply-add and row
+    from the cases that were, times its own step's work (``plan.step_work``)."""
+    from bench.run import plan
+    from bench.spec import registry
+
+    c1, c5a = registry.get("c1"), registry.get("c5a")
+    per_work = 2e-10
+    rates = {("c1", "tf", "quick"): [per_work * plan.step_work(c1, "quick")] * 3}
+    rate, source, borrowed = plan._rate(rates, "c5a", "tf", "quick")
+    assert borrowed and "per multiply-add" in source
+    assert rate == pytest.approx(per_work * plan.step_work(c5a, "quick"))
+    # c5a's step (784-512-10, batch 32) is lighter than C1's (784-256-128-64-32-10, batch 128)
+    assert plan.step_work(c5a, "quick") < plan.step_work(c1, "quick")
+    assert plan.step_work(c1, "quick") == 128 * (784 * 256 + 256 * 128 + 128 * 64 + 64 * 32 + 32 * 10)

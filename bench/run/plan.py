@@ -8,7 +8,12 @@ framework and profile in the records of the results directory and of the
 repository's ``results/``. A rate measured under the same profile already
 holds each group's fixed cost (building, tracing, evaluating) in its share; a
 rate borrowed from another profile, framework or case gets
-``GROUP_OVERHEAD_S`` added per group, since a short run is mostly that cost.
+``GROUP_OVERHEAD_S`` added per group, since a short run is mostly that cost. A
+rate borrowed from other cases is scaled by the work of a step: the framework's
+median seconds per multiply-add and row over those cases (``step_work``: the
+kernels' multiply-adds per example, times the batch), times this case's work;
+over the published cases that figure spreads about 6x where raw seconds per
+step spread about 50x.
 With no record at all the rate is ``DEFAULT_SECONDS_PER_STEP``; the plan says
 which source each rate came from. Groups are laid on the workers in run order
 (each next group to the first free worker), as ``bench run`` does, after
@@ -119,21 +124,58 @@ def measured_rates(dirs) -> dict:
     return rates
 
 
+def step_work(case: Case, profile: str) -> float:
+    """Multiply-adds of one training step's forward pass, averaged over the arms: per example,
+    each layer's kernel entries times the positions it is applied at (1 for a flat layer,
+    H x W of its output for a map), times the batch."""
+    from bench.spec import layer_inputs, layer_shapes
+
+    shape = tuple(case.input_shape)
+    per_arm = []
+    for arm in case.arms:
+        total = 0
+        for layer, seen, out in zip(arm.layers, layer_inputs(arm.layers, shape), layer_shapes(arm.layers, shape)):
+            kernel = layer.param_shapes(seen).get("kernel")
+            if kernel:
+                total += math.prod(kernel) * (math.prod(out[:-1]) if len(out) == 3 else 1)
+        per_arm.append(total)
+    return statistics.mean(per_arm) * case.budget(profile).batch_size if per_arm else 0.0
+
+
+def _work(case_id: str, profile: str) -> float:
+    from bench.spec import registry
+
+    try:
+        return step_work(registry.get(case_id), profile)
+    except Exception:   # a case no suite defines any more, or a bad profile: its records scale nothing
+        return 0.0
+
+
 def _rate(rates: dict, case: str, framework: str, profile: str) -> tuple[float, str, bool]:
     """(seconds per seed-step, where it came from, borrowed?): measured for this case,
     framework and profile; else for another profile; else the case's other frameworks;
-    else the framework's other cases; else the default."""
+    else the framework's other cases, scaled by the work of a step (``step_work``);
+    else the default."""
     def pick(test):
         return [v for key, vals in rates.items() if test(*key) for v in vals]
 
     tries = ((lambda c, f, p: (c, f, p) == (case, framework, profile), "measured, {n} records", False),
              (lambda c, f, p: (c, f) == (case, framework), "measured in other profiles, {n} records", True),
-             (lambda c, f, p: c == case, f"{framework} not measured: {case}'s other frameworks", True),
-             (lambda c, f, p: f == framework, f"not measured for {case}: {framework}'s median over other cases", True))
+             (lambda c, f, p: c == case, f"{framework} not measured: {case}'s other frameworks", True))
     for test, text, borrowed in tries:
         found = pick(test)
         if found:
             return statistics.median(found), text.format(n=len(found)), borrowed
+    work = _work(case, profile)
+    per_work = [v / w for (c, f, p), vals in rates.items() if f == framework and (w := _work(c, p)) > 0
+                for v in vals]
+    if work > 0 and per_work:
+        return (statistics.median(per_work) * work,
+                f"not measured for {case}: {framework}'s median per multiply-add over other cases, "
+                f"scaled to this case's step", True)
+    found = pick(lambda c, f, p: f == framework)
+    if found:
+        return statistics.median(found), f"not measured for {case}: {framework}'s median over other cases", True
     return DEFAULT_SECONDS_PER_STEP, f"no records here: the default {DEFAULT_SECONDS_PER_STEP:g} s", True
 
 
