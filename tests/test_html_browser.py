@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bench.spec import registry
+
 from bench.publish import report
 from conftest import copy_published
 
@@ -102,9 +104,11 @@ def test_report_page_in_a_headless_browser(page, browser, tmp_path):
     assert [_number(v) for v in _column(browser, "scoreboard", col)] == sorted(values, reverse=True)
     assert th.get_attribute("aria-sort") == "descending"
 
-    link = browser.find_element("css selector", "#scoreboard tbody tr a")
-    assert link.get_attribute("href").endswith("#case-c4")
-    assert browser.execute_script("return document.getElementById('case-c4') !== null;")
+    link = browser.find_element("css selector", "#scoreboard tbody tr a")   # the top row after sorting
+    target = link.get_attribute("href").rsplit("#", 1)[1]
+    case = target.removeprefix("case-")
+    assert target.startswith("case-") and link.text in {c.id for c in registry.get(case).claims}
+    assert browser.execute_script(f"return document.getElementById('{target}') !== null;")
 
     shot = tmp_path / "report.png"
     assert browser.save_screenshot(str(shot))
