@@ -81,6 +81,12 @@ READINGS = {
     "c5f3": ("L2 does not give sparse weights: its sparsity equals no regularization's.",
              {"l2": SAME, "none": SAME}),
     "c5h": ("Adding dropout layers makes training run slightly faster.", {"dropout": HIGHER, "none": SAME}),
+    "c5i1": ("Dropout on the LSTM's outputs reduces overfitting: lower test loss than no dropout.",
+             {"output": LOWER, "none": SAME}),
+    "c5i2": ("Recurrent dropout reduces overfitting: lower test loss than no dropout.",
+             {"recurrent": LOWER, "none": SAME}),
+    "c5i3": ("LSTM(50, dropout=0.2, recurrent_dropout=0.2) reduces overfitting: lower test loss than "
+             "no dropout.", {"both": LOWER, "none": SAME}),
     "c5j1": ("Early stopping with dropout and weight decay beats early stopping alone.",
              {"all": HIGHER, "es": SAME}),
     "c5j2": ("Early stopping with dropout and weight decay beats dropout and weight decay alone.",

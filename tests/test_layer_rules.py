@@ -75,7 +75,7 @@ def test_an_object_that_is_no_layer_type_is_one_sentence():
 def test_every_layer_type_states_its_rules():
     for kind in LAYER_TYPES:
         assert issubclass(kind, LayerRules), kind
-        assert kind.needs in (None, "map", "flat"), kind
+        assert kind.needs in (None, "map", "flat", "sequence"), kind
         assert (kind.init_stream is None) or kind.owns_params, kind
 
 

@@ -64,9 +64,12 @@ GroupSize.PER_SEED = GroupSize("per_seed", 1)
 
 def trains_per_seed(case, size: GroupSize) -> bool:
     """Whether ``case``'s seeds train one by one on the per-seed reference path: when asked
-    (``GroupSize.PER_SEED``), or when the case resplits its data per seed (every seed has
-    its own arrays, so its seeds cannot share a group). The one place this is decided."""
-    return size.kind == "per_seed" or bool(case.data.resplit)
+    (``GroupSize.PER_SEED``), when the case resplits its data per seed (every seed has
+    its own arrays, so its seeds cannot share a group), or when an arm holds a layer type
+    that has no group path (its rules say ``vectorized = False``, e.g. LSTM). The one
+    place this is decided."""
+    return (size.kind == "per_seed" or bool(case.data.resplit)
+            or any(not layer.vectorized for arm in case.arms for layer in arm.layers))
 
 
 def parameter_count(layers, input_shape) -> int:

@@ -15,6 +15,13 @@ Dense init        glorot_uniform, bias 0      kaiming_uniform(a=sqrt 5),
 Conv2D init       glorot_uniform over         kaiming_uniform(a=sqrt 5),
                   receptive field, bias 0     bias U(+-1/sqrt(fan_in)),
                                               fan_in = kh*kw*cin
+LSTM init         glorot_uniform kernel,      every weight U(+-1/sqrt(u)),
+                  orthogonal recurrent,       two biases b_ih + b_hh, each
+                  bias 0, forget gate 1       U(+-1/sqrt(u)) (summed here)
+LSTM dropout      ``dropout`` on x and        no recurrent dropout; its
+                  ``recurrent_dropout`` on    ``dropout`` acts between
+                  h, per gate, fixed over     stacked layers: the suite runs
+                  the steps                   its own cell with Keras's rules
 Conv layout       channels-last (NHWC)        channels-first (NCHW); the
                                               spec is NHWC, Flatten maps it
 Dropout RNG       stateless, seeded per       default generator, seeded

@@ -15,7 +15,7 @@ from typing import ClassVar, Optional, Union
 import numpy as np
 
 from bench.errors import SpecError
-from bench.spec.initializers import conv_init, dense_init
+from bench.spec.initializers import conv_init, dense_init, lstm_init
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "linear")
 
@@ -23,9 +23,12 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "linear")
 class LayerRules:
     """The framework-free rules of a layer type; the defaults suit a parameter-free
     layer that keeps its input's shape and takes a flat input or a feature map."""
-    needs: ClassVar[Optional[str]] = None         # "map": an (H, W, C) feature map; "flat": (features,)
+    needs: ClassVar[Optional[str]] = None         # "map": an (H, W, C) feature map; "flat": (features,);
+    #                                               "sequence": (steps, features)
     owns_params: ClassVar[bool] = False           # whether it has weights (trained or running statistics)
     init_stream: ClassVar[Optional[str]] = None   # its random initial values' stream (``bench.spec.streams``)
+    vectorized: ClassVar[bool] = True             # False: no backend trains it on the group path, so a case
+    #                                               holding it trains seed by seed (``bench.run.grouping``)
 
     def output_shape(self, shape: tuple, where: str) -> tuple:
         """The shape (batch omitted) it returns for ``shape``; ``where`` names it in errors."""
@@ -267,8 +270,60 @@ class UniformDropout(LayerRules):
             raise SpecError(f"UniformDropout half_width (field 'half_width') must lie in [0, 1], got {self.half_width}.")
 
 
+@dataclass(frozen=True)
+class LSTM(LayerRules):
+    """A long short-term memory layer over a (steps, features) sequence, with Keras's
+    dropout semantics (Gal & Ghahramani 2016, as ``keras.layers.LSTM``): ``dropout`` drops
+    the inputs, ``recurrent_dropout`` the previous output h; each is one inverted mask per
+    sequence (scaled by 1 / (1 - rate)), fixed over the time steps. With
+    ``recurrent_dropout > 0`` Keras computes each gate apart (its implementation 1) and
+    draws four masks of each kind, one per gate; with only ``dropout`` one input mask
+    serves all four gates. Activation tanh, recurrent activation sigmoid, zero initial
+    state. Output: the last step's h, (units,), or every step's, (steps, units), with
+    ``return_sequences``.
+
+    Parameters in Keras's layout, gates in the order i, f, c, o:
+    ``{"kernel": (features, 4u), "recurrent_kernel": (u, 4u), "bias": (4u,)}``.
+    Initial values by scheme (``bench.spec.initializers.lstm_init``): Keras
+    (``glorot_uniform``): glorot-uniform kernel, orthogonal recurrent kernel, zero bias
+    but 1 on the forget gate (``unit_forget_bias``). PyTorch (``kaiming_uniform``, its
+    ``nn.LSTM``): every weight U(+-1/sqrt(u)), and two biases, b_ih and b_hh, each
+    U(+-1/sqrt(u)); the neutral bias is their sum, which is what the cell adds.
+    PyTorch's ``nn.LSTM`` has no recurrent dropout (and its ``dropout`` acts between
+    stacked layers), so the torch backend runs its own cell with Keras's semantics.
+    """
+    units: int
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    return_sequences: bool = False
+
+    needs: ClassVar[Optional[str]] = "sequence"
+    owns_params: ClassVar[bool] = True
+    init_stream: ClassVar[Optional[str]] = "lstm_init"
+    vectorized: ClassVar[bool] = False
+
+    def output_shape(self, shape: tuple, where: str) -> tuple:
+        return (shape[0], self.units) if self.return_sequences else (self.units,)
+
+    def param_shapes(self, shape: tuple) -> dict:
+        return {"kernel": (shape[-1], 4 * self.units), "recurrent_kernel": (self.units, 4 * self.units),
+                "bias": (4 * self.units,)}
+
+    def initial(self, shape: tuple, scheme: str, rng) -> dict:
+        kernel, recurrent, bias = lstm_init(shape[-1], self.units, scheme, rng)
+        return {"kernel": kernel, "recurrent_kernel": recurrent, "bias": bias}
+
+    def validate(self) -> None:
+        if not isinstance(self.units, int) or self.units < 1:
+            raise SpecError(f"LSTM units must be an int >= 1, got {self.units!r}.")
+        for name in ("dropout", "recurrent_dropout"):
+            rate = getattr(self, name)
+            if not (0.0 <= rate < 1.0) or math.isnan(rate):
+                raise SpecError(f"LSTM {name} (field {name!r}) must lie in [0, 1), got {rate}.")
+
+
 Layer = Union[Dense, Dropout, BatchNorm, Activation, Conv2D, MaxPool2D, Flatten, SpatialDropout2D,
-              DropBlock, GaussianDropout, UniformDropout]
+              DropBlock, GaussianDropout, UniformDropout, LSTM]
 LAYER_TYPES = Layer.__args__
 # Layers that need a (H, W, C) map; an arm holding one sees its input as an image.
 SPATIAL_LAYERS = tuple(kind for kind in LAYER_TYPES if kind.needs == "map")

@@ -10,7 +10,14 @@ from bench.spec.layers import SPATIAL_LAYERS, Layer, LayerRules
 def arm_input_shape(layers: tuple, input_shape: tuple[int, ...]) -> tuple[int, ...]:
     """The shape (batch omitted) an arm's first layer sees. Channels-last is
     decided here, once: a conv arm reads ``(H, W)`` as ``(H, W, 1)`` and
-    ``(H, W, C)`` as is; any other arm sees the input flattened."""
+    ``(H, W, C)`` as is; an arm whose first shape-bound layer needs a sequence
+    (LSTM) reads ``(T, F)`` as T steps of F features; any other arm sees the input flattened."""
+    bound = next((layer.needs for layer in layers if layer.needs is not None), None)
+    if bound == "sequence":
+        if len(input_shape) != 2:
+            raise SpecError(f"an arm that starts with a recurrent layer needs an input_shape (steps, features), "
+                            f"got {input_shape}.")
+        return tuple(input_shape)
     if not any(isinstance(layer, SPATIAL_LAYERS) for layer in layers):
         return (math.prod(input_shape),)
     if len(input_shape) == 2:
@@ -30,6 +37,11 @@ def layer_shapes(layers: tuple, input_shape: tuple[int, ...]) -> list[tuple[int,
         image = len(shape) == 3
         if not isinstance(layer, LayerRules):
             raise SpecError(f"{where} is not a layer type of bench.spec.")
+        if layer.needs == "sequence" and len(shape) != 2:
+            raise SpecError(f"{where} needs a (steps, features) sequence but gets shape {shape}.")
+        if layer.needs == "flat" and len(shape) == 2:
+            raise SpecError(f"{where} needs a flat input but gets the sequence {shape}; "
+                            f"end the recurrent layers with return_sequences=False.")
         if layer.needs == "map" and not image:
             raise SpecError(f"{where} needs an (H, W, C) feature map but gets shape {shape}.")
         if layer.needs == "flat" and image:

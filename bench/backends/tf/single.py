@@ -45,8 +45,8 @@ class Trainer:
         self.in_features = job.in_features
         layer_shapes(job.arm.layers, job.case.input_shape)  # a bad map size is a SpecError, not a Keras one
         first = arm_input_shape(job.arm.layers, job.case.input_shape)
-        # Rows arrive flat; a conv arm sees them as channels-last (H, W, C) maps.
-        head = [keras.Input(shape=(self.in_features,))] + ([keras.layers.Reshape(first)] if len(first) == 3 else [])
+        # Rows arrive flat; a conv arm sees them as channels-last (H, W, C) maps, a recurrent arm as (T, F) sequences.
+        head = [keras.Input(shape=(self.in_features,))] + ([keras.layers.Reshape(first)] if len(first) > 1 else [])
         body = [keras_layer(layer, seed, k, defaults) for k, layer in enumerate(job.arm.layers)]
         self.model = keras.Sequential(head + body)
         # (kit, Keras layer) of each parameter-owning layer, in arm order: the neutral parameter list's order

@@ -5,7 +5,8 @@ per-seed path's Keras layer for one spec layer, ``layer_stream`` seeds it.
 
 The kits by family: ``dense``, ``conv`` (Conv2D, MaxPool2D, Flatten), ``norm``
 (BatchNorm), ``activation``, ``noise`` (the dropout family, with the Keras
-layers ``DropBlock`` and ``UniformDropout`` the frameworks do not ship).
+layers ``DropBlock`` and ``UniformDropout`` the frameworks do not ship),
+``recurrent`` (LSTM, per seed only).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bench.backends.tf.layers.dense import DenseKit
 from bench.backends.tf.layers.noise import (DropBlock, DropBlockKit, DropoutKit, GaussianDropoutKit,
                                             SpatialDropout2DKit, UniformDropout, UniformDropoutKit, dropblock_gamma)
 from bench.backends.tf.layers.norm import BatchNormKit
+from bench.backends.tf.layers.recurrent import LSTMKit
 from bench.errors import SpecError
 from bench.spec import streams
 
@@ -35,6 +37,7 @@ KITS: dict[type, type[Kit]] = {
     spec.UniformDropout: UniformDropoutKit,
     spec.BatchNorm: BatchNormKit,
     spec.Activation: ActivationKit,
+    spec.LSTM: LSTMKit,
 }
 
 

@@ -3,7 +3,8 @@ class whose entries (``kit.Kit``) hold everything both trainers know about that
 layer type (its modules and weights per seed, its seed-stacked weights and forward
 op in a group, what it draws). A new layer type adds one kit here and nothing to
 ``single`` or ``group``. One module per family: ``dense``, ``conv`` (with
-MaxPool2D, Flatten and the NCHW layout changes), ``norm``, ``activation``, ``noise``.
+MaxPool2D, Flatten and the NCHW layout changes), ``norm``, ``activation``, ``noise``,
+``recurrent`` (LSTM with Keras's dropout semantics, per seed only).
 """
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from bench.backends.torch.layers.noise import (DropBlock2d, DropBlockKit, Dropou
                                                GaussianNoiseDropout, SpatialDropout2DKit, UniformDropoutKit,
                                                UniformNoiseDropout, dropblock_gamma)
 from bench.backends.torch.layers.norm import BatchNormKit
+from bench.backends.torch.layers.recurrent import KerasLSTM, LSTMKit
 from bench.errors import SpecError
-from bench.spec import (Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten, GaussianDropout,
+from bench.spec import (LSTM, Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten, GaussianDropout,
                         MaxPool2D, SpatialDropout2D, UniformDropout, arm_input_shape, layer_shapes)
 
 TORCH_LAYERS: dict[type, Kit] = {
@@ -33,6 +35,7 @@ TORCH_LAYERS: dict[type, Kit] = {
     DropBlock: DropBlockKit(),
     GaussianDropout: GaussianDropoutKit(),
     UniformDropout: UniformDropoutKit(),
+    LSTM: LSTMKit(),
 }
 
 
@@ -69,5 +72,5 @@ def build(layers, input_shape: tuple, defaults: dict) -> tuple[nn.Sequential, li
 
 
 __all__ = ["ACTIVATIONS", "KEEP_MASKS", "NOISE", "TORCH_LAYERS", "ChannelsFirst", "DropBlock2d", "FlattenHWC",
-           "GaussianNoiseDropout", "Kit", "UniformNoiseDropout", "build", "dropblock_gamma", "image_module",
+           "GaussianNoiseDropout", "KerasLSTM", "Kit", "UniformNoiseDropout", "build", "dropblock_gamma", "image_module",
            "kit_for"]
