@@ -14,13 +14,14 @@ records, so a new stream takes a new number, never a used one.
 * ``conv_init`` 4: the k-th Conv2D layer's initial weights; a stream of its own so Dense
   weights of dense-only cases did not change when conv layers arrived. Not 3: numpy's
   SeedSequence pads entropy with zeros, so ``[i, 3, 0]`` is the same stream as ``[i, 3]``.
+* ``mc_masks`` 5: the dropout masks MC averaging draws at test (``bench.spec.inference``).
 
 Dropout masks in PyTorch, and TensorFlow's global seed, come from each framework's own
 generator seeded with the integer *i* itself, not from these streams.
 """
 from __future__ import annotations
 
-STREAMS = {"batch_order": 0, "dense_init": 1, "layer_seed": 2, "resplit": 3, "conv_init": 4}
+STREAMS = {"batch_order": 0, "dense_init": 1, "layer_seed": 2, "resplit": 3, "conv_init": 4, "mc_masks": 5}
 
 
 def key(seed: int, stream: str, *index: int) -> list[int]:

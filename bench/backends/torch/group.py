@@ -46,12 +46,14 @@ import torch.nn.functional as F
 
 from bench.backends import EVAL_ROWS
 from bench.backends.torch import adam as torch_adam
+from bench.backends.torch import inference
 from bench.backends.torch.defaults import table
 from bench.backends.torch.device import training_device as _device
 from bench.backends.torch.layers import KEEP_MASKS, kit_for
 from bench.backends.torch.optimizer import build_optimizer, matched_eps, set_keras_eps
 from bench.errors import SpecError
-from bench.spec import arm_input_shape, layer_shapes
+from bench.spec import MC_ROWS, arm_input_shape, layer_shapes
+from bench.spec.inference import mc_seed, mode_of
 
 
 def _rowsum(t):
@@ -159,6 +161,8 @@ class GroupTrainer:
         self._gens = [torch.Generator(self.device).manual_seed(int(s)) for s in seeds]
         self._streams = _mask_streams(job.arm.layers, self._gens, self.device)
         self._x = self._y = None
+        self.inference = mode_of(job.arm)   # the Dropout kit reads it (bench.spec.inference)
+        self._seeds = seeds
 
     # --- weights ------------------------------------------------------------
 
@@ -329,6 +333,18 @@ class GroupTrainer:
         self.optimizer.step()
         return losses.detach() + penalty
 
+    def _mc_out(self, rows, gens: list):
+        """MC averaging: k training-mode passes (the spec allows no layer but Dropout whose training
+        mode differs) drawing from each seed's MC generator ``gens`` (torch draws, as the per-seed
+        path's ``nn.Dropout``), combined into one prediction per seed."""
+        saved = self._gens, self._streams
+        try:
+            self._gens, self._streams = gens, None
+            return inference.combine([self._forward(rows, True) for _ in range(self.job.arm.inference.samples)],
+                                     self.classify)
+        finally:
+            self._gens, self._streams = saved
+
     # --- the group interface -----------------------------------------------------
 
     def _pad(self, per_seed: list) -> list:
@@ -367,11 +383,15 @@ class GroupTrainer:
         total = torch.zeros(self.S, device=self.device, dtype=torch.float64)
         hits = torch.zeros(self.S, device=self.device, dtype=torch.float64)
         chunk = EVAL_ROWS  # the same chunks whatever S is: a seed's sums must not depend on its group
+        mc = self.inference == "mc"
+        if mc:   # restarted at every evaluation, chunks of MC_ROWS, as on the per-seed path
+            chunk = MC_ROWS
+            gens = [torch.Generator(self.device).manual_seed(mc_seed(s)) for s in self._seeds]
         with torch.no_grad():
             for xc, yc in zip(torch.split(x, chunk), torch.split(y, chunk)):
                 rows = xc.expand(self.S, *xc.shape)
                 labels = yc.expand(self.S, *yc.shape)
-                out = self._forward(rows, False)
+                out = self._mc_out(rows, gens) if mc else self._forward(rows, False)
                 total += self._data_loss(out, labels).double() * len(xc)
                 if self.classify:
                     hits += (out.argmax(-1) == labels).sum(1).double()
