@@ -216,18 +216,35 @@ class GroupTrainer:
         """MC averaging on chunk ``chunk``: each sample is a training-mode pass (the spec allows no
         layer but Dropout whose training mode differs) whose draws take each seed's MC stream
         and the counter chunk * samples + j in place of the training streams, as the per-seed path."""
-        rows = tf.broadcast_to(x[None], [self.S, tf.shape(x)[0], self.in_features])
+        h = tf.broadcast_to(x[None], [self.S, tf.shape(x)[0], self.in_features])
+        if len(self._first) == 3:
+            c = self._first
+            h = tf.reshape(tf.transpose(tf.reshape(h, [self.S, tf.shape(x)[0], *c]), [1, 2, 3, 0, 4]),
+                           [tf.shape(x)[0], c[0], c[1], self.S * c[2]])
         samples = self.job.arm.inference.samples
+        steps = [(kit, k, layer, shape, w) for ((k, layer, shape), kit), w in
+                 zip(zip(self._layers, self._kits), self._layer_weights())]
+        first = next(i for i, (kit, *_) in enumerate(steps) if kit.STOCHASTIC)
+        for kit, k, layer, shape, w in steps[:first]:   # before the first Dropout: the same every sample
+            h = kit.group_forward(self, k, layer, shape, h, w, False)
         outs = []
         streams, draws = self._streams, self._draws
         try:
             self._streams = self._mc_streams
             for j in range(samples):
                 self._draws = chunk * samples + j
-                outs.append(self._forward(rows, True))
+                out = h
+                for kit, k, layer, shape, w in steps[first:]:
+                    out = kit.group_forward(self, k, layer, shape, out, w, True)
+                outs.append(out)
         finally:
             self._streams, self._draws = streams, draws
         return self._sums(inference.combine(outs, self.classify), y)
+
+    def _layer_weights(self) -> list:
+        """Each layer's stacked variables (None for a layer without), in arm order."""
+        weights = iter(self._weights)
+        return [next(weights) if kit.PARAMS else None for kit in self._kits]
 
     def _sums(self, out, y):
         labels = tf.broadcast_to(y[None], [self.S, tf.shape(y)[0]])

@@ -128,15 +128,19 @@ class Trainer:
         """MC averaging's prediction for the rows ``x`` of chunk ``chunk``: each sample runs the
         Dropout layers as in training, with masks from the MC streams, the others at inference."""
         samples, reshape, layers = self._mc
+        first = next(i for i, entry in enumerate(layers) if entry[3] is not None)
+        h = x if reshape is None else reshape(x)
+        for _, _, built, _ in layers[:first]:   # the layers before the first Dropout: the same every sample
+            h = built(h, training=False)
         outs = []
         for j in range(samples):
-            h = x if reshape is None else reshape(x)
-            for kit, layer, built, stream in layers:
+            out = h
+            for kit, layer, built, stream in layers[first:]:
                 if stream is None:
-                    h = built(h, training=False)
+                    out = built(out, training=False)
                 else:
-                    h = kit.sample(layer, h, inference.stateless_seed(stream, chunk * samples + j))
-            outs.append(h)
+                    out = kit.sample(layer, out, inference.stateless_seed(stream, chunk * samples + j))
+            outs.append(out)
         return inference.combine(outs, self.classification)
 
     def _mc_sums(self, x, y, chunk):

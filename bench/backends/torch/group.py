@@ -337,13 +337,24 @@ class GroupTrainer:
         """MC averaging: k training-mode passes (the spec allows no layer but Dropout whose training
         mode differs) drawing from each seed's MC generator ``gens`` (torch draws, as the per-seed
         path's ``nn.Dropout``), combined into one prediction per seed."""
+        h = self._to_maps(rows) if len(self._first) == 3 else rows
+        weights = iter(self._joined())
+        steps = [(kit, layer, shape, next(weights) if kit.weights else None) for kit, layer, shape in self._layers]
+        first = next(i for i, (_, layer, _, _) in enumerate(steps) if layer.stochastic)
+        for kit, layer, shape, w in steps[:first]:   # before the first Dropout: the same every sample
+            h = kit.group_forward(self, layer, shape, h, w, False)
         saved = self._gens, self._streams
+        outs = []
         try:
             self._gens, self._streams = gens, None
-            return inference.combine([self._forward(rows, True) for _ in range(self.job.arm.inference.samples)],
-                                     self.classify)
+            for _ in range(self.job.arm.inference.samples):
+                out = h
+                for kit, layer, shape, w in steps[first:]:
+                    out = kit.group_forward(self, layer, shape, out, w, True)
+                outs.append(out)
         finally:
             self._gens, self._streams = saved
+        return inference.combine(outs, self.classify)
 
     # --- the group interface -----------------------------------------------------
 

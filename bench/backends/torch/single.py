@@ -111,7 +111,9 @@ class Trainer:
     def _mc_out(self, x):
         """k training-mode passes (the spec allows no layer but Dropout whose training mode
         differs), combined into one prediction; called inside ``_mc_rng``."""
-        return inference.combine([self.model(x) for _ in range(self._mc[0])], self.classify)
+        first = self.model.layer_starts[next(i for i, layer in enumerate(self.job.arm.layers) if layer.stochastic)]
+        h = self.model[:first](x)   # the modules before the first Dropout: the same every sample
+        return inference.combine([self.model[first:](h) for _ in range(self._mc[0])], self.classify)
 
     def _tensors(self, x, y=None):
         x = torch.as_tensor(np.asarray(x, np.float32).reshape(len(x), -1), device=self.device)

@@ -60,14 +60,18 @@ def build(layers, input_shape: tuple, defaults: dict,
     first = arm_input_shape(layers, input_shape)
     inputs = [first] + layer_shapes(layers, input_shape)[:-1]
     modules, owners = ([ChannelsFirst(*first)] if len(first) == 3 else []), []
+    starts = []   # the index of each layer's first module (MC averaging runs the part before a Dropout once)
     for layer, shape in zip(layers, inputs):
+        starts.append(len(modules))
         kit = kit_for(layer)
         made, owner = kit.build(layer, shape, defaults) if mode == "inverted" else kit.build_mode(layer, shape,
                                                                                                  defaults, mode)
         modules += made
         if owner is not None:
             owners.append((kit, owner))
-    return nn.Sequential(*modules), owners
+    model = nn.Sequential(*modules)
+    model.layer_starts = starts
+    return model, owners
 
 
 __all__ = ["ACTIVATIONS", "KEEP_MASKS", "NOISE", "TORCH_LAYERS", "ChannelsFirst", "ClassicDropout", "DropBlock2d", "FlattenHWC",
