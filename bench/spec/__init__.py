@@ -23,8 +23,8 @@ from bench.spec.training import L1, L2, STOP_MONITORS, Data, EarlyStopping, Loss
 
 __all__ = ["ACTIVATIONS", "CLAIM_KINDS", "MODES", "PADDINGS", "PROFILES", "SPATIAL_LAYERS", "STOP_MONITORS",
            "Activation", "Arm", "BatchNorm", "Case", "Claim", "Conv2D", "Data", "Dense", "DropBlock", "Dropout",
-           "EarlyStopping", "Flatten", "GaussianDropout", "INFERENCE_MODES", "Inference", "Job", "L1", "L2", "Layer", "Loss",
-           "MC_ROWS", "MaxPool2D", "Metric",
+           "EarlyStopping", "Flatten", "GaussianDropout", "INFERENCE_MODES", "Inference", "Job", "L1", "L2", "Layer",
+           "Loss", "MC_ROWS", "MaxPool2D", "Metric",
            "Optimizer", "Profile", "SpatialDropout2D", "Throughput", "UniformDropout", "arm_input_shape", "check_metrics",
            "check_types", "layer_inputs", "layer_shapes", "param_layers", "producible_metrics"]
 

@@ -13,9 +13,9 @@ from bench.backends.torch.layers.activation import ACTIVATIONS, ActivationKit
 from bench.backends.torch.layers.conv import ChannelsFirst, Conv2DKit, FlattenHWC, FlattenKit, MaxPool2DKit
 from bench.backends.torch.layers.dense import DenseKit
 from bench.backends.torch.layers.kit import KEEP_MASKS, NOISE, Kit
-from bench.backends.torch.layers.noise import (ClassicDropout, DropBlock2d, DropBlockKit, DropoutKit, GaussianDropoutKit,
-                                               GaussianNoiseDropout, SpatialDropout2DKit, UniformDropoutKit,
-                                               UniformNoiseDropout, dropblock_gamma)
+from bench.backends.torch.layers.noise import (ClassicDropout, DropBlock2d, DropBlockKit, DropoutKit,
+                                               GaussianDropoutKit, GaussianNoiseDropout, SpatialDropout2DKit,
+                                               UniformDropoutKit, UniformNoiseDropout, dropblock_gamma)
 from bench.backends.torch.layers.norm import BatchNormKit
 from bench.errors import SpecError
 from bench.spec import (Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten, GaussianDropout,
@@ -74,6 +74,6 @@ def build(layers, input_shape: tuple, defaults: dict,
     return model, owners
 
 
-__all__ = ["ACTIVATIONS", "KEEP_MASKS", "NOISE", "TORCH_LAYERS", "ChannelsFirst", "ClassicDropout", "DropBlock2d", "FlattenHWC",
-           "GaussianNoiseDropout", "Kit", "UniformNoiseDropout", "build", "dropblock_gamma", "image_module",
-           "kit_for"]
+__all__ = ["ACTIVATIONS", "KEEP_MASKS", "NOISE", "TORCH_LAYERS", "ChannelsFirst", "ClassicDropout", "DropBlock2d",
+           "FlattenHWC", "GaussianNoiseDropout", "Kit", "UniformNoiseDropout", "build", "dropblock_gamma",
+           "image_module", "kit_for"]
