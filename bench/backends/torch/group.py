@@ -333,10 +333,11 @@ class GroupTrainer:
         self.optimizer.step()
         return losses.detach() + penalty
 
-    def _mc_out(self, rows, gens: list):
+    def _mc_out(self, rows, gens: list, streams):
         """MC averaging: k training-mode passes (the spec allows no layer but Dropout whose training
-        mode differs) drawing from each seed's MC generator ``gens`` (torch draws, as the per-seed
-        path's ``nn.Dropout``), combined into one prediction per seed."""
+        mode differs) drawing from each seed's MC generator ``gens`` (through ``streams``, their
+        compiled copy, where ``_mask_streams`` allows it: the same bits as the per-seed path's
+        ``nn.Dropout``), combined into one prediction per seed."""
         h = self._to_maps(rows) if len(self._first) == 3 else rows
         weights = iter(self._joined())
         steps = [(kit, layer, shape, next(weights) if kit.weights else None) for kit, layer, shape in self._layers]
@@ -346,7 +347,7 @@ class GroupTrainer:
         saved = self._gens, self._streams
         outs = []
         try:
-            self._gens, self._streams = gens, None
+            self._gens, self._streams = gens, streams
             for _ in range(self.job.arm.inference.samples):
                 out = h
                 for kit, layer, shape, w in steps[first:]:
@@ -398,11 +399,12 @@ class GroupTrainer:
         if mc:   # restarted at every evaluation, chunks of MC_ROWS, as on the per-seed path
             chunk = MC_ROWS
             gens = [torch.Generator(self.device).manual_seed(mc_seed(s)) for s in self._seeds]
+            streams = _mask_streams(self.job.arm.layers, gens, self.device)   # discarded after: nothing to store
         with torch.no_grad():
             for xc, yc in zip(torch.split(x, chunk), torch.split(y, chunk)):
                 rows = xc.expand(self.S, *xc.shape)
                 labels = yc.expand(self.S, *yc.shape)
-                out = self._mc_out(rows, gens) if mc else self._forward(rows, False)
+                out = self._mc_out(rows, gens, streams) if mc else self._forward(rows, False)
                 total += self._data_loss(out, labels).double() * len(xc)
                 if self.classify:
                     hits += (out.argmax(-1) == labels).sum(1).double()
