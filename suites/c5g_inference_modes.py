@@ -54,7 +54,8 @@ CASES = [Case(
     profiles={
         "smoke": Profile(seeds=2, epochs=1, train_subsample=2000, test_subsample=1000,
                          notes="2000 train / 1000 test images, 1 epoch, 2 seeds"),
-        # CPU: all data, 3 of 10 epochs (1,407 steps), 8 seeds; MC evaluates 50 masks every epoch.
+        # CPU: all data, 3 of 10 epochs (1,407 steps), 8 seeds. ``bench plan`` counts training steps
+        # only: the mc arm's evaluations (50 masks per test image, every epoch) come on top.
         "quick": Profile(seeds=8, epochs=3, notes="3 epochs instead of 10 (1,407 of 4,690 steps), 8 seeds"),
         "full": Profile(seeds=10, notes="10 epochs, 4,690 steps, 10 seeds"),
     },
