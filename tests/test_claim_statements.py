@@ -80,6 +80,12 @@ READINGS = {
     "c5f2": ("L1 gives sparser weights than L2.", {"l1": HIGHER, "l2": SAME}),
     "c5f3": ("L2 does not give sparse weights: its sparsity equals no regularization's.",
              {"l2": SAME, "none": SAME}),
+    "c5g1": ("Scaling by the keep probability at test (non-inverted dropout) matches inverted dropout.",
+             {"weight_scaling": SAME, "inverted": SAME}),
+    "c5g2": ("The deterministic weight-scaled net approximates the MC average over sampled masks (the same "
+             "trained nets).", {"mc": SAME, "inverted": SAME}),
+    "c5g3": ("Weight-scaling inference matches MC averaging over sampled masks.",
+             {"weight_scaling": SAME, "mc": SAME}),
     "c5h": ("Adding dropout layers makes training run slightly faster.", {"dropout": HIGHER, "none": SAME}),
     "c5i1": ("Dropout on the LSTM's outputs reduces overfitting: lower test loss than no dropout.",
              {"output": LOWER, "none": SAME}),

@@ -12,6 +12,7 @@ Suite files import their vocabulary from here: ``from bench.spec import Case, De
 from bench.spec.case import MODES, PROFILES, Arm, Case, Profile, check_metrics, producible_metrics
 from bench.spec.checks import check_types
 from bench.spec.claims import Claim
+from bench.spec.inference import INFERENCE_MODES, MC_ROWS, Inference
 from bench.spec.job import Job
 from bench.spec.layers import (ACTIVATIONS, PADDINGS, SPATIAL_LAYERS, Activation, BatchNorm, Conv2D, Dense,
                                DropBlock, Dropout, Flatten, GaussianDropout, Layer, LSTM, MaxPool2D,
@@ -22,7 +23,8 @@ from bench.spec.training import L1, L2, STOP_MONITORS, Data, EarlyStopping, Loss
 
 __all__ = ["ACTIVATIONS", "CLAIM_KINDS", "MODES", "PADDINGS", "PROFILES", "SPATIAL_LAYERS", "STOP_MONITORS",
            "Activation", "Arm", "BatchNorm", "Case", "Claim", "Conv2D", "Data", "Dense", "DropBlock", "Dropout",
-           "EarlyStopping", "Flatten", "GaussianDropout", "Job", "L1", "L2", "LSTM", "Layer", "Loss", "MaxPool2D", "Metric",
+           "EarlyStopping", "Flatten", "GaussianDropout", "INFERENCE_MODES", "Inference", "Job", "L1", "L2", "LSTM",
+           "Layer", "Loss", "MC_ROWS", "MaxPool2D", "Metric",
            "Optimizer", "Profile", "SpatialDropout2D", "Throughput", "UniformDropout", "arm_input_shape", "check_metrics",
            "check_types", "layer_inputs", "layer_shapes", "param_layers", "producible_metrics"]
 

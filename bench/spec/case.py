@@ -7,6 +7,7 @@ from typing import Optional
 from bench.errors import SpecError
 from bench.spec.checks import _where, check_types
 from bench.spec.claims import Claim
+from bench.spec.inference import Inference
 from bench.spec.layers import LAYER_TYPES, Dense, Layer
 from bench.spec.shapes import layer_shapes
 from bench.spec.throughput import Throughput
@@ -23,6 +24,7 @@ class Arm:
     l1: Optional[L1] = None
     standardize: Optional[bool] = None
     early_stopping: Optional[EarlyStopping] = None  # None: the case's ``Data.standardize``; else this arm's own
+    inference: Optional[Inference] = None   # how its Dropout trains and predicts (bench.spec.inference); None: inverted
 
     def standardizes(self, data: "Data") -> bool:
         return data.standardize if self.standardize is None else self.standardize
@@ -47,6 +49,10 @@ class Arm:
         if self.early_stopping is not None:
             with _where("early_stopping"):
                 self.early_stopping.validate()
+        if self.inference is not None:
+            with _where("inference"):
+                self.inference.validate()
+                self.inference.check_layers(self.layers)
 
 
 

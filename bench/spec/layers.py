@@ -15,6 +15,7 @@ from typing import ClassVar, Optional, Union
 import numpy as np
 
 from bench.errors import SpecError
+from bench.spec.inference import INFERENCE_MODES
 from bench.spec.initializers import conv_init, dense_init, lstm_init
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "linear")
@@ -29,6 +30,10 @@ class LayerRules:
     init_stream: ClassVar[Optional[str]] = None   # its random initial values' stream (``bench.spec.streams``)
     vectorized: ClassVar[bool] = True             # False: no backend trains it on the group path, so a case
     #                                               holding it trains seed by seed (``bench.run.grouping``)
+    stochastic: ClassVar[bool] = False            # draws noise in training
+    # the arm inference modes it allows (``bench.spec.inference``): a layer that draws nothing is the
+    # same under each; a noise layer allows only "inverted" unless its kits implement the others
+    inference_modes: ClassVar[tuple] = INFERENCE_MODES
 
     def output_shape(self, shape: tuple, where: str) -> tuple:
         """The shape (batch omitted) it returns for ``shape``; ``where`` names it in errors."""
@@ -74,8 +79,11 @@ class Dense(LayerRules):
 
 @dataclass(frozen=True)
 class Dropout(LayerRules):
-    """Inverted dropout: ``rate`` is the probability of *dropping* a unit."""
+    """Inverted dropout: ``rate`` is the probability of *dropping* a unit. The arm's
+    ``Inference`` can make it classic (weight scaling) or average sampled masks at test."""
     rate: float
+
+    stochastic: ClassVar[bool] = True
 
     def validate(self) -> None:
         if not (0.0 <= self.rate < 1.0) or math.isnan(self.rate):
@@ -92,6 +100,8 @@ class BatchNorm(LayerRules):
 
     needs: ClassVar[Optional[str]] = "flat"
     owns_params: ClassVar[bool] = True
+    # not "mc": MC averaging runs every layer but Dropout as at inference, which its batch statistics are not
+    inference_modes: ClassVar[tuple] = ("inverted", "weight_scaling")
 
     def param_shapes(self, shape: tuple) -> dict:
         return {name: (shape[-1],) for name in ("gamma", "beta", "mean", "var")}
@@ -213,6 +223,9 @@ class SpatialDropout2D(LayerRules):
     probability ``rate``; survivors scale by 1 / (1 - rate)."""
     rate: float
 
+    stochastic: ClassVar[bool] = True
+    inference_modes: ClassVar[tuple] = ("inverted",)
+
     needs: ClassVar[Optional[str]] = "map"
 
     def validate(self) -> None:
@@ -227,6 +240,9 @@ class DropBlock(LayerRules):
     dropped, then rescales by count; the identity at inference."""
     keep_prob: float
     block_size: int
+
+    stochastic: ClassVar[bool] = True
+    inference_modes: ClassVar[tuple] = ("inverted",)
 
     needs: ClassVar[Optional[str]] = "map"
 
@@ -248,6 +264,9 @@ class GaussianDropout(LayerRules):
     """Multiplicative N(1, rate / (1 - rate)) noise (Srivastava et al. 2014, sec. 10)."""
     rate: float
 
+    stochastic: ClassVar[bool] = True
+    inference_modes: ClassVar[tuple] = ("inverted",)
+
     def validate(self) -> None:
         if not (0.0 <= self.rate < 1.0) or math.isnan(self.rate):
             raise SpecError(f"GaussianDropout rate (field 'rate') must lie in [0, 1), got {self.rate}.")
@@ -264,6 +283,9 @@ class UniformDropout(LayerRules):
     variance 1/3 equals that of Bernoulli ``Dropout(0.25)`` and
     ``GaussianDropout(0.25)`` (rate / (1 - rate)), which makes the three comparable."""
     half_width: float
+
+    stochastic: ClassVar[bool] = True
+    inference_modes: ClassVar[tuple] = ("inverted",)
 
     def validate(self) -> None:
         if not (0.0 <= self.half_width <= 1.0) or math.isnan(self.half_width):
@@ -301,6 +323,8 @@ class LSTM(LayerRules):
     owns_params: ClassVar[bool] = True
     init_stream: ClassVar[Optional[str]] = "lstm_init"
     vectorized: ClassVar[bool] = False
+    stochastic: ClassVar[bool] = True              # its input and recurrent dropout
+    inference_modes: ClassVar[tuple] = ("inverted",)   # Keras's recurrent dropout is inverted; no other form here
 
     def output_shape(self, shape: tuple, where: str) -> tuple:
         return (shape[0], self.units) if self.return_sequences else (self.units,)

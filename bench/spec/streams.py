@@ -16,13 +16,15 @@ records, so a new stream takes a new number, never a used one.
   SeedSequence pads entropy with zeros, so ``[i, 3, 0]`` is the same stream as ``[i, 3]``.
 * ``lstm_init`` 5: the k-th LSTM layer's initial weights (kernel, recurrent kernel, bias,
   drawn in that order from one stream).
+* ``mc_masks`` 6: the dropout masks MC averaging draws at test (``bench.spec.inference``).
 
 Dropout masks in PyTorch, and TensorFlow's global seed, come from each framework's own
 generator seeded with the integer *i* itself, not from these streams.
 """
 from __future__ import annotations
 
-STREAMS = {"batch_order": 0, "dense_init": 1, "layer_seed": 2, "resplit": 3, "conv_init": 4, "lstm_init": 5}
+STREAMS = {"batch_order": 0, "dense_init": 1, "layer_seed": 2, "resplit": 3, "conv_init": 4, "lstm_init": 5,
+           "mc_masks": 6}
 
 
 def key(seed: int, stream: str, *index: int) -> list[int]:

@@ -32,11 +32,13 @@ import tensorflow as tf  # noqa: E402
 
 from bench.backends import EVAL_ROWS  # noqa: E402
 from bench.backends.tf import device  # noqa: E402,F401  (sets up the GPUs before TF touches one)
+from bench.backends.tf import inference  # noqa: E402
 from bench.backends.tf.defaults import table  # noqa: E402
 from bench.backends.tf.layers import kit_for, layer_stream  # noqa: E402
 from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
-from bench.spec import arm_input_shape, layer_shapes  # noqa: E402
+from bench.spec import MC_ROWS, arm_input_shape, layer_shapes  # noqa: E402
+from bench.spec.inference import mode_of  # noqa: E402
 
 _INT32_MOD = 2147483646  # Keras's TF backend folds its int64 seed state into int32 modulo this
 
@@ -70,6 +72,10 @@ class GroupTrainer:
         self._streams = {k: tf.constant([layer_stream(s, k) for s in seeds], tf.int64)
                          for (k, _, _), kit in zip(self._layers, self._kits) if kit.STOCHASTIC}
         self._draws = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.inference = mode_of(job.arm)   # the Dropout kit reads it (bench.spec.inference)
+        if self.inference == "mc":   # per stochastic layer, each seed's MC stream (bench.backends.tf.inference)
+            per_seed = [inference.streams(s, job.arm.layers) for s in seeds]
+            self._mc_streams = {k: tf.constant([m[k] for m in per_seed], tf.int64) for k in self._streams}
         self._owners = [kit for kit in self._kits if kit.PARAMS]   # parallel to self._weights
         self._weights = self._stack(params)
         self.trainable = [v for kit, w in zip(self._owners, self._weights)
@@ -88,6 +94,9 @@ class GroupTrainer:
         self._epoch = None
         self._eval = tf.function(self._eval_sums, input_signature=[
             tf.TensorSpec([None, self.in_features], tf.float32), tf.TensorSpec([None], y_dtype)])
+        self._mc_eval = tf.function(self._mc_sums, input_signature=[
+            tf.TensorSpec([None, self.in_features], tf.float32), tf.TensorSpec([None], y_dtype),
+            tf.TensorSpec([], tf.int64)])
 
     # --- weights ---------------------------------------------------------------
 
@@ -201,8 +210,44 @@ class GroupTrainer:
 
     def _eval_sums(self, x, y):
         rows = tf.broadcast_to(x[None], [self.S, tf.shape(x)[0], self.in_features])
+        return self._sums(self._forward(rows, False), y)
+
+    def _mc_sums(self, x, y, chunk):
+        """MC averaging on chunk ``chunk``: each sample is a training-mode pass (the spec allows no
+        layer but Dropout whose training mode differs) whose draws take each seed's MC stream
+        and the counter chunk * samples + j in place of the training streams, as the per-seed path."""
+        h = tf.broadcast_to(x[None], [self.S, tf.shape(x)[0], self.in_features])
+        if len(self._first) == 3:
+            c = self._first
+            h = tf.reshape(tf.transpose(tf.reshape(h, [self.S, tf.shape(x)[0], *c]), [1, 2, 3, 0, 4]),
+                           [tf.shape(x)[0], c[0], c[1], self.S * c[2]])
+        samples = self.job.arm.inference.samples
+        steps = [(kit, k, layer, shape, w) for ((k, layer, shape), kit), w in
+                 zip(zip(self._layers, self._kits), self._layer_weights())]
+        first = next(i for i, (kit, *_) in enumerate(steps) if kit.STOCHASTIC)
+        for kit, k, layer, shape, w in steps[:first]:   # before the first Dropout: the same every sample
+            h = kit.group_forward(self, k, layer, shape, h, w, False)
+        outs = []
+        streams, draws = self._streams, self._draws
+        try:
+            self._streams = self._mc_streams
+            for j in range(samples):
+                self._draws = chunk * samples + j
+                out = h
+                for kit, k, layer, shape, w in steps[first:]:
+                    out = kit.group_forward(self, k, layer, shape, out, w, True)
+                outs.append(out)
+        finally:
+            self._streams, self._draws = streams, draws
+        return self._sums(inference.combine(outs, self.classify), y)
+
+    def _layer_weights(self) -> list:
+        """Each layer's stacked variables (None for a layer without), in arm order."""
+        weights = iter(self._weights)
+        return [next(weights) if kit.PARAMS else None for kit in self._kits]
+
+    def _sums(self, out, y):
         labels = tf.broadcast_to(y[None], [self.S, tf.shape(y)[0]])
-        out = self._forward(rows, False)
         per = self._per_example(out, labels)
         if self.classify:
             metric = tf.cast(tf.argmax(out, -1, output_type=tf.int32) == labels, tf.float32)
@@ -241,8 +286,11 @@ class GroupTrainer:
         n = len(x)
         loss, metric = np.zeros(self.S), np.zeros(self.S)
         chunk = EVAL_ROWS  # the same chunks whatever S is: a seed's sums must not depend on its group
-        for start in range(0, n, chunk):
-            sums = self._eval(tf.constant(x[start:start + chunk]), tf.constant(y[start:start + chunk]))
+        mc = self.inference == "mc"
+        chunk = MC_ROWS if mc else chunk   # MC masks are drawn per chunk of MC_ROWS, as on the per-seed path
+        for i, start in enumerate(range(0, n, chunk)):
+            rows = (tf.constant(x[start:start + chunk]), tf.constant(y[start:start + chunk]))
+            sums = self._mc_eval(*rows, tf.constant(i, tf.int64)) if mc else self._eval(*rows)
             loss += sums[0].numpy()
             metric += sums[1].numpy()
         key = "accuracy" if self.classify else "mae"

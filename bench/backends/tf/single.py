@@ -19,11 +19,13 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bench.backends.tf import device  # noqa: E402,F401  (sets up the GPUs before TF touches one)
+from bench.backends.tf import inference  # noqa: E402
 from bench.backends.tf.defaults import table  # noqa: E402
 from bench.backends.tf.layers import keras_layer, kit_for  # noqa: E402
 from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
-from bench.spec import Job, arm_input_shape, layer_shapes  # noqa: E402
+from bench.spec import MC_ROWS, Job, arm_input_shape, layer_shapes  # noqa: E402
+from bench.spec.inference import mode_of  # noqa: E402
 
 EVAL_CHUNK = 2048  # rows per inference pass; bounds activation memory on 60k-row sets
 
@@ -47,8 +49,15 @@ class Trainer:
         first = arm_input_shape(job.arm.layers, job.case.input_shape)
         # Rows arrive flat; a conv arm sees them as channels-last (H, W, C) maps, a recurrent arm as (T, F) sequences.
         head = [keras.Input(shape=(self.in_features,))] + ([keras.layers.Reshape(first)] if len(first) > 1 else [])
-        body = [keras_layer(layer, seed, k, defaults) for k, layer in enumerate(job.arm.layers)]
+        mode = mode_of(job.arm)
+        body = [keras_layer(layer, seed, k, defaults, mode) for k, layer in enumerate(job.arm.layers)]
         self.model = keras.Sequential(head + body)
+        self._mc = None   # MC averaging: (samples, reshape or None, [(kit, spec layer, Keras layer, stream)])
+        if mode == "mc":
+            mc = inference.streams(seed, job.arm.layers)
+            self._mc = (job.arm.inference.samples, head[1] if len(head) > 1 else None,
+                        [(kit_for(layer), layer, built, mc.get(k)) for k, (layer, built)
+                         in enumerate(zip(job.arm.layers, body))])
         # (kit, Keras layer) of each parameter-owning layer, in arm order: the neutral parameter list's order
         self._owners = [(kit, built) for kit, built in zip(map(kit_for, job.arm.layers), body) if kit.PARAMS]
         self._set_params(params)
@@ -65,6 +74,8 @@ class Trainer:
         self._forward = tf.function(lambda x, training: self.model(x, training=training), reduce_retracing=True)
         self._objective_fn = tf.function(self._objective, reduce_retracing=True)
         self._eval_chunk = tf.function(self._eval_sums, input_signature=[x_spec, y_spec])
+        self._mc_chunk = tf.function(self._mc_sums, input_signature=[x_spec, y_spec, tf.TensorSpec([], tf.int64)])
+        self._mc_predict = tf.function(self._mc_out, input_signature=[x_spec, tf.TensorSpec([], tf.int64)])
         self._epoch = None
 
     # --- the objective, traced into graphs ----------------------------------
@@ -111,7 +122,31 @@ class Trainer:
         return losses.stack()
 
     def _eval_sums(self, x, y):
-        out = self.model(x, training=False)
+        return self._sums(self.model(x, training=False), y)
+
+    def _mc_out(self, x, chunk):
+        """MC averaging's prediction for the rows ``x`` of chunk ``chunk``: each sample runs the
+        Dropout layers as in training, with masks from the MC streams, the others at inference."""
+        samples, reshape, layers = self._mc
+        first = next(i for i, entry in enumerate(layers) if entry[3] is not None)
+        h = x if reshape is None else reshape(x)
+        for _, _, built, _ in layers[:first]:   # the layers before the first Dropout: the same every sample
+            h = built(h, training=False)
+        outs = []
+        for j in range(samples):
+            out = h
+            for kit, layer, built, stream in layers[first:]:
+                if stream is None:
+                    out = built(out, training=False)
+                else:
+                    out = kit.sample(layer, out, inference.stateless_seed(stream, chunk * samples + j))
+            outs.append(out)
+        return inference.combine(outs, self.classification)
+
+    def _mc_sums(self, x, y, chunk):
+        return self._sums(self._mc_out(x, chunk), y)
+
+    def _sums(self, out, y):
         loss = tf.reduce_sum(self._per_example(out, y))
         if self.classification:
             hits = tf.cast(tf.argmax(out, -1, output_type=tf.int32) == y, tf.float32)
@@ -164,12 +199,24 @@ class Trainer:
         return float(self._keeping_running_stats(lambda: self._objective_fn(x, y, bool(training)), training))
 
     def predict(self, x, training: bool = False) -> np.ndarray:
+        """Outputs (logits); under MC averaging at inference, the log of the mean probabilities."""
+        if self._mc is not None and not training:
+            x = np.asarray(x, np.float32)
+            return np.concatenate([self._mc_predict(self._xy(x[start:start + MC_ROWS]),
+                                                    tf.constant(i, tf.int64)).numpy()
+                                   for i, start in enumerate(range(0, len(x), MC_ROWS))])
         x = self._xy(x)
         return self._keeping_running_stats(lambda: self._forward(x, bool(training)), training).numpy()
 
     def evaluate(self, x, y) -> dict:
         x, y, n = np.asarray(x), np.asarray(y), len(x)
         loss = metric = 0.0
+        if self._mc is not None:   # MC averaging: chunks of MC_ROWS, each with its own masks
+            for i, start in enumerate(range(0, n, MC_ROWS)):
+                sums = self._mc_chunk(*self._xy(x[start:start + MC_ROWS], y[start:start + MC_ROWS]),
+                                      tf.constant(i, tf.int64))
+                loss, metric = loss + float(sums[0]), metric + float(sums[1])
+            return {"loss": loss / n, ("accuracy" if self.classification else "mae"): metric / n}
         for start in range(0, n, EVAL_CHUNK):
             sums = self._eval_chunk(*self._xy(x[start:start + EVAL_CHUNK], y[start:start + EVAL_CHUNK]))
             loss, metric = loss + float(sums[0]), metric + float(sums[1])

@@ -46,12 +46,14 @@ import torch.nn.functional as F
 
 from bench.backends import EVAL_ROWS
 from bench.backends.torch import adam as torch_adam
+from bench.backends.torch import inference
 from bench.backends.torch.defaults import table
 from bench.backends.torch.device import training_device as _device
 from bench.backends.torch.layers import KEEP_MASKS, kit_for
 from bench.backends.torch.optimizer import build_optimizer, matched_eps, set_keras_eps
 from bench.errors import SpecError
-from bench.spec import arm_input_shape, layer_shapes
+from bench.spec import MC_ROWS, arm_input_shape, layer_shapes
+from bench.spec.inference import mc_seed, mode_of
 
 
 def _rowsum(t):
@@ -159,6 +161,8 @@ class GroupTrainer:
         self._gens = [torch.Generator(self.device).manual_seed(int(s)) for s in seeds]
         self._streams = _mask_streams(job.arm.layers, self._gens, self.device)
         self._x = self._y = None
+        self.inference = mode_of(job.arm)   # the Dropout kit reads it (bench.spec.inference)
+        self._seeds = seeds
 
     # --- weights ------------------------------------------------------------
 
@@ -329,6 +333,30 @@ class GroupTrainer:
         self.optimizer.step()
         return losses.detach() + penalty
 
+    def _mc_out(self, rows, gens: list, streams):
+        """MC averaging: k training-mode passes (the spec allows no layer but Dropout whose training
+        mode differs) drawing from each seed's MC generator ``gens`` (through ``streams``, their
+        compiled copy, where ``_mask_streams`` allows it: the same bits as the per-seed path's
+        ``nn.Dropout``), combined into one prediction per seed."""
+        h = self._to_maps(rows) if len(self._first) == 3 else rows
+        weights = iter(self._joined())
+        steps = [(kit, layer, shape, next(weights) if kit.weights else None) for kit, layer, shape in self._layers]
+        first = next(i for i, (_, layer, _, _) in enumerate(steps) if layer.stochastic)
+        for kit, layer, shape, w in steps[:first]:   # before the first Dropout: the same every sample
+            h = kit.group_forward(self, layer, shape, h, w, False)
+        saved = self._gens, self._streams
+        outs = []
+        try:
+            self._gens, self._streams = gens, streams
+            for _ in range(self.job.arm.inference.samples):
+                out = h
+                for kit, layer, shape, w in steps[first:]:
+                    out = kit.group_forward(self, layer, shape, out, w, True)
+                outs.append(out)
+        finally:
+            self._gens, self._streams = saved
+        return inference.combine(outs, self.classify)
+
     # --- the group interface -----------------------------------------------------
 
     def _pad(self, per_seed: list) -> list:
@@ -367,11 +395,16 @@ class GroupTrainer:
         total = torch.zeros(self.S, device=self.device, dtype=torch.float64)
         hits = torch.zeros(self.S, device=self.device, dtype=torch.float64)
         chunk = EVAL_ROWS  # the same chunks whatever S is: a seed's sums must not depend on its group
+        mc = self.inference == "mc"
+        if mc:   # restarted at every evaluation, chunks of MC_ROWS, as on the per-seed path
+            chunk = MC_ROWS
+            gens = [torch.Generator(self.device).manual_seed(mc_seed(s)) for s in self._seeds]
+            streams = _mask_streams(self.job.arm.layers, gens, self.device)   # discarded after: nothing to store
         with torch.no_grad():
             for xc, yc in zip(torch.split(x, chunk), torch.split(y, chunk)):
                 rows = xc.expand(self.S, *xc.shape)
                 labels = yc.expand(self.S, *yc.shape)
-                out = self._forward(rows, False)
+                out = self._mc_out(rows, gens, streams) if mc else self._forward(rows, False)
                 total += self._data_loss(out, labels).double() * len(xc)
                 if self.classify:
                     hits += (out.argmax(-1) == labels).sum(1).double()

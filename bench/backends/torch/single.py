@@ -19,10 +19,13 @@ import torch
 import torch.nn.functional as F
 
 from bench.backends.torch.defaults import table
+from bench.backends.torch import inference
 from bench.backends.torch.device import training_device as _device
 from bench.backends.torch.layers import build
 from bench.backends.torch.optimizer import build_optimizer, matched_eps, set_keras_eps
 from bench.errors import SpecError
+from bench.spec import MC_ROWS
+from bench.spec.inference import mc_seed, mode_of
 
 EVAL_CHUNK = 4096
 
@@ -36,7 +39,9 @@ class Trainer:
         self.device = _device()
         defaults = table(job.mode)
         self.classify = job.case.loss.name == "softmax_cross_entropy"
-        self.model, self._owners = build(job.arm.layers, tuple(job.case.input_shape), defaults)
+        self.model, self._owners = build(job.arm.layers, tuple(job.case.input_shape), defaults, mode_of(job.arm))
+        # MC averaging at test: the masks averaged, and their generator's seed (bench.spec.inference)
+        self._mc = (job.arm.inference.samples, mc_seed(seed)) if mode_of(job.arm) == "mc" else None
         self._load(params)
         self.model.to(self.device)
         self.optimizer = build_optimizer(job.case.optimizer, list(self.model.parameters()), defaults, job.mode)
@@ -91,6 +96,24 @@ class Trainer:
         finally:
             self._rng_state = gen.get_state()
             gen.set_state(saved)
+
+    @contextlib.contextmanager
+    def _mc_rng(self):
+        """MC averaging's masks: the default generator restarted from the MC seed for one evaluation."""
+        gen = self._generator()
+        saved = gen.get_state()
+        gen.manual_seed(self._mc[1])
+        try:
+            yield
+        finally:
+            gen.set_state(saved)
+
+    def _mc_out(self, x):
+        """k training-mode passes (the spec allows no layer but Dropout whose training mode
+        differs), combined into one prediction; called inside ``_mc_rng``."""
+        first = self.model.layer_starts[next(i for i, layer in enumerate(self.job.arm.layers) if layer.stochastic)]
+        h = self.model[:first](x)   # the modules before the first Dropout: the same every sample
+        return inference.combine([self.model[first:](h) for _ in range(self._mc[0])], self.classify)
 
     def _tensors(self, x, y=None):
         x = torch.as_tensor(np.asarray(x, np.float32).reshape(len(x), -1), device=self.device)
@@ -164,7 +187,12 @@ class Trainer:
             return float(self._objective(self.model(x), y))
 
     def predict(self, x, training: bool = False) -> np.ndarray:
+        """Outputs (logits); under MC averaging at inference, the log of the mean probabilities."""
         x = self._tensors(x)
+        if self._mc is not None and not training:
+            self.model.train()
+            with torch.no_grad(), self._mc_rng():
+                return torch.cat([self._mc_out(c) for c in torch.split(x, MC_ROWS)]).cpu().numpy()
         self.model.train(training)
         with torch.no_grad(), self._own_rng():
             out = torch.cat([self.model(c) for c in torch.split(x, EVAL_CHUNK)])
@@ -172,11 +200,13 @@ class Trainer:
 
     def evaluate(self, x, y) -> dict:
         x, y = self._tensors(x, y)
-        self.model.eval()
+        mc = self._mc is not None
+        self.model.train(mc)   # MC averaging: Dropout samples (bench.spec.inference)
+        chunk = MC_ROWS if mc else EVAL_CHUNK
         total, hits = torch.zeros((), device=self.device), torch.zeros((), device=self.device)
-        with torch.no_grad():
-            for xc, yc in zip(torch.split(x, EVAL_CHUNK), torch.split(y, EVAL_CHUNK)):
-                out = self.model(xc)
+        with torch.no_grad(), (self._mc_rng() if mc else contextlib.nullcontext()):
+            for xc, yc in zip(torch.split(x, chunk), torch.split(y, chunk)):
+                out = self._mc_out(xc) if mc else self.model(xc)
                 total += self._data_loss(out, yc) * len(xc)
                 if self.classify:
                     labels = yc if yc.ndim == 1 else yc.argmax(-1)

@@ -17,7 +17,7 @@ from bench.backends.tf.layers.activation import ActivationKit
 from bench.backends.tf.layers.base import Kit
 from bench.backends.tf.layers.conv import Conv2DKit, FlattenKit, MaxPool2DKit
 from bench.backends.tf.layers.dense import DenseKit
-from bench.backends.tf.layers.noise import (DropBlock, DropBlockKit, DropoutKit, GaussianDropoutKit,
+from bench.backends.tf.layers.noise import (ClassicDropout, DropBlock, DropBlockKit, DropoutKit, GaussianDropoutKit,
                                             SpatialDropout2DKit, UniformDropout, UniformDropoutKit, dropblock_gamma)
 from bench.backends.tf.layers.norm import BatchNormKit
 from bench.backends.tf.layers.recurrent import LSTMKit
@@ -56,12 +56,14 @@ def layer_stream(seed: int, k: int) -> int:
     return int(np.random.SeedSequence(streams.key(seed, "layer_seed", k)).generate_state(1)[0])
 
 
-def keras_layer(layer: spec.Layer, seed: int, k: int, defaults: dict):
+def keras_layer(layer: spec.Layer, seed: int, k: int, defaults: dict, mode: str = "inverted"):
     """The Keras layer for one spec layer; ``k`` is its position in the arm, ``defaults``
-    the Keras column (``bench.backends.tf.defaults``)."""
+    the Keras column (``bench.backends.tf.defaults``), ``mode`` the arm's inference mode."""
     stream = layer_stream(seed, k)
-    return kit_for(layer).build(layer, stream, defaults)
+    if mode == "inverted":
+        return kit_for(layer).build(layer, stream, defaults)
+    return kit_for(layer).build_mode(layer, stream, defaults, mode)
 
 
-__all__ = ["KITS", "DropBlock", "Kit", "UniformDropout", "dropblock_gamma", "keras_layer", "kit_for",
+__all__ = ["KITS", "ClassicDropout", "DropBlock", "Kit", "UniformDropout", "dropblock_gamma", "keras_layer", "kit_for",
            "layer_stream"]

@@ -26,6 +26,19 @@ class Kit:
         """The Keras layer; ``stream`` seeds a stochastic one, ``defaults`` is the Keras column."""
         raise NotImplementedError
 
+    @classmethod
+    def build_mode(cls, layer, stream: int, defaults: dict, mode: str):
+        """The Keras layer under the arm's inference ``mode`` (``bench.spec.inference``) when it
+        is not "inverted"; the same layer for one that draws nothing (the spec allows the mode
+        only on layers that support it)."""
+        return cls.build(layer, stream, defaults)
+
+    @staticmethod
+    def sample(layer, x, seed):
+        """One training-mode draw of a stochastic layer on ``x`` with the stateless ``seed``:
+        an MC-averaging sample at test (``bench.backends.tf.inference``)."""
+        raise NotImplementedError
+
     @staticmethod
     def variables(built) -> list:
         """(neutral name, variable) pairs of the built Keras layer, in the neutral dict's order."""

@@ -77,6 +77,29 @@ class UniformDropout(keras.layers.Layer):
         return input_shape
 
 
+class ClassicDropout(keras.layers.Layer):
+    """Non-inverted dropout (``Inference("weight_scaling")``): in training the units Keras's
+    ``Dropout(rate, seed)`` keeps pass unscaled (the same masks, from the same stream: its
+    output is nonzero exactly where a nonzero unit is kept, and a unit that is 0 stays 0
+    either way); at inference every unit is multiplied by keep = 1 - rate."""
+
+    def __init__(self, rate: float, seed: int, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = float(rate)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=False):
+        if not training:
+            return x * tf.constant(1.0 - self.rate, x.dtype)
+        if self.rate == 0.0:
+            return x
+        inverted = keras.random.dropout(x, self.rate, seed=self.seed_generator)
+        return tf.where(tf.not_equal(inverted, 0), x, tf.constant(0, x.dtype))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
 def dropblock(layer, x, seed):
     """``DropBlock.call`` with an explicit stateless seed."""
     b, h, w = layer.block_size, x.shape[1], x.shape[2]
@@ -115,12 +138,25 @@ class DropoutKit(NoiseKit):
     def build(layer, stream, defaults):
         return keras.layers.Dropout(layer.rate, seed=stream)
 
+    @classmethod
+    def build_mode(cls, layer, stream, defaults, mode):
+        # "mc" trains as inverted dropout; only "weight_scaling" changes the layer
+        return ClassicDropout(layer.rate, seed=stream) if mode == "weight_scaling" else cls.build(layer, stream,
+                                                                                                   defaults)
+
+    @staticmethod
+    def sample(layer, x, seed):
+        return tf.nn.experimental.stateless_dropout(x, rate=layer.rate, seed=seed)
+
     @staticmethod
     def off(layer):
         return layer.rate == 0.0
 
     @classmethod
     def group_forward(cls, trainer, k, layer, shape, x, weights, training):
+        classic = getattr(trainer, "inference", "inverted") == "weight_scaling"   # ClassicDropout's rule
+        if classic and not training:
+            return x * tf.constant(1.0 - layer.rate, x.dtype)
         if not training or cls.off(layer):
             return x
         # ``tf.nn.experimental.stateless_dropout`` (what the per-seed path's Keras layer
@@ -129,7 +165,7 @@ class DropoutKit(NoiseKit):
         noise = trainer._join([tf.random.stateless_uniform(tf.shape(p), seed=trainer._seed(k, s), dtype=x.dtype,
                                                            alg=None) for s, p in enumerate(trainer._slices(x))],
                               len(x.shape) == 3)
-        scaled = x * tf.constant(1 / (1 - layer.rate), x.dtype)
+        scaled = x if classic else x * tf.constant(1 / (1 - layer.rate), x.dtype)
         return tf.where(noise >= layer.rate, scaled, tf.constant(0, x.dtype))
 
 

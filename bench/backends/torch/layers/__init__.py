@@ -14,9 +14,9 @@ from bench.backends.torch.layers.activation import ACTIVATIONS, ActivationKit
 from bench.backends.torch.layers.conv import ChannelsFirst, Conv2DKit, FlattenHWC, FlattenKit, MaxPool2DKit
 from bench.backends.torch.layers.dense import DenseKit
 from bench.backends.torch.layers.kit import KEEP_MASKS, NOISE, Kit
-from bench.backends.torch.layers.noise import (DropBlock2d, DropBlockKit, DropoutKit, GaussianDropoutKit,
-                                               GaussianNoiseDropout, SpatialDropout2DKit, UniformDropoutKit,
-                                               UniformNoiseDropout, dropblock_gamma)
+from bench.backends.torch.layers.noise import (ClassicDropout, DropBlock2d, DropBlockKit, DropoutKit,
+                                               GaussianDropoutKit, GaussianNoiseDropout, SpatialDropout2DKit,
+                                               UniformDropoutKit, UniformNoiseDropout, dropblock_gamma)
 from bench.backends.torch.layers.norm import BatchNormKit
 from bench.backends.torch.layers.recurrent import KerasLSTM, LSTMKit
 from bench.errors import SpecError
@@ -55,22 +55,28 @@ def image_module(layer, in_channels: int) -> nn.Module:
     return kit.module(layer, in_channels)
 
 
-def build(layers, input_shape: tuple, defaults: dict) -> tuple[nn.Sequential, list[tuple[Kit, nn.Module]]]:
+def build(layers, input_shape: tuple, defaults: dict,
+          mode: str = "inverted") -> tuple[nn.Sequential, list[tuple[Kit, nn.Module]]]:
     """The model, and (kit, module) of its parameter-owning modules in spec order. A
     conv arm's flat input rows become NCHW first (``ChannelsFirst``). ``defaults`` is
-    the table of ``bench.backends.torch.defaults``."""
+    the table of ``bench.backends.torch.defaults``; ``mode`` the arm's inference mode."""
     kits = [kit_for(layer) for layer in layers]   # an unknown layer: this backend's one sentence, first
     first = arm_input_shape(layers, input_shape)
     inputs = [first] + layer_shapes(layers, input_shape)[:-1]
     modules, owners = ([ChannelsFirst(*first)] if len(first) == 3 else []), []
+    starts = []   # the index of each layer's first module (MC averaging runs the part before a Dropout once)
     for kit, layer, shape in zip(kits, layers, inputs):
-        made, owner = kit.build(layer, shape, defaults)
+        starts.append(len(modules))
+        made, owner = kit.build(layer, shape, defaults) if mode == "inverted" else kit.build_mode(layer, shape,
+                                                                                                 defaults, mode)
         modules += made
         if owner is not None:
             owners.append((kit, owner))
-    return nn.Sequential(*modules), owners
+    model = nn.Sequential(*modules)
+    model.layer_starts = starts
+    return model, owners
 
 
-__all__ = ["ACTIVATIONS", "KEEP_MASKS", "NOISE", "TORCH_LAYERS", "ChannelsFirst", "DropBlock2d", "FlattenHWC",
-           "GaussianNoiseDropout", "KerasLSTM", "Kit", "UniformNoiseDropout", "build", "dropblock_gamma", "image_module",
-           "kit_for"]
+__all__ = ["ACTIVATIONS", "KEEP_MASKS", "NOISE", "TORCH_LAYERS", "ChannelsFirst", "ClassicDropout", "DropBlock2d",
+           "FlattenHWC", "GaussianNoiseDropout", "KerasLSTM", "Kit", "UniformNoiseDropout", "build", "dropblock_gamma",
+           "image_module", "kit_for"]

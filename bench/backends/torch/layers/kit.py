@@ -33,6 +33,12 @@ class Kit:
         ``shape`` is the spec's input shape, (features,) or channels-last (H, W, C)."""
         return [], None
 
+    def build_mode(self, layer, shape: tuple, defaults: dict, mode: str) -> tuple[list, object]:
+        """``build`` under the arm's inference ``mode`` (``bench.spec.inference``) when it is not
+        "inverted"; the same modules for a layer that draws nothing (the spec allows a mode only
+        on layers that support it)."""
+        return self.build(layer, shape, defaults)
+
     def load(self, module, entry: dict) -> None:
         """Copies the neutral ``entry`` into ``module`` (called under ``torch.no_grad``)."""
 

@@ -46,6 +46,23 @@ class UniformNoiseDropout(nn.Module):
         return x * torch.empty_like(x).uniform_(1.0 - self.half_width, 1.0 + self.half_width)
 
 
+class ClassicDropout(nn.Module):
+    """Non-inverted dropout (``Inference("weight_scaling")``): in training the mask
+    ``nn.Dropout`` draws on the CPU (``empty_like(x).bernoulli_(keep)``, the same draws) without
+    its 1/keep; in eval every unit is multiplied by keep = 1 - rate."""
+
+    def __init__(self, rate: float):
+        super().__init__()
+        self.keep = 1.0 - float(rate)
+
+    def forward(self, x):
+        if not self.training:
+            return x * self.keep
+        if self.keep == 1.0:
+            return x
+        return x * torch.empty_like(x).bernoulli_(self.keep)
+
+
 def dropblock_gamma(keep_prob: float, block_size: int, h: int, w: int) -> float:
     """The Bernoulli rate of block seeds (Ghiasi et al. 2018, eq. 1, with the
     square map's feat_size**2 generalised to H*W): each seed drops block_size**2
@@ -96,11 +113,23 @@ class DropoutKit(_NoiseKit):
     def build(self, layer, shape, defaults):
         return [nn.Dropout(p=layer.rate)], None
 
+    def build_mode(self, layer, shape, defaults, mode):
+        # "mc" trains as inverted dropout; only "weight_scaling" changes the module
+        return ([ClassicDropout(layer.rate)], None) if mode == "weight_scaling" else self.build(layer, shape, defaults)
+
+    def group_forward(self, trainer, layer, shape, x, weights, training):
+        if not training and getattr(trainer, "inference", "inverted") == "weight_scaling":
+            return x * (1.0 - layer.rate)   # ClassicDropout's eval
+        return super().group_forward(trainer, layer, shape, x, weights, training)
+
     def draw(self, trainer, layer, x, chw):
         if layer.rate == 0.0:
             return x
         keep = 1.0 - layer.rate
-        return x * trainer._keep_mask(x, lambda n: (n, *chw), keep, maps_last=True)
+        mask = trainer._keep_mask(x, lambda n: (n, *chw), keep, maps_last=True)
+        if getattr(trainer, "inference", "inverted") == "weight_scaling":
+            mask = mask.sign_()   # ClassicDropout's unscaled mask: 1/keep -> 1, exactly
+        return x * mask
 
 
 class SpatialDropout2DKit(_NoiseKit):
