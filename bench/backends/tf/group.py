@@ -23,6 +23,7 @@ kernels always run.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -36,7 +37,7 @@ from bench.backends.tf.defaults import table  # noqa: E402
 from bench.backends.tf.layers import kit_for, layer_stream  # noqa: E402
 from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
-from bench.spec import arm_input_shape, layer_shapes  # noqa: E402
+from bench.spec import Dropout, arm_input_shape, layer_shapes  # noqa: E402
 
 _INT32_MOD = 2147483646  # Keras's TF backend folds its int64 seed state into int32 modulo this
 
@@ -234,6 +235,24 @@ class GroupTrainer:
                 index[i, s, :len(b)] = b
         losses = self._epoch(tf.constant(index), tf.constant(np.array(sizes, np.int32))).numpy()
         return losses.T[:self.n].astype(np.float64)
+
+    def set_schedule(self, dropout_rate=None, lr=None) -> None:
+        """This epoch's scheduled values, as ``bench.backends.tf.single.Trainer.set_schedule``:
+        ``dropout_rate`` replaces every spec ``Dropout`` layer's rate (a constant of the
+        traced epoch, so a new one retraces it; the draw counter steps on at rate 0 too),
+        ``lr`` the optimizer's learning rate variable."""
+        if lr is not None:
+            self.optimizer.learning_rate = float(lr)
+        if dropout_rate is None:
+            return
+        layers = [(k, dataclasses.replace(layer, rate=float(dropout_rate)) if type(layer) is Dropout else layer, shape)
+                  for k, layer, shape in self._layers]
+        if layers == self._layers:
+            return
+        self._layers = layers
+        if self._epoch is not None:   # a fresh Python function: TF's frequent-retracing warning counts per function
+            self._epoch = tf.function(lambda index, lengths: self._train_epoch(index, lengths), input_signature=[
+                tf.TensorSpec([None, self.S, None], tf.int32), tf.TensorSpec([None], tf.int32)])
 
     def evaluate(self, x, y) -> list[dict]:
         x = np.asarray(x, np.float32).reshape(len(x), self.in_features)

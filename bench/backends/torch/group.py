@@ -37,6 +37,7 @@ a copy of its seed, whose results are dropped.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import warnings
 
@@ -51,7 +52,7 @@ from bench.backends.torch.device import training_device as _device
 from bench.backends.torch.layers import KEEP_MASKS, kit_for
 from bench.backends.torch.optimizer import build_optimizer, matched_eps, set_keras_eps
 from bench.errors import SpecError
-from bench.spec import arm_input_shape, layer_shapes
+from bench.spec import Dropout, arm_input_shape, layer_shapes
 
 
 def _rowsum(t):
@@ -358,6 +359,17 @@ class GroupTrainer:
         if self._streams is not None:
             self._streams.store()
         return losses.T[:self.n].cpu().numpy().astype(np.float64)
+
+    def set_schedule(self, dropout_rate=None, lr=None) -> None:
+        """This epoch's scheduled values, as ``bench.backends.torch.single.Trainer.set_schedule``:
+        ``dropout_rate`` replaces every spec ``Dropout`` layer's rate (its kit reads it at
+        each draw), ``lr`` every parameter group's learning rate."""
+        if lr is not None:
+            for group in self.optimizer.param_groups:
+                group["lr"] = float(lr)
+        if dropout_rate is not None:
+            self._layers = [(kit, dataclasses.replace(layer, rate=float(dropout_rate))
+                             if type(layer) is Dropout else layer, shape) for kit, layer, shape in self._layers]
 
     def evaluate(self, x, y) -> list[dict]:
         x = torch.as_tensor(np.asarray(x, np.float32).reshape(len(x), -1), device=self.device)

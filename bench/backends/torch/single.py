@@ -152,6 +152,18 @@ class Trainer:
                 losses[i] = self._step(self._x.index_select(0, idx), self._y.index_select(0, idx))
         return losses.cpu().numpy().astype(np.float64)
 
+    def set_schedule(self, dropout_rate=None, lr=None) -> None:
+        """This epoch's scheduled values (``bench.spec.Schedule``): ``dropout_rate`` becomes
+        ``p`` of every ``nn.Dropout`` (the spec's ``Dropout``; at p = 0 it draws nothing,
+        as the vectorized path), ``lr`` every parameter group's learning rate."""
+        if lr is not None:
+            for group in self.optimizer.param_groups:
+                group["lr"] = float(lr)
+        if dropout_rate is not None:
+            for module in self.model.modules():
+                if type(module) is torch.nn.Dropout:
+                    module.p = float(dropout_rate)
+
     def step(self, x, y) -> float:
         self.model.train()
         with self._own_rng():
