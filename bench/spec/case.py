@@ -180,6 +180,10 @@ class Case:
         if self.throughput is not None:
             with _where("throughput"):
                 self.throughput.validate()
+            for arm in self.arms:
+                if arm.dropout_schedule is not None or arm.lr_schedule is not None:
+                    raise SpecError(f"arm {arm.name!r} has a per-epoch schedule, which a speed case (timed steps, "
+                                    f"no epochs) would not apply; leave schedules out of speed cases.")
         check_metrics(self)
         for claim in self.claims:
             self.metric(claim.metric)
