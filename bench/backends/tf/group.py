@@ -23,7 +23,6 @@ kernels always run.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -37,7 +36,7 @@ from bench.backends.tf.defaults import table  # noqa: E402
 from bench.backends.tf.layers import kit_for, layer_stream  # noqa: E402
 from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
-from bench.spec import Dropout, arm_input_shape, layer_shapes  # noqa: E402
+from bench.spec import arm_input_shape, layer_shapes  # noqa: E402
 
 _INT32_MOD = 2147483646  # Keras's TF backend folds its int64 seed state into int32 modulo this
 
@@ -245,8 +244,8 @@ class GroupTrainer:
             self.optimizer.learning_rate = float(lr)
         if dropout_rate is None:
             return
-        layers = [(k, dataclasses.replace(layer, rate=float(dropout_rate)) if type(layer) is Dropout else layer, shape)
-                  for k, layer, shape in self._layers]
+        layers = [(k, kit.with_rate(layer, float(dropout_rate)) if kit.SCHEDULED else layer, shape)
+                  for (k, layer, shape), kit in zip(self._layers, self._kits)]
         if layers == self._layers:
             return
         self._layers = layers

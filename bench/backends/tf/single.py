@@ -20,7 +20,7 @@ import tensorflow as tf  # noqa: E402
 
 from bench.backends.tf import device  # noqa: E402,F401  (sets up the GPUs before TF touches one)
 from bench.backends.tf.defaults import table  # noqa: E402
-from bench.backends.tf.layers import keras_layer, kit_for  # noqa: E402
+from bench.backends.tf.layers import keras_layer, kit_for, scheduled_rate  # noqa: E402
 from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
 from bench.spec import Job, arm_input_shape, layer_shapes  # noqa: E402
@@ -142,10 +142,8 @@ class Trainer:
         for i, b in enumerate(batches):
             index[i, :len(b)] = b
         losses = self._epoch(tf.constant(index), tf.constant(lengths)).numpy()
-        if getattr(self, "_idle_dropout", None):   # see set_schedule: a rate-0 epoch still counts its draws
-            for layer in self._idle_dropout:
-                state = layer.seed_generator.state
-                state.assign(state + tf.constant([0, len(batches)], state.dtype))
+        if getattr(self, "_idle_dropout", False):   # see set_schedule: a rate-0 epoch still counts its draws
+            scheduled_rate(self.model, 0.0, steps_done=len(batches))
         return losses
 
     def step(self, x, y) -> float:
@@ -164,15 +162,9 @@ class Trainer:
             self.optimizer.learning_rate = float(lr)
         if dropout_rate is None:
             return
-        layers = [layer for layer in self.model.layers if type(layer) is keras.layers.Dropout]
-        for layer in layers:   # Keras gives a layer built at rate 0 no generator; its stream is layer.seed
-            if not hasattr(layer, "seed_generator"):   # untracked: not a weight, and the layer is built
-                object.__setattr__(layer, "seed_generator", keras.random.SeedGenerator(layer.seed))
-        self._idle_dropout = layers if float(dropout_rate) == 0.0 else []
-        if all(layer.rate == float(dropout_rate) for layer in layers):
+        self._idle_dropout = float(dropout_rate) == 0.0
+        if not scheduled_rate(self.model, float(dropout_rate)):
             return
-        for layer in layers:
-            layer.rate = float(dropout_rate)
         x_spec = tf.TensorSpec([None, self.in_features], tf.float32)
         y_spec = tf.TensorSpec([None], tf.int32 if self.classification else tf.float32)
         self._step = tf.function(self._train_step, input_signature=[x_spec, y_spec])

@@ -37,7 +37,6 @@ a copy of its seed, whose results are dropped.
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import warnings
 
@@ -52,7 +51,7 @@ from bench.backends.torch.device import training_device as _device
 from bench.backends.torch.layers import KEEP_MASKS, kit_for
 from bench.backends.torch.optimizer import build_optimizer, matched_eps, set_keras_eps
 from bench.errors import SpecError
-from bench.spec import Dropout, arm_input_shape, layer_shapes
+from bench.spec import arm_input_shape, layer_shapes
 
 
 def _rowsum(t):
@@ -368,8 +367,8 @@ class GroupTrainer:
             for group in self.optimizer.param_groups:
                 group["lr"] = float(lr)
         if dropout_rate is not None:
-            self._layers = [(kit, dataclasses.replace(layer, rate=float(dropout_rate))
-                             if type(layer) is Dropout else layer, shape) for kit, layer, shape in self._layers]
+            self._layers = [(kit, kit.with_rate(layer, float(dropout_rate)) if kit.scheduled else layer, shape)
+                            for kit, layer, shape in self._layers]
 
     def evaluate(self, x, y) -> list[dict]:
         x = torch.as_tensor(np.asarray(x, np.float32).reshape(len(x), -1), device=self.device)

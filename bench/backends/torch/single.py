@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from bench.backends.torch.defaults import table
 from bench.backends.torch.device import training_device as _device
-from bench.backends.torch.layers import build
+from bench.backends.torch.layers import build, scheduled_rate
 from bench.backends.torch.optimizer import build_optimizer, matched_eps, set_keras_eps
 from bench.errors import SpecError
 
@@ -160,9 +160,7 @@ class Trainer:
             for group in self.optimizer.param_groups:
                 group["lr"] = float(lr)
         if dropout_rate is not None:
-            for module in self.model.modules():
-                if type(module) is torch.nn.Dropout:
-                    module.p = float(dropout_rate)
+            scheduled_rate(self.model, float(dropout_rate))
 
     def step(self, x, y) -> float:
         self.model.train()

@@ -15,7 +15,7 @@ from bench.backends.torch.layers.dense import DenseKit
 from bench.backends.torch.layers.kit import KEEP_MASKS, NOISE, Kit
 from bench.backends.torch.layers.noise import (DropBlock2d, DropBlockKit, DropoutKit, GaussianDropoutKit,
                                                GaussianNoiseDropout, SpatialDropout2DKit, UniformDropoutKit,
-                                               UniformNoiseDropout, dropblock_gamma)
+                                               UniformNoiseDropout, dropblock_gamma, scheduled_rate)
 from bench.backends.torch.layers.norm import BatchNormKit
 from bench.errors import SpecError
 from bench.spec import (Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten, GaussianDropout,
@@ -70,4 +70,4 @@ def build(layers, input_shape: tuple, defaults: dict) -> tuple[nn.Sequential, li
 
 __all__ = ["ACTIVATIONS", "KEEP_MASKS", "NOISE", "TORCH_LAYERS", "ChannelsFirst", "DropBlock2d", "FlattenHWC",
            "GaussianNoiseDropout", "Kit", "UniformNoiseDropout", "build", "dropblock_gamma", "image_module",
-           "kit_for"]
+           "kit_for", "scheduled_rate"]
