@@ -66,6 +66,10 @@ READINGS = {
     "c5a": ("Validation accuracy against the dropout rate is an inverted U: some interior rate beats both "
             "no dropout and the highest rate.",
             {"rate00": SAME, "rate20": HIGHER, "rate40": HIGHER, "rate60": HIGHER, "rate90": SAME}),
+    "c5b1": ("A dropout rate falling from 0.5 to 0 during training beats a constant 0.5.",
+             {"decreasing": HIGHER, "constant": SAME}),
+    "c5b2": ("A dropout rate falling from 0.5 to 0 beats one rising from 0 to 0.5 (curriculum).",
+             {"decreasing": HIGHER, "increasing": SAME}),
     "c5d1": ("Dropout 0.2 before BN is harmless: it does at least as well as no dropout.",
              {"drop_bn20": HIGHER, "none": SAME}),
     "c5d2": ("Dropout 0.2 after BN beats dropout 0.2 before BN (variance shift).",

@@ -34,6 +34,11 @@ arrays are numpy; weights use the neutral layout of ``bench.run.seeds``):
     ``{"loss", "mae"}`` for regression.
 ``params() -> list[dict]``
     Current weights in the neutral layout.
+``set_schedule(dropout_rate=None, lr=None)``
+    This epoch's scheduled values (``bench.spec.Schedule``), called by the neutral
+    loop before each epoch of an arm with a schedule: ``dropout_rate`` becomes the
+    rate of every ``Dropout`` layer, ``lr`` the optimizer's learning rate; None
+    leaves a value as it is.
 
 and a ``GroupTrainer`` class, the vectorized path, which trains several seeds
 of one arm as one wide model:
@@ -46,6 +51,8 @@ of one arm as one wide model:
     shape ``(len(seeds), steps)``. No operation mixes seeds.
 ``evaluate(x, y) -> list[dict]``; ``params() -> list[list[dict]]``
     One entry per seed.
+``set_schedule(dropout_rate=None, lr=None)``
+    As the per-seed ``Trainer``'s, for every seed.
 
 and module-level ``versions() -> dict`` (framework version and device) and
 ``free_memory() -> int | None`` (free bytes of the device, None for host memory).

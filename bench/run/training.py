@@ -40,6 +40,9 @@ class _OneSeed:
     def evaluate(self, x, y) -> list[dict]:
         return [self.trainer.evaluate(x, y)]
 
+    def set_schedule(self, **values) -> None:
+        self.trainer.set_schedule(**values)
+
     def params(self) -> list[list[dict]]:
         return [self.trainer.params()]
 
@@ -73,6 +76,9 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
     ``curve`` (one point per epoch), ``diverged``, ``diverged_step``, ``steps``,
     ``group`` (its size and seeds) and the timings, where ``wall_s`` is the
     group's wall time divided by its size: the cost of one seed-run.
+    An arm with a schedule (``Arm.dropout_schedule``, ``Arm.lr_schedule``) has the
+    trainer's ``set_schedule(dropout_rate=..., lr=...)`` called before each epoch
+    with that epoch's values, which its curve keeps (``dropout_rate``, ``lr``).
     Regression cases add ``regression_outcomes``. ``on_steps(n)``, when given, is
     called after each epoch with the seed-steps it trained (for a progress bar).
     """
@@ -107,11 +113,17 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
         if not live:
             break
         chunks = [order[epoch * per_epoch:(epoch + 1) * per_epoch] for order in orders]
+        scheduled = job.arm.schedule_at(epoch, job.data.epochs)   # this epoch's dropout rate / lr, if scheduled
+        if scheduled:
+            trainer.set_schedule(**scheduled)
         t0 = time.perf_counter()
         losses = np.asarray(trainer.fit_epoch(chunks), dtype=np.float64)
         train_s += time.perf_counter() - t0
         for i in live:
             runs[i].after_epoch(losses[i])
+            if not runs[i].diverged:   # the curve carries the values each epoch trained with
+                for key, value in scheduled.items():
+                    runs[i].curve.setdefault(key, []).append(value)
         if on_steps is not None:
             on_steps(len(live) * losses.shape[1])
         t0 = time.perf_counter()

@@ -17,6 +17,7 @@ from bench.spec.job import Job
 from bench.spec.layers import (ACTIVATIONS, PADDINGS, SPATIAL_LAYERS, Activation, BatchNorm, Conv2D, Dense,
                                DropBlock, Dropout, Flatten, GaussianDropout, Layer, LSTM, MaxPool2D,
                                SpatialDropout2D, UniformDropout)
+from bench.spec.schedules import SCHEDULE_KINDS, Schedule
 from bench.spec.shapes import arm_input_shape, layer_inputs, layer_shapes, param_layers
 from bench.spec.throughput import Throughput
 from bench.spec.training import L1, L2, STOP_MONITORS, Data, EarlyStopping, Loss, Metric, Optimizer
@@ -24,8 +25,8 @@ from bench.spec.training import L1, L2, STOP_MONITORS, Data, EarlyStopping, Loss
 __all__ = ["ACTIVATIONS", "CLAIM_KINDS", "MODES", "PADDINGS", "PROFILES", "SPATIAL_LAYERS", "STOP_MONITORS",
            "Activation", "Arm", "BatchNorm", "Case", "Claim", "Conv2D", "Data", "Dense", "DropBlock", "Dropout",
            "EarlyStopping", "Flatten", "GaussianDropout", "INFERENCE_MODES", "Inference", "Job", "L1", "L2", "LSTM",
-           "Layer", "Loss", "MC_ROWS", "MaxPool2D", "Metric",
-           "Optimizer", "Profile", "SpatialDropout2D", "Throughput", "UniformDropout", "arm_input_shape", "check_metrics",
+           "Layer", "Loss", "MC_ROWS", "MaxPool2D", "Metric", "Optimizer", "Profile", "SCHEDULE_KINDS", "Schedule",
+           "SpatialDropout2D", "Throughput", "UniformDropout", "arm_input_shape", "check_metrics",
            "check_types", "layer_inputs", "layer_shapes", "param_layers", "producible_metrics"]
 
 

@@ -8,7 +8,8 @@ from bench.errors import SpecError
 from bench.spec.checks import _where, check_types
 from bench.spec.claims import Claim
 from bench.spec.inference import Inference
-from bench.spec.layers import LAYER_TYPES, Dense, Layer
+from bench.spec.layers import LAYER_TYPES, Dense, Dropout, Layer
+from bench.spec.schedules import Schedule
 from bench.spec.shapes import layer_shapes
 from bench.spec.throughput import Throughput
 from bench.spec.training import L1, L2, Data, EarlyStopping, Loss, Metric, Optimizer
@@ -25,6 +26,12 @@ class Arm:
     standardize: Optional[bool] = None
     early_stopping: Optional[EarlyStopping] = None  # None: the case's ``Data.standardize``; else this arm's own
     inference: Optional[Inference] = None   # how its Dropout trains and predicts (bench.spec.inference); None: inverted
+    # Per-epoch schedules (``bench.spec.schedules``); None: the constant rate / the optimizer's lr.
+    # ``dropout_schedule`` *replaces* the rate of every ``Dropout`` layer (not the other
+    # noise layers) at each epoch, so every such layer must be declared at its epoch-0
+    # value (``start``). ``lr_schedule`` replaces the optimizer's learning rate at each epoch.
+    dropout_schedule: Optional[Schedule] = None
+    lr_schedule: Optional[Schedule] = None
 
     def standardizes(self, data: "Data") -> bool:
         return data.standardize if self.standardize is None else self.standardize
@@ -53,6 +60,31 @@ class Arm:
             with _where("inference"):
                 self.inference.validate()
                 self.inference.check_layers(self.layers)
+        if self.dropout_schedule is not None:
+            with _where("dropout_schedule"):
+                self.dropout_schedule.validate(0.0, 1.0, what="dropout rate")
+                rates = [layer.rate for layer in self.layers if type(layer) is Dropout]
+                if not rates or any(r != self.dropout_schedule.start for r in rates):
+                    raise SpecError(f"arm {self.name!r} needs Dropout layers declared at the schedule's start "
+                                    f"rate {self.dropout_schedule.start}; its Dropout rates are {rates}.")
+        if self.lr_schedule is not None:
+            with _where("lr_schedule"):
+                self.lr_schedule.validate(what="learning rate")
+                if min(v for v in (self.lr_schedule.start, self.lr_schedule.end) if v is not None) <= 0:
+                    raise SpecError(f"a learning rate schedule's values must be > 0; got {self.lr_schedule}.")
+        if self.dropout_schedule is not None and self.inference is not None and self.inference.mode != "inverted":
+            raise SpecError(f"arm {self.name!r}: a dropout schedule drives inverted Dropout layers; "
+                            f"it cannot be combined with inference mode {self.inference.mode!r}.")
+
+    def schedule_at(self, epoch: int, epochs: int) -> dict:
+        """This arm's scheduled values at ``epoch`` of ``epochs`` (``dropout_rate``, ``lr``),
+        only those it schedules; empty without a schedule."""
+        out = {}
+        if self.dropout_schedule is not None:
+            out["dropout_rate"] = self.dropout_schedule.value(epoch, epochs)
+        if self.lr_schedule is not None:
+            out["lr"] = self.lr_schedule.value(epoch, epochs)
+        return out
 
 
 
@@ -157,6 +189,10 @@ class Case:
         if self.throughput is not None:
             with _where("throughput"):
                 self.throughput.validate()
+            for arm in self.arms:
+                if arm.dropout_schedule is not None or arm.lr_schedule is not None:
+                    raise SpecError(f"arm {arm.name!r} has a per-epoch schedule, which a speed case (timed steps, "
+                                    f"no epochs) would not apply; leave schedules out of speed cases.")
         check_metrics(self)
         for claim in self.claims:
             self.metric(claim.metric)

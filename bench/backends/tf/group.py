@@ -280,6 +280,24 @@ class GroupTrainer:
         losses = self._epoch(tf.constant(index), tf.constant(np.array(sizes, np.int32))).numpy()
         return losses.T[:self.n].astype(np.float64)
 
+    def set_schedule(self, dropout_rate=None, lr=None) -> None:
+        """This epoch's scheduled values, as ``bench.backends.tf.single.Trainer.set_schedule``:
+        ``dropout_rate`` replaces every spec ``Dropout`` layer's rate (a constant of the
+        traced epoch, so a new one retraces it; the draw counter steps on at rate 0 too),
+        ``lr`` the optimizer's learning rate variable."""
+        if lr is not None:
+            self.optimizer.learning_rate = float(lr)
+        if dropout_rate is None:
+            return
+        layers = [(k, kit.with_rate(layer, float(dropout_rate)) if kit.SCHEDULED else layer, shape)
+                  for (k, layer, shape), kit in zip(self._layers, self._kits)]
+        if layers == self._layers:
+            return
+        self._layers = layers
+        if self._epoch is not None:   # a fresh Python function: TF's frequent-retracing warning counts per function
+            self._epoch = tf.function(lambda index, lengths: self._train_epoch(index, lengths), input_signature=[
+                tf.TensorSpec([None, self.S, None], tf.int32), tf.TensorSpec([None], tf.int32)])
+
     def evaluate(self, x, y) -> list[dict]:
         x = np.asarray(x, np.float32).reshape(len(x), self.in_features)
         y = np.asarray(y, np.int32 if self.classify else np.float32).reshape(-1)

@@ -21,7 +21,7 @@ import tensorflow as tf  # noqa: E402
 from bench.backends.tf import device  # noqa: E402,F401  (sets up the GPUs before TF touches one)
 from bench.backends.tf import inference  # noqa: E402
 from bench.backends.tf.defaults import table  # noqa: E402
-from bench.backends.tf.layers import keras_layer, kit_for  # noqa: E402
+from bench.backends.tf.layers import keras_layer, kit_for, scheduled_rate  # noqa: E402
 from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
 from bench.spec import MC_ROWS, Job, arm_input_shape, layer_shapes  # noqa: E402
@@ -176,10 +176,38 @@ class Trainer:
         index = np.zeros((len(batches), lengths.max()), np.int32)
         for i, b in enumerate(batches):
             index[i, :len(b)] = b
-        return self._epoch(tf.constant(index), tf.constant(lengths)).numpy()
+        losses = self._epoch(tf.constant(index), tf.constant(lengths)).numpy()
+        if getattr(self, "_idle_dropout", False):   # see set_schedule: a rate-0 epoch still counts its draws
+            scheduled_rate(self.model, 0.0, steps_done=len(batches))
+        return losses
 
     def step(self, x, y) -> float:
         return float(self._step(*self._xy(x, y)))
+
+    def set_schedule(self, dropout_rate=None, lr=None) -> None:
+        """This epoch's scheduled values (``bench.spec.Schedule``): ``dropout_rate`` becomes
+        the rate of every Keras ``Dropout`` layer (the spec's ``Dropout``), ``lr`` the
+        optimizer's learning rate (a variable the graphs read). A rate is a Python constant
+        in the traced graphs, so a new one retraces them: the same ops as a constant-rate
+        run at that rate, hence the same masks. Keras skips drawing at rate 0 and so does
+        not advance its seed; ``fit_epoch`` advances it by the epoch's steps instead, so a
+        layer's j-th step draws with the seed ``[stream, j]`` whatever the rates before,
+        as the vectorized path's shared draw counter does."""
+        if lr is not None:
+            self.optimizer.learning_rate = float(lr)
+        if dropout_rate is None:
+            return
+        self._idle_dropout = float(dropout_rate) == 0.0
+        if not scheduled_rate(self.model, float(dropout_rate)):
+            return
+        x_spec = tf.TensorSpec([None, self.in_features], tf.float32)
+        y_spec = tf.TensorSpec([None], tf.int32 if self.classification else tf.float32)
+        self._step = tf.function(self._train_step, input_signature=[x_spec, y_spec])
+        self._forward = tf.function(lambda x, training: self.model(x, training=training), reduce_retracing=True)
+        self._objective_fn = tf.function(self._objective, reduce_retracing=True)
+        if self._epoch is not None:   # a fresh Python function: TF's frequent-retracing warning counts per function
+            self._epoch = tf.function(lambda index, lengths: self._train_epoch(index, lengths), input_signature=[
+                tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)])
 
     def _keeping_running_stats(self, fn, training: bool):
         """Run ``fn`` without letting a training-mode pass move the running

@@ -387,6 +387,17 @@ class GroupTrainer:
             self._streams.store()
         return losses.T[:self.n].cpu().numpy().astype(np.float64)
 
+    def set_schedule(self, dropout_rate=None, lr=None) -> None:
+        """This epoch's scheduled values, as ``bench.backends.torch.single.Trainer.set_schedule``:
+        ``dropout_rate`` replaces every spec ``Dropout`` layer's rate (its kit reads it at
+        each draw), ``lr`` every parameter group's learning rate."""
+        if lr is not None:
+            for group in self.optimizer.param_groups:
+                group["lr"] = float(lr)
+        if dropout_rate is not None:
+            self._layers = [(kit, kit.with_rate(layer, float(dropout_rate)) if kit.scheduled else layer, shape)
+                            for kit, layer, shape in self._layers]
+
     def evaluate(self, x, y) -> list[dict]:
         x = torch.as_tensor(np.asarray(x, np.float32).reshape(len(x), -1), device=self.device)
         y = np.asarray(y)

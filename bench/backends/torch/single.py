@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from bench.backends.torch.defaults import table
 from bench.backends.torch import inference
 from bench.backends.torch.device import training_device as _device
-from bench.backends.torch.layers import build
+from bench.backends.torch.layers import build, scheduled_rate
 from bench.backends.torch.optimizer import build_optimizer, matched_eps, set_keras_eps
 from bench.errors import SpecError
 from bench.spec import MC_ROWS
@@ -174,6 +174,16 @@ class Trainer:
             for i, idx in enumerate(torch.split(flat, sizes)):
                 losses[i] = self._step(self._x.index_select(0, idx), self._y.index_select(0, idx))
         return losses.cpu().numpy().astype(np.float64)
+
+    def set_schedule(self, dropout_rate=None, lr=None) -> None:
+        """This epoch's scheduled values (``bench.spec.Schedule``): ``dropout_rate`` becomes
+        ``p`` of every ``nn.Dropout`` (the spec's ``Dropout``; at p = 0 it draws nothing,
+        as the vectorized path), ``lr`` every parameter group's learning rate."""
+        if lr is not None:
+            for group in self.optimizer.param_groups:
+                group["lr"] = float(lr)
+        if dropout_rate is not None:
+            scheduled_rate(self.model, float(dropout_rate))
 
     def step(self, x, y) -> float:
         self.model.train()

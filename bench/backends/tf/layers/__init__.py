@@ -18,7 +18,8 @@ from bench.backends.tf.layers.base import Kit
 from bench.backends.tf.layers.conv import Conv2DKit, FlattenKit, MaxPool2DKit
 from bench.backends.tf.layers.dense import DenseKit
 from bench.backends.tf.layers.noise import (ClassicDropout, DropBlock, DropBlockKit, DropoutKit, GaussianDropoutKit,
-                                            SpatialDropout2DKit, UniformDropout, UniformDropoutKit, dropblock_gamma)
+                                            SpatialDropout2DKit, UniformDropout, UniformDropoutKit, dropblock_gamma,
+                                            scheduled_rate)
 from bench.backends.tf.layers.norm import BatchNormKit
 from bench.backends.tf.layers.recurrent import LSTMKit
 from bench.errors import SpecError
@@ -66,4 +67,4 @@ def keras_layer(layer: spec.Layer, seed: int, k: int, defaults: dict, mode: str 
 
 
 __all__ = ["KITS", "ClassicDropout", "DropBlock", "Kit", "UniformDropout", "dropblock_gamma", "keras_layer", "kit_for",
-           "layer_stream"]
+           "layer_stream", "scheduled_rate"]

@@ -18,6 +18,7 @@ class Kit:
     KERNELS: tuple = ()     # of PARAMS: what an L1/L2 penalty without ``include_bias`` covers
     STATE: tuple = ()       # of PARAMS: running statistics, not trained (evaluation must not move them)
     STOCHASTIC = False      # draws per-seed noise in training: the group trainer keeps a stream for it
+    SCHEDULED = False       # its rate follows ``Arm.dropout_schedule`` (``with_rate``; noise.scheduled_rate)
 
     # --- the per-seed path ---------------------------------------------------
 

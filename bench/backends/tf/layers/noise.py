@@ -14,6 +14,7 @@ All are the identity at inference.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import keras
@@ -131,8 +132,35 @@ class NoiseKit(Kit):
         return trainer._join(out, len(x.shape) == 3)
 
 
+def scheduled_rate(model, rate: float, steps_done=None) -> bool:
+    """Set the rate of every Keras ``Dropout`` of ``model`` (what ``DropoutKit`` builds) to
+    ``rate``; True when one changed (a traced graph holds the old one). A Keras Dropout built
+    at rate 0 has no seed generator: it gets one on its stream (``layer.seed``), untracked,
+    as the layer is built. ``steps_done`` instead moves every such layer's seed on by that
+    many steps, for an epoch trained at rate 0, where Keras draws nothing."""
+    layers = [layer for layer in model.layers if type(layer) is keras.layers.Dropout]
+    if steps_done is not None:
+        for layer in layers:
+            state = layer.seed_generator.state
+            state.assign(state + tf.constant([0, steps_done], state.dtype))
+        return False
+    changed = False
+    for layer in layers:
+        if not hasattr(layer, "seed_generator"):
+            object.__setattr__(layer, "seed_generator", keras.random.SeedGenerator(layer.seed))
+        changed = changed or layer.rate != rate
+        layer.rate = rate
+    return changed
+
+
 class DropoutKit(NoiseKit):
     """Its own ``group_forward``: the mask's elementwise ops run once over all seeds."""
+    SCHEDULED = True
+
+    @staticmethod
+    def with_rate(layer, rate: float):
+        """The spec layer at a scheduled rate, for the group path."""
+        return dataclasses.replace(layer, rate=rate)
 
     @staticmethod
     def build(layer, stream, defaults):

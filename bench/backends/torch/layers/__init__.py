@@ -16,7 +16,7 @@ from bench.backends.torch.layers.dense import DenseKit
 from bench.backends.torch.layers.kit import KEEP_MASKS, NOISE, Kit
 from bench.backends.torch.layers.noise import (ClassicDropout, DropBlock2d, DropBlockKit, DropoutKit,
                                                GaussianDropoutKit, GaussianNoiseDropout, SpatialDropout2DKit,
-                                               UniformDropoutKit, UniformNoiseDropout, dropblock_gamma)
+                                               UniformDropoutKit, UniformNoiseDropout, dropblock_gamma, scheduled_rate)
 from bench.backends.torch.layers.norm import BatchNormKit
 from bench.backends.torch.layers.recurrent import KerasLSTM, LSTMKit
 from bench.errors import SpecError
@@ -79,4 +79,4 @@ def build(layers, input_shape: tuple, defaults: dict,
 
 __all__ = ["ACTIVATIONS", "KEEP_MASKS", "NOISE", "TORCH_LAYERS", "ChannelsFirst", "ClassicDropout", "DropBlock2d",
            "FlattenHWC", "GaussianNoiseDropout", "KerasLSTM", "Kit", "UniformNoiseDropout", "build", "dropblock_gamma",
-           "image_module", "kit_for"]
+           "image_module", "kit_for", "scheduled_rate"]

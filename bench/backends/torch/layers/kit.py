@@ -25,6 +25,7 @@ class Kit:
     buffers = ()        # its neutral names that are statistics, not trainable
     draws = None        # None, KEEP_MASKS or NOISE
     module = None       # a layer that is one module: (layer, in_channels) -> it (``image_module``)
+    scheduled = False   # its rate follows ``Arm.dropout_schedule`` (``with_rate``; noise.scheduled_rate)
 
     # --- the per-seed path ------------------------------------------------------
 

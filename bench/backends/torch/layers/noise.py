@@ -10,6 +10,7 @@ the CPU the draws are the same bits. All are the identity outside training.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import torch
@@ -107,8 +108,22 @@ class _NoiseKit(Kit):
         return self.draw(trainer, layer, x, _chw(shape)) if training else x
 
 
+def scheduled_rate(model: nn.Module, rate: float) -> None:
+    """Set ``p`` of every ``nn.Dropout`` of ``model`` (what ``DropoutKit`` builds) to ``rate``;
+    at 0 it draws nothing, as ``DropoutKit.draw``."""
+    for module in model.modules():
+        if type(module) is nn.Dropout:
+            module.p = rate
+
+
 class DropoutKit(_NoiseKit):
     draws = KEEP_MASKS
+    scheduled = True
+
+    @staticmethod
+    def with_rate(layer, rate: float):
+        """The spec layer at a scheduled rate, for the group path (``draw`` reads it each step)."""
+        return dataclasses.replace(layer, rate=rate)
 
     def build(self, layer, shape, defaults):
         return [nn.Dropout(p=layer.rate)], None
