@@ -40,7 +40,6 @@ from bench.errors import SpecError  # noqa: E402
 from bench.spec import MC_ROWS, arm_input_shape, layer_shapes  # noqa: E402
 from bench.spec.inference import mode_of  # noqa: E402
 
-_INT32_MOD = 2147483646  # Keras's TF backend folds its int64 seed state into int32 modulo this
 
 
 class GroupTrainer:
@@ -133,7 +132,7 @@ class GroupTrainer:
     def _seed(self, k: int, s: int):
         """The stateless seed Keras's layer k of seed s uses for its current draw."""
         pair = tf.stack([self._streams[k][s], self._draws])
-        return tf.cast(tf.math.floormod(pair, _INT32_MOD), tf.int32)
+        return tf.cast(tf.math.floormod(pair, inference.INT32_MOD), tf.int32)
 
     def _slices(self, x):
         """Seed s's part of ``x``, in the per-seed path's layout. ``unstack``/``split``

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from bench.spec.inference import mc_stream
 
-_INT32_MOD = 2147483646  # as Keras's TF backend folds an int64 seed into int32 (``bench.backends.tf.group``)
+INT32_MOD = 2147483646  # Keras's TF backend folds its int64 seed state into int32 modulo this
 
 
 def streams(seed: int, layers) -> dict:
@@ -20,7 +20,7 @@ def streams(seed: int, layers) -> dict:
 def stateless_seed(stream, counter):
     """The int32 stateless seed of draw ``counter`` (chunk * samples + sample) of ``stream``."""
     pair = tf.stack([tf.cast(stream, tf.int64), tf.cast(counter, tf.int64)])
-    return tf.cast(tf.math.floormod(pair, _INT32_MOD), tf.int32)
+    return tf.cast(tf.math.floormod(pair, INT32_MOD), tf.int32)
 
 
 def combine(outs: list, classify: bool, axis: int = 0):
