@@ -1,9 +1,14 @@
 """A regular (non-editable) install must carry every package of the engine: pyproject's
 package list is checked against the package directories on disk."""
-import tomllib
+import sys
 from pathlib import Path
 
 from setuptools import find_packages
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:   # the project supports 3.10, where the TOML reader is the tomli package
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
