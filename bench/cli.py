@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
@@ -278,7 +279,9 @@ def _run(args) -> int:
     if args.command == "plan" or not args.adaptive:
         from bench.run import plan
 
-        lines = plan.make(options).lines()
+        made = plan.make(options)
+        lines = made.lines()
+        options = dataclasses.replace(options, step_seconds=made.step_seconds())   # the bar's ETA follows the plan
         if args.command == "plan" or not args.quiet:
             print("\n".join(lines), file=sys.stdout if args.command == "plan" else sys.stderr, flush=True)
         if args.command == "plan":

@@ -195,3 +195,48 @@ def test_a_rate_borrowed_from_other_cases_is_scaled_by_the_work_of_a_step():
     # c5a's step (784-512-10, batch 32) is lighter than C1's (784-256-128-64-32-10, batch 128)
     assert plan.step_work(c5a, "quick") < plan.step_work(c1, "quick")
     assert plan.step_work(c1, "quick") == 128 * (784 * 256 + 256 * 128 + 128 * 64 + 64 * 32 + 32 * 10)
+
+
+def _job(case_id, framework):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(case=SimpleNamespace(id=case_id), framework=framework)
+
+
+def test_progress_weights_each_seed_step_by_its_planned_cost():
+    from bench.run.progress import Progress
+
+    inner = _Bar()
+    postfix = []
+    inner.set_postfix_str = postfix.append
+    cnn, mlp = _job("c4", "tf"), _job("c5a", "tf")
+    bar = Progress(inner, {("c4", "tf"): 0.06, ("c5a", "tf"): 0.002})
+    bar.add(cnn, 100)
+    bar.add(mlp, 1000)
+    assert inner.total == pytest.approx(100 * 0.06 + 1000 * 0.002)   # 6 s of planned work, then 2 s
+    bar.advance(mlp, 1000)
+    assert inner.updates == [pytest.approx(2.0)]   # all of the cheap case: a quarter of the work, not 91 %
+    assert postfix[-1].startswith("1k/1.1k seed-steps")
+    job_bar = bar.for_job(cnn)
+    job_bar.set_postfix_str("c4/none/tf seeds 0-7")
+    job_bar.update(50)
+    job_bar.retrain(10)   # a crashed group's steps are planned again
+    assert inner.updates[-1] == pytest.approx(3.0) and inner.total == pytest.approx(8.6)
+    assert postfix[-1] == "1.05k/1.11k seed-steps c4/none/tf seeds 0-7"
+    plain = Progress(_Bar())
+    plain.add(cnn, 7)
+    assert plain.bar.total == 7   # no plan: every seed-step weighs 1
+
+
+def test_bench_run_hands_the_plans_rates_to_the_bar(tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_run(options):
+        seen["rates"] = options.step_seconds
+        return runner.Summary()
+
+    monkeypatch.setattr(runner, "run", fake_run)
+    main(["run", "--profile", "smoke", "--case", "c1", "--framework", "torch", "--no-progress",
+          "--results-dir", str(tmp_path)])
+    expected = plan.make(RunOptions([C1], "smoke", ["torch"], ["as_written"], results_dir=tmp_path)).step_seconds()
+    assert seen["rates"] == expected and set(expected) == {("c1", "torch")} and expected[("c1", "torch")] > 0

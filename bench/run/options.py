@@ -53,6 +53,8 @@ class RunOptions:
     executor: Optional[Callable] = None
     progress: bool = True
     adaptive: Optional[AdaptiveOptions] = None
+    # The plan's seconds per seed-step by (case id, framework): the progress bar's weights (bench.run.progress).
+    step_seconds: Optional[dict] = field(default=None, compare=False, hash=False)
 
     def __post_init__(self):
         # Sequences are kept as tuples so that the value stays frozen and hashable-minded.

@@ -61,6 +61,7 @@ class CasePlan:
     rate: float          # seconds per seed-step
     rate_source: str
     group_seconds: list = field(default_factory=list)
+    rates: dict = field(default_factory=dict)   # seconds per seed-step by framework
 
     @property
     def seed_steps(self) -> int:
@@ -81,6 +82,10 @@ class Plan:
     @property
     def seed_steps(self) -> int:
         return sum(c.seed_steps for c in self.cases)
+
+    def step_seconds(self) -> dict:
+        """``{(case id, framework): seconds per seed-step}``: the run's progress weights."""
+        return {(c.case, fw): rate for c in self.cases for fw, rate in c.rates.items()}
 
     def lines(self) -> list[str]:
         out = [f"bench plan: profile {self.profile}, {self.workers} worker{'s' if self.workers > 1 else ''}"]
@@ -231,6 +236,7 @@ def make(options: RunOptions, rate_dirs=None) -> Plan:
                 cp.group_seconds.append(seconds)
                 (serial if case.throughput is not None else jobs_seconds).append(seconds)
         if sources:
+            cp.rates = {fw: r for fw, (r, _) in sources.items()}
             cp.rate = statistics.mean(r for r, _ in sources.values())
             cp.rate_source = "; ".join(f"{fw}: {s}" for fw, (_, s) in sorted(sources.items()))
         else:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from bench import backends, data
-from bench.run import devices, environment, grouping, throughput, workers as pool
+from bench.run import devices, environment, grouping, progress, throughput, workers as pool
 from bench.run.grouping import GroupSize
 from bench.records import identity, store
 from bench.spec import Job
@@ -115,7 +115,8 @@ def run(options) -> Summary:
     if not pending:
         return summary
 
-    bar = _progress(0, options.progress)   # counts seed-steps; the total is known once the groups are
+    # Seed-steps weighted by the plan's seconds per seed-step (bench.run.progress); the total is known once the groups are
+    bar = progress.Progress(_progress(0, options.progress), options.step_seconds)
     groups = []   # (job, arrays, seeds, vectorized) in seed-block-major order
     for case, jobs, seed_ids in plans:
         todo = {(job.arm.name, job.framework, job.mode, s) for c, job, s in pending if c is case}
@@ -132,15 +133,16 @@ def run(options) -> Summary:
                 if block_todo:
                     groups.append((job, arrays, block_todo, vectorized))
     speed = speed_units(plans, pending)
-    bar.total = sum(group_steps(job, arrays, seed_ids) for job, arrays, seed_ids, _ in groups) \
-        + sum(len(jobs) * case.throughput.seed_steps for case, jobs, _ in speed)
-    bar.refresh()
+    for job, arrays, seed_ids, _ in groups:
+        bar.add(job, group_steps(job, arrays, seed_ids))
+    for case, jobs, _ in speed:
+        bar.add(jobs[0], len(jobs) * case.throughput.seed_steps)
     with store.RecordWriter(path) as writer:
         if groups and (workers > 1 or executor is not None):   # even for one group: its threads, so its bits, follow the count
             _run_in_workers(groups, workers, data_dir, writer, summary, bar, executor)
         else:
             for job, arrays, seed_ids, vectorized in groups:
-                _run_group(job, arrays, seed_ids, writer.append, summary, bar, vectorized)
+                _run_group(job, arrays, seed_ids, writer.append, summary, bar.for_job(job), vectorized)
         if speed:
             bar.write(f"bench: timing {len(speed)} repetition{'s' if len(speed) > 1 else ''} of "
                       f"{', '.join(dict.fromkeys(c.id for c, _, _ in speed))} one at a time in this process, "
@@ -149,7 +151,7 @@ def run(options) -> Summary:
             for case, jobs, seed in speed:
                 if case.id not in loaded:
                     loaded[case.id] = data.arrays_for(data.load(case.data.dataset, data_dir), case.budget(profile))
-                _run_speed(jobs, loaded[case.id], seed, writer.append, summary, bar)
+                _run_speed(jobs, loaded[case.id], seed, writer.append, summary, bar.for_job(jobs[0]))
     bar.close()
     return summary
 
@@ -225,8 +227,7 @@ def _run_group(job: Job, arrays, seed_ids, emit, summary: Summary, bar, vectoriz
                                on_steps=advanced) \
             if vectorized else [train_seed(job, backend, arrays(seed_ids[0]), seed_ids[0], on_steps=advanced)]
     except Exception as exc:  # one seed's crash must not stop the others
-        if bar.total is not None and done[0]:
-            bar.total += done[0]   # those steps are trained again
+        bar.retrain(done[0])   # those steps are trained again
         if len(seed_ids) == 1:
             _fail(job, seed_ids, f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=8), env, emit, summary)
             bar.update(group_steps(job, arrays, seed_ids))
@@ -257,7 +258,7 @@ def _run_in_workers(groups, count: int, data_dir, writer, summary: Summary, bar,
 
     def advanced(index: int, n: int) -> None:
         done[index] = done.get(index, 0) + n
-        bar.update(n)
+        bar.advance(groups[index][0], n)
 
     with (executor or pool.Pool)(started, shares=count) as workers:
         for index, ok, value in workers.map(_group_in_worker, payloads, on_progress=advanced):
@@ -273,12 +274,12 @@ def _run_in_workers(groups, count: int, data_dir, writer, summary: Summary, bar,
                 summary.failures += part.failures
                 for line in part.messages:
                     bar.write(line, file=sys.stderr)
-                bar.update(rest)
+                bar.advance(job, rest)
                 continue
             env = environment.describe(backends.load(job.framework).versions())
             _fail(job, seed_ids, f"{type(value).__name__}: {value}", getattr(value, "traceback", ""), env,
                   writer.append, summary)
-            bar.update(rest)
+            bar.advance(job, rest)
 
 
 def _fail(job: Job, seed_ids, error: str, trace: str, env: dict, emit, summary: Summary) -> None:
@@ -306,7 +307,8 @@ class _Lines:
     def update(self, n: int) -> None:
         pool.note_progress(n)   # to the parent's bar, as the group trains
 
-    total = None
+    def retrain(self, n: int) -> None:
+        pass   # the parent counts a worker's group up to its planned steps (``_run_in_workers``)
 
 
 _ARRAYS: dict = {}   # a worker's datasets, loaded once per (dataset, profile budget)
@@ -335,7 +337,4 @@ def _shared(arrays, seed_ids):
 
 
 def _progress(total: int, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="step", unit_scale=True, disable=not enabled, dynamic_ncols=True,
-                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}")
+    return progress.bar(enabled)
