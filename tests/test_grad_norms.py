@@ -158,3 +158,13 @@ def test_a_penalized_arm_is_refused():
     arm = dataclasses.replace(C5C.arm("sigmoid"), name="l1", l1=L1(1e-4))
     with pytest.raises(SpecError, match="arm 'l1' has an L1/L2 penalty"):
         dataclasses.replace(C5C, arms=(arm,), claims=()).validate()
+
+
+def test_the_metrics_come_from_the_step_means_and_a_diverged_seed_records_none():
+    from bench.run.training import _Run, grad_metrics
+    assert grad_metrics(np.array([2.0, 1.0, 20.0]), 2) == pytest.approx(
+        {"grad_norm_first": 1.0, "grad_ratio_first_last": -1.0})
+    run = _Run()
+    run.after_epoch(np.array([1.0, np.nan]))
+    run.after_norms(np.ones((2, 3)))
+    assert run.diverged and run.norm_sums is None and "grad_norm_0" not in run.curve

@@ -93,7 +93,9 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
     An arm with a schedule (``Arm.dropout_schedule``, ``Arm.lr_schedule``) has the
     trainer's ``set_schedule(dropout_rate=..., lr=...)`` called before each epoch
     with that epoch's values, which its curve keeps (``dropout_rate``, ``lr``).
-    Regression cases add ``regression_outcomes``. ``on_steps(n)``, when given, is
+    Regression cases add ``regression_outcomes``; a case asking for a gradient metric
+    (``bench.spec.gradients``) has the trainers' ``grad_norms()`` read after each epoch
+    (curves ``grad_norm_<j>``, metrics from ``grad_metrics``). ``on_steps(n)``, when given, is
     called after each epoch with the seed-steps it trained (for a progress bar).
     """
     seeds = [int(s) for s in seeds]
