@@ -70,6 +70,14 @@ READINGS = {
              {"decreasing": HIGHER, "constant": SAME}),
     "c5b2": ("A dropout rate falling from 0.5 to 0 beats one rising from 0 to 0.5 (curriculum).",
              {"decreasing": HIGHER, "increasing": SAME}),
+    "c5c1": ("With sigmoid, dropout raises the first layer's gradient norm.",
+             {"sigmoid_dropout": HIGHER, "sigmoid": SAME}),
+    "c5c2": ("With sigmoid, dropout raises the first layer's gradient relative to the last's.",
+             {"sigmoid_dropout": HIGHER, "sigmoid": SAME}),
+    "c5c3": ("With tanh, dropout raises the first layer's gradient norm.",
+             {"tanh_dropout": HIGHER, "tanh": SAME}),
+    "c5c4": ("With tanh, dropout raises the first layer's gradient relative to the last's.",
+             {"tanh_dropout": HIGHER, "tanh": SAME}),
     "c5d1": ("Dropout 0.2 before BN is harmless: it does at least as well as no dropout.",
              {"drop_bn20": HIGHER, "none": SAME}),
     "c5d2": ("Dropout 0.2 after BN beats dropout 0.2 before BN (variance shift).",
@@ -132,8 +140,9 @@ def _values(claim, sides, flip: bool) -> dict:
         effect = 0.0 if not flip else 4 * claim.margin
         return {arm: [1.0 + effect * (i == 0) + rng.normal(0, claim.margin / 20) for _ in SEEDS]
                 for i, arm in enumerate(sides)}
-    # A clear effect: three margins for non-inferiority (so a swapped claim is shown inferior), else 0.05.
-    effect = 3 * claim.margin if claim.margin else 0.05
+    # A clear effect: three margins for non-inferiority (so a swapped claim is shown inferior), else 0.05,
+    # or twice a declared smallest effect that matters where that is larger (C5c's ratio claims).
+    effect = 3 * claim.margin if claim.margin else max(0.05, 2 * (claim.min_effect or 0.0))
     seed_level = rng.normal(0, 0.02, len(SEEDS))   # seeds differ; arms share them (paired design)
     return {arm: [0.8 + seed_level[s] + sign * side * effect + rng.normal(0, effect / 20) for s in SEEDS]
             for arm, side in sides.items()}

@@ -19,6 +19,7 @@ from bench.spec import Job
 from bench.data import holdout, standardize
 from bench.run.seeds import batch_order, initial_params, initializer_for
 from bench.run.stopping import Stopper
+from bench.spec.gradients import GRAD_NORM_FIRST, GRAD_RATIO, wants_grad_norms
 
 
 def _finite(values) -> bool:
@@ -46,6 +47,9 @@ class _OneSeed:
     def params(self) -> list[list[dict]]:
         return [self.trainer.params()]
 
+    def grad_norms(self) -> np.ndarray:
+        return self.trainer.grad_norms()[None]
+
 
 SPARSE_BELOW = 1e-3  # C5f (seed 004): a weight counts as zero below this magnitude
 
@@ -56,6 +60,16 @@ def weight_sparsity(params: list[dict]) -> float:
     kernels = [np.abs(np.asarray(p["kernel"])) for p in params if "kernel" in p]
     total = sum(k.size for k in kernels)
     return float(sum(int((k < SPARSE_BELOW).sum()) for k in kernels) / total) if total else float("nan")
+
+
+def grad_metrics(sums: np.ndarray, steps: int) -> dict:
+    """The gradient metrics (``bench.spec.gradients``) from the per-kernel-layer sums of the
+    norms over ``steps`` training steps: the first layer's mean norm, and log10 of the first
+    layer's mean over the last's."""
+    means = np.asarray(sums, np.float64) / steps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = float(np.log10(means[0] / means[-1])) if len(means) > 1 else float("nan")
+    return {GRAD_NORM_FIRST: float(means[0]), GRAD_RATIO: ratio}
 
 
 def train_seed(job: Job, backend, arrays: tuple, seed: int, on_steps=None) -> dict:
@@ -79,7 +93,9 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
     An arm with a schedule (``Arm.dropout_schedule``, ``Arm.lr_schedule``) has the
     trainer's ``set_schedule(dropout_rate=..., lr=...)`` called before each epoch
     with that epoch's values, which its curve keeps (``dropout_rate``, ``lr``).
-    Regression cases add ``regression_outcomes``. ``on_steps(n)``, when given, is
+    Regression cases add ``regression_outcomes``; a case asking for a gradient metric
+    (``bench.spec.gradients``) has the trainers' ``grad_norms()`` read after each epoch
+    (curves ``grad_norm_<j>``, metrics from ``grad_metrics``). ``on_steps(n)``, when given, is
     called after each epoch with the seed-steps it trained (for a progress bar).
     """
     seeds = [int(s) for s in seeds]
@@ -105,6 +121,7 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
     rule = job.arm.early_stopping
     stoppers = [Stopper(rule) for _ in seeds] if rule is not None else None
     wants_sparsity = any(m.name == "weight_sparsity" for m in job.case.metrics)
+    wants_norms = wants_grad_norms(job.case)   # the trainers record the kernel gradient norms
     best_params = [None] * len(seeds)   # with restore_best_weights and weight_sparsity: the best epoch's
     train_s = eval_s = 0.0
     for epoch in range(job.data.epochs):
@@ -119,8 +136,11 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
         t0 = time.perf_counter()
         losses = np.asarray(trainer.fit_epoch(chunks), dtype=np.float64)
         train_s += time.perf_counter() - t0
+        norms = trainer.grad_norms() if wants_norms else None   # (seeds, steps, kernel layers)
         for i in live:
             runs[i].after_epoch(losses[i])
+            if norms is not None:
+                runs[i].after_norms(norms[i])
             if not runs[i].diverged:   # the curve carries the values each epoch trained with
                 for key, value in scheduled.items():
                     runs[i].curve.setdefault(key, []).append(value)
@@ -150,6 +170,8 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
         outcomes.append(run.outcome(job, train_mae, y_train, y_test))
         if sparsity is not None and not outcomes[-1]["diverged"]:
             outcomes[-1]["metrics"]["weight_sparsity"] = sparsity[i]
+        if wants_norms and not outcomes[-1]["diverged"]:
+            outcomes[-1]["metrics"].update(grad_metrics(run.norm_sums, run.steps))
         if stoppers:
             outcomes[-1]["early_stopping"] = {"stopped_epoch": stoppers[i].stopped_epoch,
                                               "best_epoch": stoppers[i].best_epoch}
@@ -186,6 +208,7 @@ class _Run:
         self.curve = {"step": [], "train_loss": []}
         self.steps, self.diverged, self.diverged_step, self.final, self.final_val = 0, False, None, {}, {}
         self.best = None   # (final, final_val) of the epoch early stopping restores
+        self.norm_sums = None   # per kernel layer, the sum of its gradient norms over the steps trained
 
     def after_epoch(self, losses: np.ndarray) -> None:
         bad = np.flatnonzero(~np.isfinite(losses))
@@ -196,6 +219,16 @@ class _Run:
         self.steps += len(losses)
         self.curve["step"].append(self.steps)
         self.curve["train_loss"].append(float(losses.mean()))
+
+    def after_norms(self, norms: np.ndarray) -> None:
+        """An epoch's kernel gradient norms, (steps, kernel layers): its mean per layer joins
+        the curves ``grad_norm_0`` (first kernel layer), ``grad_norm_1``, ..."""
+        if self.diverged:
+            return
+        sums = norms.sum(axis=0)
+        self.norm_sums = sums if self.norm_sums is None else self.norm_sums + sums
+        for j, value in enumerate(norms.mean(axis=0)):
+            self.curve.setdefault(f"grad_norm_{j}", []).append(float(value))
 
     def after_eval(self, final: dict, val: dict) -> None:
         if self.diverged:

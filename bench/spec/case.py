@@ -7,6 +7,7 @@ from typing import Optional
 from bench.errors import SpecError
 from bench.spec.checks import _where, check_types
 from bench.spec.claims import Claim
+from bench.spec.gradients import GRAD_METRICS, check_grad_metrics
 from bench.spec.inference import Inference
 from bench.spec.layers import LAYER_TYPES, Dense, Dropout, Layer
 from bench.spec.schedules import Schedule
@@ -219,7 +220,7 @@ def producible_metrics(case: "Case") -> tuple[str, ...]:
     (``Case.throughput``) times training steps and evaluates nothing."""
     if case.throughput is not None:   # bench.run.throughput
         return ("diverged", "train_loss", "steps_per_second")
-    names = ["diverged", "train_loss", "test_loss", "weight_sparsity"]
+    names = ["diverged", "train_loss", "test_loss", "weight_sparsity", *GRAD_METRICS]   # bench.spec.gradients
     classify = case.loss.name == "softmax_cross_entropy"
     names.append("test_accuracy" if classify else "test_mae")
     if case.data.validation_split:
@@ -243,3 +244,4 @@ def check_metrics(case: "Case") -> None:
         if metric.name not in known:
             raise SpecError(f"metric {metric.name!r} is not one this case can produce; the engine computes "
                             f"{', '.join(known)} for it.")
+    check_grad_metrics(case)

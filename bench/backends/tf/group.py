@@ -38,6 +38,7 @@ from bench.backends.tf.layers import kit_for, layer_stream  # noqa: E402
 from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
 from bench.spec import MC_ROWS, arm_input_shape, layer_shapes  # noqa: E402
+from bench.spec.gradients import wants_grad_norms  # noqa: E402
 from bench.spec.inference import mode_of  # noqa: E402
 
 
@@ -89,6 +90,12 @@ class GroupTrainer:
         self.l1_coef = 0.0 if l1 is None else float(l1.coef)
         self._l1 = self._penalized(l1)
         self._shrinks = [bool(self.l1_coef) and any(v is w for _, _, w in self._l1) for v in self.trainable]
+        # Only for a case that asks (bench.spec.gradients): (kit, index in self.trainable) of
+        # each kernel layer's kernel, whose per-seed gradient norms each step then returns.
+        self._kernel_at = [(kit, next(i for i, v in enumerate(self.trainable) if v is w["kernel"]))
+                           for kit, w in zip(self._owners, self._weights)
+                           if "kernel" in w] if wants_grad_norms(job.case) else []
+        self._norms = None   # the last fit_epoch's (S, steps, kernel layers) norms
         y_dtype = tf.int32 if self.classify else tf.float32
         self._epoch = None
         self._eval = tf.function(self._eval_sums, input_signature=[
@@ -195,17 +202,36 @@ class GroupTrainer:
             grads = [g + tf.sign(v) * self.l1_coef if shrink else g
                      for g, v, shrink in zip(grads, self.trainable, self._shrinks)]
         losses = data + self._penalty()   # of the weights this step's loss saw
+        if self._kernel_at:   # (S, kernel layers), before the update, one norm op per seed's part
+            norms = tf.stack([tf.stack([tf.norm(p) for p in kit.seed_parts(grads[i], self.S)])
+                              for kit, i in self._kernel_at], axis=1)
+            self.optimizer.apply(grads, self.trainable)
+            self._draws.assign_add(1)
+            return losses, norms
         self.optimizer.apply(grads, self.trainable)
         self._draws.assign_add(1)
         return losses
 
     def _train_epoch(self, index, lengths):
+        if self._kernel_at:
+            return self._train_epoch_norms(index, lengths)
         steps = tf.shape(lengths)[0]
         losses = tf.TensorArray(tf.float32, size=steps)
         for i in tf.range(steps):
             rows = index[i, :, :lengths[i]]                       # (S, b)
             losses = losses.write(i, self._step(tf.gather(self._x, rows), tf.gather(self._y, rows)))
         return losses.stack()
+
+    def _train_epoch_norms(self, index, lengths):
+        """``_train_epoch`` that also returns each step's per-seed kernel gradient norms, (steps, S, kernel layers)."""
+        steps = tf.shape(lengths)[0]
+        losses = tf.TensorArray(tf.float32, size=steps)
+        norms = tf.TensorArray(tf.float32, size=steps)
+        for i in tf.range(steps):
+            rows = index[i, :, :lengths[i]]
+            loss, norm = self._step(tf.gather(self._x, rows), tf.gather(self._y, rows))
+            losses, norms = losses.write(i, loss), norms.write(i, norm)
+        return losses.stack(), norms.stack()
 
     def _eval_sums(self, x, y):
         rows = tf.broadcast_to(x[None], [self.S, tf.shape(x)[0], self.in_features])
@@ -276,8 +302,18 @@ class GroupTrainer:
         for s, seed in enumerate(batches):
             for i, b in enumerate(seed):
                 index[i, s, :len(b)] = b
-        losses = self._epoch(tf.constant(index), tf.constant(np.array(sizes, np.int32))).numpy()
-        return losses.T[:self.n].astype(np.float64)
+        losses = self._epoch(tf.constant(index), tf.constant(np.array(sizes, np.int32)))
+        if self._kernel_at:
+            losses, norms = losses
+            self._norms = norms.numpy().transpose(1, 0, 2)[:self.n].astype(np.float64)
+        return losses.numpy().T[:self.n].astype(np.float64)
+
+    def grad_norms(self) -> np.ndarray:
+        """The last ``fit_epoch``'s kernel gradient norms, (seeds, steps, kernel layers), for a
+        case that asks for them (``bench.spec.gradients``)."""
+        if self._norms is None:
+            raise SpecError("no gradient norms: the case asks for no gradient metric, or nothing was trained yet.")
+        return self._norms
 
     def set_schedule(self, dropout_rate=None, lr=None) -> None:
         """This epoch's scheduled values, as ``bench.backends.tf.single.Trainer.set_schedule``:

@@ -25,6 +25,7 @@ from bench.backends.tf.layers import keras_layer, kit_for, scheduled_rate  # noq
 from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
 from bench.spec import MC_ROWS, Job, arm_input_shape, layer_shapes  # noqa: E402
+from bench.spec.gradients import wants_grad_norms  # noqa: E402
 from bench.spec.inference import mode_of  # noqa: E402
 
 EVAL_CHUNK = 2048  # rows per inference pass; bounds activation memory on 60k-row sets
@@ -68,6 +69,12 @@ class Trainer:
         self.l1_coef, self.l1_vars = self._penalized(job.arm.l1)
         self._running_stats = [v for kit, built in self._owners
                                for name, v in kit.variables(built) if name in kit.STATE]
+        # Only for a case that asks (bench.spec.gradients): where each kernel layer's kernel
+        # sits in the trainable variables, whose gradient norms each step then returns.
+        kernels = [v for kit, built in self._owners for name, v in kit.variables(built) if name == "kernel"]
+        self._kernel_at = [next(i for i, v in enumerate(self.model.trainable_variables) if v is k)
+                           for k in kernels] if wants_grad_norms(job.case) else []
+        self._norms = None   # the last fit_epoch's (steps, kernel layers) norms
         y_dtype = tf.int32 if self.classification else tf.float32
         x_spec, y_spec = tf.TensorSpec([None, self.in_features], tf.float32), tf.TensorSpec([None], y_dtype)
         self._step = tf.function(self._train_step, input_signature=[x_spec, y_spec])
@@ -110,16 +117,34 @@ class Trainer:
         variables = self.model.trainable_variables
         with tf.GradientTape() as tape:
             loss = self._objective(x, y, True)
-        self.optimizer.apply(tape.gradient(loss, variables), variables)
+        grads = tape.gradient(loss, variables)
+        if self._kernel_at:   # the gradient norms, before the update (bench.spec.gradients)
+            norms = tf.stack([tf.norm(grads[i]) for i in self._kernel_at])
+            self.optimizer.apply(grads, variables)
+            return loss, norms
+        self.optimizer.apply(grads, variables)
         return loss
 
     def _train_epoch(self, index, lengths):
+        if self._kernel_at:
+            return self._train_epoch_norms(index, lengths)
         steps = tf.shape(lengths)[0]
         losses = tf.TensorArray(tf.float32, size=steps)
         for i in tf.range(steps):
             rows = index[i, :lengths[i]]
             losses = losses.write(i, self._train_step(tf.gather(self._x, rows), tf.gather(self._y, rows)))
         return losses.stack()
+
+    def _train_epoch_norms(self, index, lengths):
+        """``_train_epoch`` that also returns each step's kernel gradient norms, (steps, kernel layers)."""
+        steps = tf.shape(lengths)[0]
+        losses = tf.TensorArray(tf.float32, size=steps)
+        norms = tf.TensorArray(tf.float32, size=steps)
+        for i in tf.range(steps):
+            rows = index[i, :lengths[i]]
+            loss, norm = self._train_step(tf.gather(self._x, rows), tf.gather(self._y, rows))
+            losses, norms = losses.write(i, loss), norms.write(i, norm)
+        return losses.stack(), norms.stack()
 
     def _eval_sums(self, x, y):
         return self._sums(self.model(x, training=False), y)
@@ -176,13 +201,28 @@ class Trainer:
         index = np.zeros((len(batches), lengths.max()), np.int32)
         for i, b in enumerate(batches):
             index[i, :len(b)] = b
-        losses = self._epoch(tf.constant(index), tf.constant(lengths)).numpy()
+        losses = self._epoch(tf.constant(index), tf.constant(lengths))
+        if self._kernel_at:
+            losses, norms = losses
+            self._norms = norms.numpy().astype(np.float64)
+        losses = losses.numpy()
         if getattr(self, "_idle_dropout", False):   # see set_schedule: a rate-0 epoch still counts its draws
             scheduled_rate(self.model, 0.0, steps_done=len(batches))
         return losses
 
     def step(self, x, y) -> float:
-        return float(self._step(*self._xy(x, y)))
+        out = self._step(*self._xy(x, y))
+        if self._kernel_at:
+            out, norms = out
+            self._norms = norms.numpy().astype(np.float64)[None]
+        return float(out)
+
+    def grad_norms(self) -> np.ndarray:
+        """The last ``fit_epoch``'s (or ``step``'s) kernel gradient norms, (steps, kernel layers),
+        for a case that asks for them (``bench.spec.gradients``)."""
+        if self._norms is None:
+            raise SpecError("no gradient norms: the case asks for no gradient metric, or nothing was trained yet.")
+        return self._norms
 
     def set_schedule(self, dropout_rate=None, lr=None) -> None:
         """This epoch's scheduled values (``bench.spec.Schedule``): ``dropout_rate`` becomes

@@ -53,6 +53,7 @@ from bench.backends.torch.layers import KEEP_MASKS, kit_for
 from bench.backends.torch.optimizer import build_optimizer, matched_eps, set_keras_eps
 from bench.errors import SpecError
 from bench.spec import MC_ROWS, arm_input_shape, layer_shapes
+from bench.spec.gradients import wants_grad_norms
 from bench.spec.inference import mc_seed, mode_of
 
 
@@ -163,6 +164,11 @@ class GroupTrainer:
         self._x = self._y = None
         self.inference = mode_of(job.arm)   # the Dropout kit reads it (bench.spec.inference)
         self._seeds = seeds
+        # Only for a case that asks (bench.spec.gradients): (parameter layer, kit) of each kernel
+        # layer, whose per-seed kernel gradient norms ``_step`` takes before the update.
+        self._kernels = [(i, kit) for i, ((kit, _), entry) in enumerate(zip(self._owners, self._leaves))
+                         if "kernel" in entry] if wants_grad_norms(job.case) else []
+        self._norms = self._step_norms = None
 
     # --- weights ------------------------------------------------------------
 
@@ -326,6 +332,11 @@ class GroupTrainer:
         for i, name in self._l2_grad:   # L2 under AdamW: the gradient of coef * sum(p**2) / 2
             t = joined[i][name]
             t.grad.add_(t.detach(), alpha=self._l2_coef)
+        if self._kernels:   # (S, kernel layers): one norm per seed's block, at its own size
+            self._step_norms = torch.stack(
+                [torch.stack([torch.linalg.vector_norm(b) for b in kit.blocks(joined[i]["kernel"].grad.contiguous(),
+                                                                               self.S)])
+                 for i, kit in self._kernels], dim=1)
         self._scatter(joined)
         penalty = self._penalty() if self._l2 else 0.0   # of the weights this step's loss saw
         if self._l1:
@@ -379,13 +390,25 @@ class GroupTrainer:
         index = torch.as_tensor(np.stack([np.concatenate(seed) for seed in batches]).astype(np.int64),
                                 device=self.device)                               # (S, rows)
         losses = torch.empty(len(sizes), self.S, device=self.device)
+        norms = torch.empty(len(sizes), self.S, len(self._kernels), device=self.device) if self._kernels else None
         for i, idx in enumerate(torch.split(index, sizes, dim=1)):
             rows = idx.reshape(-1)   # index_select: a plain gather, faster than advanced indexing
             x = self._x.index_select(0, rows).reshape(*idx.shape, -1)
             losses[i] = self._step(x, self._y.index_select(0, rows).reshape(*idx.shape, *self._y.shape[1:]))
+            if norms is not None:
+                norms[i] = self._step_norms
         if self._streams is not None:
             self._streams.store()
+        if norms is not None:
+            self._norms = norms.transpose(0, 1)[:self.n].cpu().numpy().astype(np.float64)
         return losses.T[:self.n].cpu().numpy().astype(np.float64)
+
+    def grad_norms(self) -> np.ndarray:
+        """The last ``fit_epoch``'s kernel gradient norms, (seeds, steps, kernel layers), for a
+        case that asks for them (``bench.spec.gradients``)."""
+        if self._norms is None:
+            raise SpecError("no gradient norms: the case asks for no gradient metric, or nothing was trained yet.")
+        return self._norms
 
     def set_schedule(self, dropout_rate=None, lr=None) -> None:
         """This epoch's scheduled values, as ``bench.backends.torch.single.Trainer.set_schedule``:

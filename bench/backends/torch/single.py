@@ -25,6 +25,7 @@ from bench.backends.torch.layers import build, scheduled_rate
 from bench.backends.torch.optimizer import build_optimizer, matched_eps, set_keras_eps
 from bench.errors import SpecError
 from bench.spec import MC_ROWS
+from bench.spec.gradients import wants_grad_norms
 from bench.spec.inference import mc_seed, mode_of
 
 EVAL_CHUNK = 4096
@@ -49,6 +50,11 @@ class Trainer:
         self._t = 0
         self._l2_coef, self._l2_params = self._penalized(job.arm.l2)
         self._l1_coef, self._l1_params = self._penalized(job.arm.l1)
+        # Only for a case that asks (bench.spec.gradients): each kernel layer's kernel tensor,
+        # whose gradient norms ``_step`` takes before the update.
+        self._kernels = [kit.kernel_tensors(module)[0] for kit, module in self._owners
+                         if "kernel" in kit.kernels] if wants_grad_norms(job.case) else []
+        self._norms = self._step_norms = None
         gen = self._generator()
         saved = gen.get_state()
         gen.manual_seed(seed)
@@ -153,6 +159,8 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss = self._objective(self.model(x), y)
         loss.backward()
+        if self._kernels:   # the gradient norms, before the update (bench.spec.gradients)
+            self._step_norms = torch.stack([torch.linalg.vector_norm(t.grad) for t in self._kernels])
         self.optimizer.step()
         return loss.detach()
 
@@ -169,11 +177,23 @@ class Trainer:
         sizes = [len(b) for b in batches]
         flat = torch.as_tensor(np.concatenate(batches).astype(np.int64), device=self.device)
         losses = torch.empty(len(batches), device=self.device)
+        norms = torch.empty(len(batches), len(self._kernels), device=self.device) if self._kernels else None
         self.model.train()
         with self._own_rng():
             for i, idx in enumerate(torch.split(flat, sizes)):
                 losses[i] = self._step(self._x.index_select(0, idx), self._y.index_select(0, idx))
+                if norms is not None:
+                    norms[i] = self._step_norms
+        if norms is not None:
+            self._norms = norms.cpu().numpy().astype(np.float64)
         return losses.cpu().numpy().astype(np.float64)
+
+    def grad_norms(self) -> np.ndarray:
+        """The last ``fit_epoch``'s (or ``step``'s) kernel gradient norms, (steps, kernel layers),
+        for a case that asks for them (``bench.spec.gradients``)."""
+        if self._norms is None:
+            raise SpecError("no gradient norms: the case asks for no gradient metric, or nothing was trained yet.")
+        return self._norms
 
     def set_schedule(self, dropout_rate=None, lr=None) -> None:
         """This epoch's scheduled values (``bench.spec.Schedule``): ``dropout_rate`` becomes
@@ -188,7 +208,10 @@ class Trainer:
     def step(self, x, y) -> float:
         self.model.train()
         with self._own_rng():
-            return float(self._step(*self._tensors(x, y)))
+            loss = float(self._step(*self._tensors(x, y)))
+        if self._kernels:
+            self._norms = self._step_norms.detach().cpu().numpy().astype(np.float64)[None]
+        return loss
 
     def loss(self, x, y, training: bool = False) -> float:
         x, y = self._tensors(x, y)
