@@ -11,8 +11,10 @@ input kernel); biases, recurrent kernels and BatchNorm vectors are not read.
 
 - ``grad_norm_first``: the mean norm of the first kernel layer's gradient;
 - ``grad_ratio_first_last``: log10(mean first-layer norm / mean last-layer norm), the
-  scale-free measure of vanishing (inverted dropout's 1/keep scaling inflates every layer's
-  gradient; the ratio cancels it). Below 0: the first layer gets smaller gradients.
+  scale-free measure of vanishing. It cancels a scale every layer shares, but not what the
+  inverted-dropout masks between the two layers add (each scales the backward signal's squared
+  norm by 1/keep on average; the C5c suite states the size this gives). Below 0: the first
+  layer gets smaller gradients.
 """
 from __future__ import annotations
 
