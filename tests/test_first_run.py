@@ -61,10 +61,11 @@ def test_bench_plan_prints_without_training(tmp_path, capsys):
 
 class _Bar:
     def __init__(self):
-        self.total, self.updates = 0, []
+        self.total, self.updates, self.n = 0, [], 0
 
     def update(self, n):
         self.updates.append(n)
+        self.n += n
 
     def write(self, *a, **k):
         pass
@@ -223,6 +224,10 @@ def test_progress_weights_each_seed_step_by_its_planned_cost():
     job_bar.retrain(10)   # a crashed group's steps are planned again
     assert inner.updates[-1] == pytest.approx(3.0) and inner.total == pytest.approx(8.6)
     assert postfix[-1] == "1.05k/1.11k seed-steps c4/none/tf seeds 0-7"
+    bar.advance(cnn, 60)   # rounding or a miscount never carries the bar past its total
+    assert inner.n == pytest.approx(inner.total) and inner.updates[-1] == pytest.approx(3.6)
+    bar.advance(cnn, 5)
+    assert inner.n == pytest.approx(inner.total) and inner.updates[-1] == 0
     plain = Progress(_Bar())
     plain.add(cnn, 7)
     assert plain.bar.total == 7   # no plan: every seed-step weighs 1

@@ -49,8 +49,10 @@ class Progress:
 
     def advance(self, job, steps: int) -> None:
         self.steps += steps
-        self.bar.update(steps * self.weight(job))
-        self._show()
+        self._show()   # before the update, which redraws the line
+        # Sums of float weights drift by rounding: never past the total (tqdm warns, and shows a negative ETA).
+        self.bar.update(max(0, min(steps * self.weight(job), self.bar.total - self.bar.n)) if self.rates
+                        else steps)
 
     def label_with(self, text: str) -> None:
         self.label = text
