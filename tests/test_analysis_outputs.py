@@ -137,3 +137,21 @@ def test_plots_keep_diverged_arms_visible(monkeypatch, tmp_path):
     assert any("no finite values: plain" in n for n in notes)
     labels = [ax.get_ylabel() for ax in figures["c2_curves.png"].axes]
     assert "training loss" in labels and any("min_val_mae" in label for label in labels)
+
+
+def test_forest_marks_the_smallest_effect_that_matters(monkeypatch, tmp_path):
+    from bench.analysis.evaluate import evaluate
+    from bench.publish import plots
+    from bench.spec import registry
+
+    figures = {}
+    monkeypatch.setattr(plots, "_save", lambda fig, out, name: figures.setdefault(name, fig) and Path(out) / name)
+    c5c = registry.get("c5c")
+    records = [r for r in store.load(ROOT / "results", "quick") if r["case"] == "c5c"]
+    plots.forest(evaluate(records, [c5c]), c5c, tmp_path)
+    axes = figures["c5c_forest.png"].axes
+    ratio = [ax for ax in axes if ax.get_title(loc="left").startswith("c5c2")][0]   # declares min_effect 0.339
+    xs = [line.get_xdata()[0] for line in ratio.get_lines() if line.get_linestyle() == ":"]
+    assert xs == [pytest.approx(c5c.claims[1].min_effect)]
+    assert ratio.get_xlim()[1] > c5c.claims[1].min_effect   # drawn inside the panel, beside CIs far below it
+    assert any("smallest effect that matters" in t.get_text() for t in ratio.texts)

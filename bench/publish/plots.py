@@ -1,7 +1,8 @@
 """The report's figures, one PNG per case and kind, drawn with matplotlib (Agg).
 
 * ``forest``: each claim's estimate with its 95 % CI per framework/mode, zero
-  and the claim's margin marked; one row of panels per claim (their units differ).
+  and the claim's margin (or its smallest effect that matters) marked; one row of panels per
+  claim (their units differ).
 * ``strips``: every seed's value of each claimed (continuous) metric per arm
   and framework/mode; a diverged seed (no finite value) is drawn as a red cross
   on the top edge, so no run vanishes.
@@ -91,22 +92,31 @@ def forest(evaluated, case: Case, out_dir) -> list[Path]:
                 ax.axvline(side * margin, color="tab:orange", ls="--", lw=1)
             ax.text(1.0, 1.02, f"margin ±{margin:g}" if len(sides) == 2 else f"margin -{margin:g}",
                     transform=ax.transAxes, ha="right", fontsize=8, color="tab:orange")
+        smallest = getattr(entries[0][2], "min_effect", None)   # below it, a real effect is "smaller than claimed"
+        if smallest is not None and math.isfinite(smallest) and smallest > 0 and not sides:
+            at = smallest if claim.direction == "greater" else -smallest
+            ax.axvline(at, color="tab:purple", ls=":", lw=1.2)
+            ax.text(1.0, 1.02, f"smallest effect that matters {at:+.3g}", transform=ax.transAxes, ha="right",
+                    fontsize=8, color="tab:purple")
         ax.set_yticks(range(len(entries)), [_panel_name(fw, mode) for fw, mode, _ in entries])
         ax.set_ylim(-0.7, len(entries) - 0.3)
         ax.invert_yaxis()
         sign = "> 0" if claim.direction == "greater" else "< 0"
         ax.set_title(f"{claim.id}: {claim.metric}, claimed {sign}  ({claim.kind})", loc="left", fontsize=10)
         ax.grid(axis="x", alpha=0.3)
-        _include_zero(ax)
+        _include_zero(ax, at if smallest is not None and math.isfinite(smallest) and smallest > 0 and not sides
+                      else 0.0)
     axes[-1, 0].set_xlabel("estimate: mean per-seed contrast with 95 % CI (rates: difference)")
     fig.tight_layout()
     return [_save(fig, out_dir, f"{case.id}_forest.png")]
 
 
-def _include_zero(ax) -> None:
+def _include_zero(ax, also: float = 0.0) -> None:
+    """Widen the x range to show zero (and ``also``, e.g. the smallest effect that matters)."""
     lo, hi = ax.get_xlim()
-    span = max(hi, 0) - min(lo, 0)
-    ax.set_xlim(min(lo, 0) - 0.05 * span, max(hi, 0) + 0.05 * span)
+    lo, hi = min(lo, 0, also), max(hi, 0, also)
+    span = hi - lo
+    ax.set_xlim(lo - 0.05 * span, hi + 0.05 * span)
 
 
 # --- strips ---------------------------------------------------------------------
