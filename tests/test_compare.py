@@ -123,3 +123,38 @@ def test_exit_codes_through_the_cli(tmp_path, capsys):
     assert main(["compare", "--profile", "smoke", "--published", str(tmp_path / "none"),
                  "--results-dir", str(same)]) == 2
     assert "no published records" in capsys.readouterr().err
+
+
+def _speed_records(scale=1.0, commit="a" * 40):
+    """C5h repetitions: dropout's steps per second 20 % below no dropout's; ``scale`` slows the
+    whole machine (another machine, or one under load)."""
+    c5h = registry.get("c5h")
+    out = []
+    for fw in ("tf", "torch"):
+        for seed in range(10):
+            rng = np.random.default_rng([seed, len(fw)])
+            base = 400.0 * (1 + 0.02 * rng.normal())
+            for arm, speed in (("none", base), ("dropout", 0.8 * base)):
+                out.append({"case": "c5h", "arm": arm, "framework": fw, "mode": "as_written", "seed": seed,
+                            "profile": "smoke", "status": "ok", "diverged": False,
+                            "spec_hash": identity.spec_hash(c5h, "smoke"),
+                            "metrics": {"steps_per_second": speed * scale, "train_loss": 0.1},
+                            "group": {"size": 1, "path": "per_seed"},
+                            "env": {"device": "cpu", "cpu": EPYC if scale != 1.0 else XEON, "threads": 2,
+                                    "torch": "2.13.0", "commit": commit, "dirty": False}})
+    return out
+
+
+def test_timings_are_shown_not_judged_but_the_speed_verdict_is():
+    result = compare.compare(_loaded(_speed_records()), _loaded(_speed_records(scale=0.7)), "smoke")
+    timed = _by(result, "steps_per_second")
+    assert timed and all(r.result == compare.INFO and "not judged" in r.test for r in timed)
+    verdicts = _by(result, "verdict")
+    assert verdicts and all(r.result == compare.MATCH for r in verdicts)
+    assert result.passed
+    # the verdict still fails where the arms' order flips
+    flipped = _speed_records(scale=0.7)
+    for r in flipped:
+        if r["arm"] == "dropout":
+            r["metrics"]["steps_per_second"] *= 1.6
+    assert not compare.compare(_loaded(_speed_records()), _loaded(flipped), "smoke").passed

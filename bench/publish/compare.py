@@ -16,7 +16,10 @@ a result can transfer at:
   both sides), else on the two means with Welch's standard error. *equivalent* (TOST
   rejects at 0.05) transfers; *different* (the difference is shown to exceed
   the margin, at 0.05) fails; *undetermined* (neither, e.g. 2 fresh seeds) is
-  neither a pass nor a failure and says more seeds would decide it.
+  neither a pass nor a failure and says more seeds would decide it. A speed
+  case's timings (``TIMED_METRICS``) are shown and not judged: their arm means
+  are the machine's speed and load; the speed claim's verdict, which compares
+  arms timed together in one process, is judged as any other.
 * **Bits**, per case x framework x mode, only where both sides ran on the CPU
   with the same CPU fingerprint (model and feature flags), thread count,
   framework version, training path and commit: there seed *i* must repeat bit
@@ -49,6 +52,7 @@ from bench import backends
 from bench.run import environment
 from bench.records import identity, store
 from bench.spec import registry
+from bench.spec.throughput import TIMED_METRICS
 from bench.analysis.evaluate import evaluate
 from bench.errors import StoreError
 
@@ -186,6 +190,8 @@ def arm_rows(published: list[dict], fresh: list[dict], case) -> list[Row]:
             b = np.array([new[s] for s in seeds] if paired else list(new.values()), dtype=float)
             full = np.array(list(pub.values()), dtype=float)
             result, text = equivalence(a, b, margin(metric, float(full.mean())), paired)
+            if metric in TIMED_METRICS:   # steps per second: this machine's speed and load, not the code's result
+                result, text = INFO, f"{text}; a timing, shown and not judged (the speed claim's verdict is)"
             rows.append(Row(case.id, "/".join(group), metric, f"{_fmt(float(a.mean()))} (n={len(a)})",
                             f"{_fmt(float(b.mean()))} (n={len(b)})", text, result))
     return rows
