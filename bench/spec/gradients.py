@@ -51,3 +51,10 @@ def check_grad_metrics(case) -> None:
         if arm.l1 is not None or arm.l2 is not None:
             raise SpecError(f"arm {arm.name!r} has an L1/L2 penalty; the gradient metrics measure the data "
                             f"loss's gradient, so they are only computed for arms without one.")
+
+
+def recorded(norms):
+    """A trainer's ``grad_norms()``: the norms it recorded, or one sentence where it recorded none."""
+    if norms is None:
+        raise SpecError("no gradient norms: the case asks for no gradient metric, or nothing was trained yet.")
+    return norms

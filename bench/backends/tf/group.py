@@ -38,7 +38,7 @@ from bench.backends.tf.layers import kit_for, layer_stream  # noqa: E402
 from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
 from bench.spec import MC_ROWS, arm_input_shape, layer_shapes  # noqa: E402
-from bench.spec.gradients import wants_grad_norms  # noqa: E402
+from bench.spec.gradients import recorded, wants_grad_norms  # noqa: E402
 from bench.spec.inference import mode_of  # noqa: E402
 
 
@@ -311,9 +311,7 @@ class GroupTrainer:
     def grad_norms(self) -> np.ndarray:
         """The last ``fit_epoch``'s kernel gradient norms, (seeds, steps, kernel layers), for a
         case that asks for them (``bench.spec.gradients``)."""
-        if self._norms is None:
-            raise SpecError("no gradient norms: the case asks for no gradient metric, or nothing was trained yet.")
-        return self._norms
+        return recorded(self._norms)
 
     def set_schedule(self, dropout_rate=None, lr=None) -> None:
         """This epoch's scheduled values, as ``bench.backends.tf.single.Trainer.set_schedule``:

@@ -25,7 +25,7 @@ from bench.backends.tf.layers import keras_layer, kit_for, scheduled_rate  # noq
 from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
 from bench.spec import MC_ROWS, Job, arm_input_shape, layer_shapes  # noqa: E402
-from bench.spec.gradients import wants_grad_norms  # noqa: E402
+from bench.spec.gradients import recorded, wants_grad_norms  # noqa: E402
 from bench.spec.inference import mode_of  # noqa: E402
 
 EVAL_CHUNK = 2048  # rows per inference pass; bounds activation memory on 60k-row sets
@@ -220,9 +220,7 @@ class Trainer:
     def grad_norms(self) -> np.ndarray:
         """The last ``fit_epoch``'s (or ``step``'s) kernel gradient norms, (steps, kernel layers),
         for a case that asks for them (``bench.spec.gradients``)."""
-        if self._norms is None:
-            raise SpecError("no gradient norms: the case asks for no gradient metric, or nothing was trained yet.")
-        return self._norms
+        return recorded(self._norms)
 
     def set_schedule(self, dropout_rate=None, lr=None) -> None:
         """This epoch's scheduled values (``bench.spec.Schedule``): ``dropout_rate`` becomes

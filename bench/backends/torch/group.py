@@ -53,7 +53,7 @@ from bench.backends.torch.layers import KEEP_MASKS, kit_for
 from bench.backends.torch.optimizer import build_optimizer, matched_eps, set_keras_eps
 from bench.errors import SpecError
 from bench.spec import MC_ROWS, arm_input_shape, layer_shapes
-from bench.spec.gradients import wants_grad_norms
+from bench.spec.gradients import recorded, wants_grad_norms
 from bench.spec.inference import mc_seed, mode_of
 
 
@@ -406,9 +406,7 @@ class GroupTrainer:
     def grad_norms(self) -> np.ndarray:
         """The last ``fit_epoch``'s kernel gradient norms, (seeds, steps, kernel layers), for a
         case that asks for them (``bench.spec.gradients``)."""
-        if self._norms is None:
-            raise SpecError("no gradient norms: the case asks for no gradient metric, or nothing was trained yet.")
-        return self._norms
+        return recorded(self._norms)
 
     def set_schedule(self, dropout_rate=None, lr=None) -> None:
         """This epoch's scheduled values, as ``bench.backends.torch.single.Trainer.set_schedule``:

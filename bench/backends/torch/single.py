@@ -25,7 +25,7 @@ from bench.backends.torch.layers import build, scheduled_rate
 from bench.backends.torch.optimizer import build_optimizer, matched_eps, set_keras_eps
 from bench.errors import SpecError
 from bench.spec import MC_ROWS
-from bench.spec.gradients import wants_grad_norms
+from bench.spec.gradients import recorded, wants_grad_norms
 from bench.spec.inference import mc_seed, mode_of
 
 EVAL_CHUNK = 4096
@@ -191,9 +191,7 @@ class Trainer:
     def grad_norms(self) -> np.ndarray:
         """The last ``fit_epoch``'s (or ``step``'s) kernel gradient norms, (steps, kernel layers),
         for a case that asks for them (``bench.spec.gradients``)."""
-        if self._norms is None:
-            raise SpecError("no gradient norms: the case asks for no gradient metric, or nothing was trained yet.")
-        return self._norms
+        return recorded(self._norms)
 
     def set_schedule(self, dropout_rate=None, lr=None) -> None:
         """This epoch's scheduled values (``bench.spec.Schedule``): ``dropout_rate`` becomes
