@@ -155,3 +155,22 @@ def test_forest_marks_the_smallest_effect_that_matters(monkeypatch, tmp_path):
     assert xs == [pytest.approx(c5c.claims[1].min_effect)]
     assert ratio.get_xlim()[1] > c5c.claims[1].min_effect   # drawn inside the panel, beside CIs far below it
     assert any("smallest effect that matters" in t.get_text() for t in ratio.texts)
+
+
+def test_a_profile_published_with_fewer_seeds_than_it_defines_says_so(published):
+    from bench.spec import registry
+
+    assert "**Partial:**" not in published[0].read_text()   # quick: every arm has all its seeds
+    c4 = registry.get("c4")
+    records = [{"case": "c4", "arm": arm.name, "framework": fw, "mode": "as_written", "seed": seed, "status": "ok"}
+               for arm in c4.arms for fw in ("tf", "torch") for seed in range(5)]
+    text = " ".join(report.partial_lines(records, c4, "mid"))
+    assert "defines 10 seeds per arm; 5 have run" in text and "Not yet run: seeds 5-9." in text
+    assert "--seeds 5:10" in text
+    assert report.partial_lines(records, c4, "smoke") == []       # smoke defines 2: nothing is missing
+    records.append({**records[0], "seed": 7})
+    text = " ".join(report.partial_lines(records, c4, "mid"))
+    assert "5 to 6 have run" in text and "seeds 5-9" in text
+    records = [r for r in records if (r["arm"], r["seed"]) != ("none", 2)]
+    text = " ".join(report.partial_lines(records, c4, "mid"))
+    assert "seeds 2, 5-9." in text and "--seeds" not in text       # not one range: no single command

@@ -124,6 +124,7 @@ def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
         figures[case.id] = pngs
         lines += [f'<a id="{scoreboard.anchor(case.id)}"></a>', "",
                   f"## {case.id}: {case.title}", "", f"Source: {case.source}. Profile: {prof.notes}.", ""]
+        lines += [] if (out_dir / "adaptive.json").exists() else partial_lines(records, case, profile)
         lines += [f"![{case.id} {png.stem.split('_')[-1]}]({png.name})" for png in pngs[:1]]
         lines += ["", "### Arms", "", arm_table(records, case), ""]
         table = tabulate(claim_rows(mine), headers="keys", tablefmt="github") if mine else (
@@ -150,6 +151,28 @@ def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
         page.write(out_dir / "REPORT.html", profile, evaluated, claim_rows(evaluated), figures,
                    HOW_TO_READ, overrides_lines(records))
     return path, scoreboard.terminal(evaluated)
+
+
+def partial_lines(records: list[dict], case, profile: str) -> list[str]:
+    """A warning when some arm x framework x mode of ``case`` has fewer ok seeds than ``profile``
+    defines (a seed range published before the rest has run): its verdicts rest on fewer seeds."""
+    from bench.run.environment import seed_ranges
+
+    wanted = case.profile(profile).seeds
+    seeds: dict = defaultdict(set)
+    for r in records:
+        if r["case"] == case.id and r.get("status") == "ok":
+            seeds[(r["arm"], r["framework"], r["mode"])].add(r["seed"])
+    counts = sorted(len(s) for s in seeds.values())
+    if not counts or counts[0] >= wanted:
+        return []
+    missing = sorted(set(range(wanted)) - set.intersection(*seeds.values()))
+    how = (f" `bench run --profile {profile} --case {case.id} --seeds {missing[0]}:{missing[-1] + 1}` from the "
+           f"same commit, then `bench publish`, adds them." if missing == list(range(missing[0], missing[-1] + 1))
+           else "")
+    return [f"**Partial:** the `{profile}` profile defines {wanted} seeds per arm; "
+            f"{counts[0] if counts[0] == counts[-1] else f'{counts[0]} to {counts[-1]}'} have run, so these "
+            f"verdicts rest on fewer seeds than the profile's. Not yet run: seeds {seed_ranges(missing)}.{how}", ""]
 
 
 def overrides_lines(records: list[dict]) -> list[str]:

@@ -165,7 +165,7 @@ def summary(records: list[dict]) -> list[str]:
             + (f"budget {_budget(budget)}, " if budget else "")
             + f"{'/'.join(map(str, steps)) or 'n/a'} steps per seed; "
             f"{'-'.join(map(str, counts)) or 0} seeds per arm x framework x mode"
-            + (f" (seeds {_ranges(seed_ids)})" if seed_ids else ""))
+            + (f" (seeds {seed_ranges(seed_ids)})" if seed_ids else ""))
     return lines
 
 
@@ -178,7 +178,7 @@ def _budget(budget: dict) -> str:
     return text
 
 
-def _ranges(ids: list[int]) -> str:
+def seed_ranges(ids: list[int]) -> str:
     """[0, 1, 2, 5] -> "0-2, 5"."""
     out, start = [], None
     for i, s in enumerate(ids):
