@@ -166,7 +166,9 @@ def test_a_profile_published_with_fewer_seeds_than_it_defines_says_so(published)
                for arm in c4.arms for fw in ("tf", "torch") for seed in range(5)]
     text = " ".join(report.partial_lines(records, c4, "mid"))
     assert "defines 10 seeds per arm; 5 have run" in text and "Not yet run: seeds 5-9." in text
-    assert "--seeds 5:10" in text
+    assert "--seeds 5:10` from the same commit" in text            # records without provenance
+    stamped = [{**r, "env": {"commit": "0123456789abcdef", "dirty": False}} for r in records]
+    assert "--seeds 5:10` from commit 0123456789," in " ".join(report.partial_lines(stamped, c4, "mid"))
     assert report.partial_lines(records, c4, "smoke") == []       # smoke defines 2: nothing is missing
     records.append({**records[0], "seed": 7})
     text = " ".join(report.partial_lines(records, c4, "mid"))

@@ -156,7 +156,7 @@ def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
 def partial_lines(records: list[dict], case, profile: str) -> list[str]:
     """A warning when some arm x framework x mode of ``case`` has fewer ok seeds than ``profile``
     defines (a seed range published before the rest has run): its verdicts rest on fewer seeds."""
-    from bench.run.environment import seed_ranges
+    from bench.run.environment import commit_of, seed_ranges
 
     wanted = case.profile(profile).seeds
     seeds: dict = defaultdict(set)
@@ -167,8 +167,10 @@ def partial_lines(records: list[dict], case, profile: str) -> list[str]:
     if not counts or counts[0] >= wanted:
         return []
     missing = sorted(set(range(wanted)) - set.intersection(*seeds.values()))
-    how = (f" `bench run --profile {profile} --case {case.id} --seeds {missing[0]}:{missing[-1] + 1}` from the "
-           f"same commit, then `bench publish`, adds them." if missing == list(range(missing[0], missing[-1] + 1))
+    commits = {commit_of(r.get("env", {})) for r in records if r["case"] == case.id} - {"unknown"}
+    commit = f"commit {commits.pop()}" if len(commits) == 1 else "the same commit"
+    how = (f" `bench run --profile {profile} --case {case.id} --seeds {missing[0]}:{missing[-1] + 1}` from "
+           f"{commit}, then `bench publish`, adds them." if missing == list(range(missing[0], missing[-1] + 1))
            else "")
     return [f"**Partial:** the `{profile}` profile defines {wanted} seeds per arm; "
             f"{counts[0] if counts[0] == counts[-1] else f'{counts[0]} to {counts[-1]}'} have run, so these "
