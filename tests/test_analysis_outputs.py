@@ -176,3 +176,17 @@ def test_a_profile_published_with_fewer_seeds_than_it_defines_says_so(published)
     records = [r for r in records if (r["arm"], r["seed"]) != ("none", 2)]
     text = " ".join(report.partial_lines(records, c4, "mid"))
     assert "seeds 2, 5-9." in text and "--seeds" not in text       # not one range: no single command
+
+
+def test_a_partial_case_is_flagged_in_both_reports(tmp_path):
+    import json
+
+    copy_published("quick", tmp_path)
+    path = store.records_path(tmp_path, "quick")
+    kept = [line for line in path.read_text(encoding="utf-8").splitlines()
+            if json.loads(line)["case"] == "c4" and json.loads(line)["seed"] < 6]
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    md, _ = report.publish(tmp_path, "quick", html=True)
+    sentence = "the quick profile defines 8 seeds per arm; 6 have run"
+    assert f"**Partial:** the `quick` profile defines 8 seeds per arm; 6 have run" in md.read_text()
+    assert sentence in (md.parent / "REPORT.html").read_text()

@@ -116,6 +116,7 @@ def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
              "**What ran** (as found in the records: spec hash, commit, machine, training path, budget, seeds):", "",
              *environment.summary(records), *([f"\n**Note:** {loaded.note()}"] if loaded.stale else []), ""]
     figures: dict = {}
+    partials: list = []   # the partial-seeds warnings, also shown at the top of REPORT.html
     for case in cases:
         prof = case.profile(profile)
         mine = [e for e in evaluated if e[0] is case]
@@ -124,7 +125,9 @@ def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
         figures[case.id] = pngs
         lines += [f'<a id="{scoreboard.anchor(case.id)}"></a>', "",
                   f"## {case.id}: {case.title}", "", f"Source: {case.source}. Profile: {prof.notes}.", ""]
-        lines += [] if (out_dir / "adaptive.json").exists() else partial_lines(records, case, profile)
+        partial = [] if (out_dir / "adaptive.json").exists() else partial_lines(records, case, profile)
+        partials += partial
+        lines += partial
         lines += [f"![{case.id} {png.stem.split('_')[-1]}]({png.name})" for png in pngs[:1]]
         lines += ["", "### Arms", "", arm_table(records, case), ""]
         table = tabulate(claim_rows(mine), headers="keys", tablefmt="github") if mine else (
@@ -149,7 +152,7 @@ def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
         from bench.publish import html as page
 
         page.write(out_dir / "REPORT.html", profile, evaluated, claim_rows(evaluated), figures,
-                   HOW_TO_READ, overrides_lines(records))
+                   HOW_TO_READ, [*overrides_lines(records), *partials])
     return path, scoreboard.terminal(evaluated)
 
 
