@@ -70,7 +70,7 @@ class _Bar:
     def write(self, *a, **k):
         pass
 
-    def set_postfix_str(self, *a):
+    def set_postfix_str(self, *a, **k):
         pass
 
     def refresh(self):
@@ -209,7 +209,7 @@ def test_progress_weights_each_seed_step_by_its_planned_cost():
 
     inner = _Bar()
     postfix = []
-    inner.set_postfix_str = postfix.append
+    inner.set_postfix_str = lambda text, refresh=True: postfix.append(text)
     cnn, mlp = _job("c4", "tf"), _job("c5a", "tf")
     bar = Progress(inner, {("c4", "tf"): 0.06, ("c5a", "tf"): 0.002})
     bar.add(cnn, 100)
@@ -231,6 +231,27 @@ def test_progress_weights_each_seed_step_by_its_planned_cost():
     plain = Progress(_Bar())
     plain.add(cnn, 7)
     assert plain.bar.total == 7   # no plan: every seed-step weighs 1
+
+
+def test_planning_many_groups_does_not_redraw_the_bar_once_per_group():
+    """A log of `bench run > log` got one full bar line per planned group (40 for C4 `mid`'s
+    seeds 8-9) before training started; planning now redraws at tqdm's pace, not per group."""
+    import io
+
+    from tqdm import tqdm
+
+    from bench.run.progress import BAR_FORMAT, Progress
+
+    out = io.StringIO()
+    inner = tqdm(total=0, file=out, mininterval=3600, smoothing=0, bar_format=BAR_FORMAT)
+    bar = Progress(inner, {("c4", "tf"): 0.04})
+    for _ in range(40):
+        bar.add(_job("c4", "tf"), 2345)
+    drawn = out.getvalue().count("seed-steps")
+    bar.label_with("c4/none/tf seed 8")   # a new group's label is drawn at once
+    assert drawn == 0 and out.getvalue().count("seed-steps") == 1
+    assert out.getvalue().rstrip().endswith("0/93.8k seed-steps c4/none/tf seed 8")
+    bar.close()
 
 
 def test_bench_run_hands_the_plans_rates_to_the_bar(tmp_path, monkeypatch):

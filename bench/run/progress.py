@@ -27,7 +27,7 @@ def _count(n: float) -> str:
 
 class Progress:
     """Weighted progress over a ``tqdm``-like ``bar`` (``update``, ``total``, ``write``,
-    ``set_postfix_str``, ``refresh``, ``close``); ``step_seconds`` maps (case id,
+    ``set_postfix_str(text, refresh=)``, ``refresh``, ``close``); ``step_seconds`` maps (case id,
     framework) to the plan's seconds per seed-step."""
 
     def __init__(self, bar, step_seconds: Optional[Mapping] = None):
@@ -45,11 +45,11 @@ class Progress:
         """``steps`` more seed-steps of ``job`` to train (planned, or trained again after a crash)."""
         self.total_steps += steps
         self.bar.total += steps * self.weight(job)
-        self._show()
+        self._show(refresh=False)   # planning adds every group at once: one redraw per group floods a log
 
     def advance(self, job, steps: int) -> None:
         self.steps += steps
-        self._show()   # before the update, which redraws the line
+        self._show(refresh=False)   # the update below redraws the line, at tqdm's own pace
         # Sums of float weights drift by rounding: never past the total (tqdm warns, and shows a negative ETA).
         self.bar.update(max(0, min(steps * self.weight(job), self.bar.total - self.bar.n)) if self.rates
                         else steps)
@@ -67,9 +67,9 @@ class Progress:
     def for_job(self, job) -> "JobBar":
         return JobBar(self, job)
 
-    def _show(self) -> None:
+    def _show(self, refresh: bool = True) -> None:
         counts = f"{_count(self.steps)}/{_count(self.total_steps)} seed-steps"
-        self.bar.set_postfix_str(f"{counts} {self.label}" if self.label else counts)
+        self.bar.set_postfix_str(f"{counts} {self.label}" if self.label else counts, refresh=refresh)
 
 
 class JobBar:
