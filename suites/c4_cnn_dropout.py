@@ -20,8 +20,8 @@ Choices the posts leave open, and why:
 - ``mid`` (a 2-core CPU's stand-in for ``full``, which would take about 11 hours there on the per-seed
   path with two workers, 15 with vectorized groups; results/speed/c4_rates/estimate.txt): all 60,000
   training images for 5 of the 15 epochs (2,345 steps), ``full``'s 10 seeds; measured with
-  ``--group-size 1 --workers 2`` on a 2-core Xeon: seeds 0-4 in 1 h 22 min, seeds 5-7 in 50 min, so
-  about 2.7 hours for all ten (README, "Published results"). On a CPU the per-seed path is the cheaper one
+  ``--group-size 1 --workers 2`` on a 2-core Xeon: seeds 0-4 in 1 h 22 min, seeds 5-7 in 50 min,
+  seeds 8-9 in 32 min, 2.7 hours for all ten (README, "Published results"). On a CPU the per-seed path is the cheaper one
   for this net (vectorized groups cost 1.3-1.7x more per seed: grouped convolutions). What it
   leaves out: epochs 6-15, the late training where a net overfits most and dropout matters most,
   so its verdicts are about a 5-epoch budget, not keras-io's.
