@@ -188,5 +188,5 @@ def test_a_partial_case_is_flagged_in_both_reports(tmp_path):
     path.write_text("\n".join(kept) + "\n", encoding="utf-8")
     md, _ = report.publish(tmp_path, "quick", html=True)
     sentence = "the quick profile defines 8 seeds per arm; 6 have run"
-    assert f"**Partial:** the `quick` profile defines 8 seeds per arm; 6 have run" in md.read_text()
+    assert "**Partial:** the `quick` profile defines 8 seeds per arm; 6 have run" in md.read_text()
     assert sentence in (md.parent / "REPORT.html").read_text()
