@@ -175,9 +175,10 @@ def partial_lines(records: list[dict], case, profile: str) -> list[str]:
     how = (f" `bench run --profile {profile} --case {case.id} --seeds {missing[0]}:{missing[-1] + 1}` from "
            f"{commit}, then `bench publish`, adds them." if missing == list(range(missing[0], missing[-1] + 1))
            else "")
-    return [f"**Partial:** the `{profile}` profile defines {wanted} seeds per arm; "
-            f"{counts[0] if counts[0] == counts[-1] else f'{counts[0]} to {counts[-1]}'} have run, so these "
-            f"verdicts rest on fewer seeds than the profile's. Not yet run: seeds {seed_ranges(missing)}.{how}", ""]
+    return [f"**Partial, case `{case.id}`:** the `{profile}` profile defines {wanted} seeds per arm; "
+            f"{counts[0] if counts[0] == counts[-1] else f'{counts[0]} to {counts[-1]}'} have run, so this "
+            f"case's verdicts rest on fewer seeds than the profile's. Not yet run: seeds {seed_ranges(missing)}.{how}",
+            ""]
 
 
 def overrides_lines(records: list[dict]) -> list[str]:
