@@ -112,7 +112,9 @@ def test_report_opens_with_the_scoreboard_and_links_down(published):
         assert line.startswith(f"| [{claim}](#case-{case})") and f'<a id="case-{case}"></a>' in text, (line, case)
         for row in claims[(claims.claim == claim) & (claims["mode"] == "as_written")].itertuples():
             assert f"{row.verdict}: {fmt(row.estimate)} [" in line, (line, row.framework)
-    assert "How to read this" in (path.parent / "METHOD.md").read_text() and "(METHOD.md)" in text
+    method = (path.parent / "METHOD.md").read_text()
+    assert "How to read this" in method and "(METHOD.md)" in text
+    assert "`docs/method.md`" in method and (ROOT / "docs" / "method.md").is_file()   # it points to the whole method
     ids = tuple(claims.claim.unique())
     assert len([line for line in terminal.splitlines() if line.startswith(ids)]) == len(claims)
 

@@ -83,6 +83,12 @@ undefined p-value give an inconclusive verdict whose reason is listed under the 
            frac=verdict.MIN_EFFECT_FRACTION)
 
 
+# METHOD.md is the short form of docs/method.md for a reader of one report; the page itself
+# is the single description of the whole method.
+WHOLE_METHOD = ("The whole method (records, paired and vectorized seeds, workers, modes, L2 conventions, "
+                "families, profiles) is `docs/method.md` in the regbench repository.")
+
+
 def write(results_dir, profile: str, html: bool = False) -> Path:
     """Write the report for ``profile`` and return its path."""
     return publish(results_dir, profile, html)[0]
@@ -146,7 +152,7 @@ def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
     lines += ["## Environment", "", tabulate(environment_rows(records), headers="keys", tablefmt="github"), ""]
     atomic.write_with(out_dir / "claims.csv",
                       lambda tmp: pd.DataFrame(claim_csv_rows(evaluated)).to_csv(tmp, index=False))
-    atomic.write_text(out_dir / METHOD_FILE, f"# How to read the report\n\n{HOW_TO_READ}")
+    atomic.write_text(out_dir / METHOD_FILE, f"# How to read the report\n\n{HOW_TO_READ}\n{WHOLE_METHOD}\n")
     path = atomic.write_text(out_dir / "REPORT.md", "\n".join(lines))
     if html:
         from bench.publish import html as page
