@@ -13,12 +13,12 @@ APT_FASHION := dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || { [ "$$(id -u)" 
   || echo "make: could not install the Debian package dataset-fashion-mnist (needs apt and root); downloading Fashion-MNIST instead."; }
 
 # GPU=1: CUDA builds of PyTorch and TensorFlow; GPU=0: CPU builds. Default: 1 where nvidia-smi lists a GPU.
-# TORCH_INDEX: pip options for where torch comes from (README, "Running on GPUs and clusters").
+# TORCH_INDEX: pip options for where torch comes from (docs/running.md, "Running on GPUs and clusters").
 GPU ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo 1 || echo 0)
 TORCH_INDEX ?=
 comma := ,
 EXTRAS = $(if $(filter 1,$(GPU)),all$(comma)gpu,all)
-CUDA_CHECK := $(PY) -c "import sys, torch; sys.exit(0 if torch.version.cuda else 'make install GPU=1 got a CPU build of torch (' + torch.__version__ + '); set TORCH_INDEX to a CUDA index, see README')"
+CUDA_CHECK := $(PY) -c "import sys, torch; sys.exit(0 if torch.version.cuda else 'make install GPU=1 got a CPU build of torch (' + torch.__version__ + '); set TORCH_INDEX to a CUDA index, see docs/running.md')"
 
 .PHONY: install data plan bench smoke test report publish baseline bench-speed mutation
 

@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="auto",
                      help="auto (a GPU if one is visible), cpu, cuda or cuda:N; CUDA_VISIBLE_DEVICES limits the GPUs")
     run.add_argument("--executor", default="local", choices=("local", "ray"),
-                     help="local: worker processes on this machine; ray: groups as Ray tasks (see README)")
+                     help="local: worker processes on this machine; ray: groups as Ray tasks (see docs/running.md)")
     run.add_argument("--address", default=None, help="ray: the cluster's address (default: a local Ray instance)")
     run.add_argument("--task-cpus", type=float, default=1, help="ray: CPUs (and threads) per task")
     run.add_argument("--task-gpus", type=float, default=None,

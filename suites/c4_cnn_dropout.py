@@ -1,6 +1,6 @@
 """C4: where dropout belongs in a CNN (seed posts 000, 001, 002, 004).
 
-The base net (issue 5; seed 000's example with a second conv block): Conv 32 3x3 relu -> MaxPool 2
+The base net (seed 000's example with a second conv block): Conv 32 3x3 relu -> MaxPool 2
 -> Conv 64 3x3 relu -> MaxPool 2 -> Flatten -> Dense 128 relu -> Dense 10 (logits). Adam at each
 framework's defaults (lr 1e-3; eps Keras 1e-7, PyTorch 1e-8), batch 128, mean softmax cross-entropy,
 x/255. Initializers are each framework's own (Keras glorot_uniform + zero bias; PyTorch
@@ -13,18 +13,16 @@ there in both frameworks under ``full``.
 
 Choices the posts leave open, and why:
 - ``full`` trains 15 epochs, keras-io's budget for this net, so the anchor compares like with like.
-- ``quick`` (a 2-core CPU, whole case in about 90 minutes for both frameworks): the first 12,000
-  training images, 6 epochs (564 steps), 8 seeds; every one of the 10,000 test images. Fewer
+- ``quick`` (sized so a 2-core CPU runs the whole case for both frameworks in a session): the first
+  12,000 training images, 6 epochs (564 steps), 8 seeds; every one of the 10,000 test images. Fewer
   images rather than fewer steps: a smaller training set overfits sooner, which is the regime
   dropout is for.
-- ``mid`` (a 2-core CPU's stand-in for ``full``, which would take about 11 hours there on the per-seed
-  path with two workers, 15 with vectorized groups; results/speed/c4_rates/estimate.txt): all 60,000
-  training images for 5 of the 15 epochs (2,345 steps), ``full``'s 10 seeds; measured with
-  ``--group-size 1 --workers 2`` on a 2-core Xeon: seeds 0-4 in 1 h 22 min, seeds 5-7 in 50 min,
-  seeds 8-9 in 32 min, 2.7 hours for all ten (README, "Published results"). On a CPU the per-seed path is the cheaper one
-  for this net (vectorized groups cost 1.3-1.7x more per seed: grouped convolutions). What it
-  leaves out: epochs 6-15, the late training where a net overfits most and dropout matters most,
-  so its verdicts are about a 5-epoch budget, not keras-io's.
+- ``mid`` (a CPU's stand-in for ``full``, which is a GPU workload; docs/results.md has the estimate
+  and what each run took): all 60,000 training images for 5 of the 15 epochs (2,345 steps),
+  ``full``'s 10 seeds. On a CPU the per-seed path (``--group-size 1``) is the cheaper one for this
+  net, since grouped convolutions make vectorized groups cost more per seed. What it leaves out:
+  epochs 6-15, the late training where a net overfits most and dropout matters most, so its
+  verdicts are about a 5-epoch budget, not keras-io's.
 - "At least as well" (c4a3, c4a4) is a non-inferiority claim with a margin of 0.005 accuracy: half
   a point, below which no practitioner would pick one dropout variant over another, and about one
   seed-to-seed SD of this net's test accuracy.

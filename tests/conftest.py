@@ -1,4 +1,4 @@
-"""Point the suite at the local data copy when none is configured (see README: local data), and
+"""Point the suite at the local data copy when none is configured (see docs/running.md: local data), and
 make a missing dataset loud in CI.
 
 A test that reads a real dataset says so with ``@pytest.mark.needs_data("mnist.npz", ...)``
@@ -39,7 +39,7 @@ def pytest_runtest_setup(item):
         if not missing:
             continue
         message = (f"missing data: {', '.join(missing)}; set BENCH_DATA_DIR to a directory holding the "
-                   f"datasets (README: local data) or install the Debian package dataset-fashion-mnist.")
+                   f"datasets (docs/running.md: local data) or install the Debian package dataset-fashion-mnist.")
         if in_ci():
             pytest.fail(f"CI run without its data: {message}", pytrace=False)
         pytest.skip(message)
@@ -48,7 +48,7 @@ def pytest_runtest_setup(item):
 def copy_published(profile: str, dest) -> Path:
     """The published records of ``profile`` copied to ``dest/<profile>/records.jsonl``, each stamped
     with its case's spec hash as the code defines it today, so that tests of the report machinery
-    read them as current records whatever spec made them (README: records keyed by spec)."""
+    read them as current records whatever spec made them (docs/method.md: records)."""
     import json
 
     from bench.records import identity

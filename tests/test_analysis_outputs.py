@@ -11,6 +11,7 @@ import pytest
 import bench
 from bench.spec import profiles
 from bench.publish import report
+from bench.publish.tables import fmt
 from bench.records import store
 from bench.errors import StoreError
 from conftest import copy_published
@@ -94,12 +95,26 @@ def test_report_opens_with_the_scoreboard_and_links_down(published):
     claims = pd.read_csv(path.parent / "claims.csv")
     head = text.split("## Scoreboard", 1)
     assert len(head) == 2 and "How to read this" not in head[0] + head[1].split('<a id="case-c4">')[0]
-    board = [line for line in head[1].split("\n\n")[1].splitlines() if line.startswith("| [")]
-    assert len(board) == len(claims)
-    # every row links down to its own case's section, which exists
-    for line, case in zip(board, claims.case):
-        assert f"(#case-{case})" in line and f'<a id="case-{case}"></a>' in text, (line, case)
-    assert "How to read this" in (path.parent / "METHOD.md").read_text() and "(METHOD.md)" in text
+    section = head[1].split("<a id=")[0]
+    # it opens with the verdict counts, then one row per claim with a column per framework (x mode)
+    first = section.strip().splitlines()[0]
+    n_claims = len(claims[["case", "claim"]].drop_duplicates())
+    assert first.startswith(f"**{n_claims} claims, {len(claims)} verdicts (tf ")
+    for verdict, n in claims.verdict.value_counts().items():
+        assert f"{n} {verdict}" in first, (verdict, first)
+    board = [line for line in section.splitlines() if line.startswith("| [")]
+    header = [c.strip() for c in section.split("| claim", 1)[1].splitlines()[0].split("|")]
+    assert len(board) == n_claims and {"tf", "torch"} <= set(header)
+    # every row links down to its own case's section, which exists, and shows each framework's
+    # verdict beside the estimate that verdict is decided by
+    per_claim = claims.drop_duplicates(["case", "claim"])
+    for line, (case, claim) in zip(board, zip(per_claim.case, per_claim.claim)):
+        assert line.startswith(f"| [{claim}](#case-{case})") and f'<a id="case-{case}"></a>' in text, (line, case)
+        for row in claims[(claims.claim == claim) & (claims["mode"] == "as_written")].itertuples():
+            assert f"{row.verdict}: {fmt(row.estimate)} [" in line, (line, row.framework)
+    method = (path.parent / "METHOD.md").read_text()
+    assert "How to read this" in method and "(METHOD.md)" in text
+    assert "`docs/method.md`" in method and (ROOT / "docs" / "method.md").is_file()   # it points to the whole method
     ids = tuple(claims.claim.unique())
     assert len([line for line in terminal.splitlines() if line.startswith(ids)]) == len(claims)
 
@@ -166,6 +181,7 @@ def test_a_profile_published_with_fewer_seeds_than_it_defines_says_so(published)
                for arm in c4.arms for fw in ("tf", "torch") for seed in range(5)]
     text = " ".join(report.partial_lines(records, c4, "mid"))
     assert "defines 10 seeds per arm; 5 have run" in text and "Not yet run: seeds 5-9." in text
+    assert text.startswith("**Partial, case `c4`:**")           # a warning names the case it means
     assert "--seeds 5:10` from the same commit" in text            # records without provenance
     stamped = [{**r, "env": {"commit": "0123456789abcdef", "dirty": False}} for r in records]
     assert "--seeds 5:10` from commit 0123456789," in " ".join(report.partial_lines(stamped, c4, "mid"))
@@ -187,6 +203,7 @@ def test_a_partial_case_is_flagged_in_both_reports(tmp_path):
             if json.loads(line)["case"] == "c4" and json.loads(line)["seed"] < 6]
     path.write_text("\n".join(kept) + "\n", encoding="utf-8")
     md, _ = report.publish(tmp_path, "quick", html=True)
-    sentence = "the quick profile defines 8 seeds per arm; 6 have run"
-    assert "**Partial:** the `quick` profile defines 8 seeds per arm; 6 have run" in md.read_text()
-    assert sentence in (md.parent / "REPORT.html").read_text()
+    sentence = "Partial, case c4: the quick profile defines 8 seeds per arm; 6 have run"
+    assert "**Partial, case `c4`:** the `quick` profile defines 8 seeds per arm; 6 have run" in md.read_text()
+    page = (md.parent / "REPORT.html").read_text()
+    assert sentence in page and page.index('id="headline"') < page.index(sentence) < page.index('id="scoreboard"')

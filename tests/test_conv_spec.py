@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from bench.errors import SpecError
-from bench.run.seeds import conv_init, dense_init, initial_params
+from bench.run.seeds import initial_params
+from bench.spec.initializers import conv_init, dense_init
 from bench.spec import (Arm, Case, Conv2D, Data, Dense, DropBlock, Dropout, Flatten, GaussianDropout, Loss,
                         MaxPool2D, Metric, Optimizer, SpatialDropout2D, layer_shapes)
 

@@ -1,8 +1,8 @@
 """Every tolerance of the regression gate, pinned from both sides.
 
 For each metric the gate judges, a fresh run worse than the baseline by just under the
-tolerance passes and by just over it fails; the tolerances are written here as the README's
-gate section states them (0.01 accuracy, 0.05 loss, 2 % of the baseline mean otherwise), so
+tolerance passes and by just over it fails; the tolerances are written here as docs/ci-gate.md
+states them (0.01 accuracy, 0.05 loss, 2 % of the baseline mean otherwise), so
 a tolerance loosened in ``bench/publish/check.py`` (say 0.05 -> 0.5 for ``train_loss``) fails.
 """
 import copy

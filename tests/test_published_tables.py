@@ -48,10 +48,17 @@ def test_readme_verdict_matrix_is_what_the_claims_tables_say():
         "README's verdicts block is not the current matrix; run `bench verdicts --write README.md`."
 
 
-def test_the_matrix_shows_each_framework_of_a_claim(tmp_path):
-    (tmp_path / "quick").mkdir()
-    pd.DataFrame([{"case": "c5h", "claim": "c5h", "framework": fw, "mode": "as_written", "verdict": v}
-                  for fw, v in (("tf", "contradicted"), ("torch", "reproduced"))]).to_csv(
-        tmp_path / "quick" / "claims.csv", index=False)
+def test_the_matrix_is_one_row_per_claim_with_a_column_per_profile_and_framework(tmp_path):
+    for profile, verdicts in (("quick", ("contradicted", "reproduced")), ("full", ("smaller than claimed", "odd"))):
+        (tmp_path / profile).mkdir()
+        pd.DataFrame([{"case": "c5h", "claim": "c5h", "framework": fw, "mode": "as_written", "verdict": v}
+                      for fw, v in zip(("tf", "torch"), verdicts)]).to_csv(tmp_path / profile / "claims.csv", index=False)
     text = matrix.markdown(tmp_path)
-    assert "❌ contradicted" in text and "✅ reproduced" in text and "makes training run" in text
+    lines = text.splitlines()
+    assert [c.strip() for c in lines[0].strip("|").split("|")] == [
+        "claim", "statement", "full tf", "full torch", "quick tf", "quick torch"]   # fullest profile first
+    rows = [line for line in lines if line.startswith("| c5h")]
+    assert len(rows) == 1 and "makes training run" in rows[0]
+    assert [c.strip() for c in rows[0].strip("|").split("|")][2:] == ["🔽", "odd", "❌", "✅"]   # a new word as itself
+    assert "- `quick`: 1 claim, 2 verdicts (tf 1, torch 1): 1 reproduced, 1 contradicted." in lines
+    assert "- `full`: 1 claim, 2 verdicts (tf 1, torch 1): 1 smaller than claimed, 1 odd." in lines

@@ -6,7 +6,8 @@ import pytest
 
 from bench.spec import registry
 from bench.errors import SpecError
-from bench.run.seeds import batch_order, dense_init, initial_params, initializer_for
+from bench.run.seeds import batch_order, initial_params, initializer_for
+from bench.spec.initializers import dense_init
 
 
 def test_glorot_uniform_bounds_and_zero_bias():

@@ -191,7 +191,7 @@ def test_diverged_worst_seeds_do_not_make_the_diverging_arm_win():
         wins = np.mean((p < ALPHA) & (direction > 0))
         assert wins <= 0.025, (share, wins)
         print(f"diverged share {share}: all-seeds 'a beats b' {wins:.4f}", end="; ")
-        # The exclusion analysis (survivors only) is what used to be primary: it is the biased one.
+        # The exclusion analysis (survivors only) is the biased one, so it is never primary.
         survivors = np.where(np.isnan(a), np.nan, a - b)
         kept = survivors[~np.isnan(survivors)].reshape(n_sims, n - k)
         p_t, mean = paired_t_p(kept)

@@ -140,7 +140,7 @@ def _outcomes(path):
 @pytest.mark.parametrize("framework", ["torch", "tf"])
 def test_records_are_the_same_bits_with_one_worker_or_two(tmp_path, framework):
     """C1 in worker processes (one thread each) and in this process (all threads): the
-    same records. (PyTorch's BatchNorm is the exception, see README "Workers".)"""
+    same records. (PyTorch's BatchNorm is the exception, see docs/method.md, "Workers".)"""
     pytest.importorskip("tensorflow" if framework == "tf" else "torch")
     kw = dict(frameworks=(framework,), arm_names=["none", "both"], seeds=2, progress=False)
     one = runner.run(RunOptions([registry.get("c1")], "smoke", results_dir=tmp_path / "one", workers=1, **kw))

@@ -29,8 +29,8 @@ per-seed worsening ``w_i = ±(new_i - old_i)`` (sign from the metric's direction
 * ``auto`` (default): ``tolerance`` when both sides ran on the CPU of one
   machine type (same ``env.cpu`` fingerprint: model and feature flags) with the
   same thread count where the records give one, else ``test``. Across CPU types
-  a short run can drift far even with identical versions (README, "Regression
-  gate", has a measured case), which only the test tells from a regression.
+  a short run can drift far even with identical versions (docs/ci-gate.md
+  has a measured case), which only the test tells from a regression.
 
 Tolerances are absolute, in metric units: ``Metric.tolerance`` when the spec
 declares one, else ``TOLERANCES[name]``, else ``DEFAULT_RELATIVE`` of the

@@ -1,6 +1,7 @@
 """``REPORT.html``: the report as one self-contained page beside ``REPORT.md``.
 
-The page holds the scoreboard (one row per claim x framework x mode), every
+The page opens with the verdict counts and the scoreboard (one row per claim, each
+framework x mode a pair of columns: its verdict and the estimate it is decided by), every
 claim's statistics in a table sortable by any column (click a header), each
 case's plots embedded as base64 PNGs and the method text; no file, font or
 script is fetched from anywhere, so the page opens offline and can be mailed.
@@ -24,8 +25,8 @@ table{border-collapse:collapse;margin:.5rem 0 1.2rem;font-size:.86rem}
 th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa;cursor:pointer;user-select:none;white-space:nowrap}
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
-tr.reproduced td.verdict{background:#dafbe1}tr.contradicted td.verdict{background:#ffebe9}
-tr.inconclusive td.verdict{background:#eaeef2}
+td.reproduced{background:#dafbe1}td.contradicted{background:#ffebe9}
+td.inconclusive{background:#eaeef2}td.smaller-than-claimed{background:#fff8c5}
 img{max-width:100%;height:auto;border:1px solid #eee;margin:.4rem 0}
 .scroll{overflow-x:auto}td.nowrap{white-space:nowrap}code{background:#f6f8fa;padding:0 .2rem}
 """
@@ -64,22 +65,21 @@ def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _table(rows: list[dict], table_id: str, row_class=None, cell_class=None, links=None) -> str:
+def _table(rows: list[dict], table_id: str, cell_class=None, links=None) -> str:
     if not rows:
         return "<p>No claim could be tested: none has records for all of its arms.</p>"
     headers = list(rows[0])
     head = "".join(f"<th scope=\"col\">{_e(h)}</th>" for h in headers)
     body = []
     for row in rows:
-        cls = f' class="{_e(row_class(row))}"' if row_class else ""
         cells = []
         for h in headers:
             value = _e(row[h])
             if links and h in links:
                 value = f'<a href="#{_e(links[h](row))}">{value}</a>'
-            klass = f' class="{_e(cell_class(h))}"' if cell_class and cell_class(h) else ""
+            klass = f' class="{_e(cell_class(h, row))}"' if cell_class and cell_class(h, row) else ""
             cells.append(f"<td{klass}>{value}</td>")
-        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
     return (f'<div class="scroll"><table id="{table_id}" class="sortable"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
@@ -118,19 +118,39 @@ def _markdown_bits(text: str) -> str:
     return "\n".join(out)
 
 
-def _cell_class(header: str) -> str:
+def _verdict_class(verdict: str) -> str:
+    return "verdict " + "-".join(str(verdict).split())
+
+
+def _claims_class(header: str, row: dict) -> str:
     if header == "verdict":
-        return "verdict"
-    return "nowrap" if header in ("estimate [95% CI]", "framework", "claim") else ""
+        return _verdict_class(row["verdict"])
+    return "nowrap" if header in ("estimate [CI]", "framework", "claim") else ""
+
+
+def _board(evaluated) -> tuple[list[dict], object]:
+    """The scoreboard's rows (one per claim) and the class of each of its cells."""
+    names = scoreboard.variants(evaluated)
+    rows = []
+    for w in scoreboard.wide(evaluated):
+        row = {"claim": w["claim"], "case": w["case"], "statement": w["statement"]}
+        for name in names:
+            cell = w["cells"].get(name)
+            row[f"{name} verdict"] = cell["verdict"] if cell else ""
+            row[f"{name} estimate [CI]"] = cell["estimate"] if cell else ""
+        rows.append({**row, "metric": w["metric"], "post reported": w["post"]})
+
+    def klass(header: str, row: dict) -> str:
+        if header.endswith(" verdict") and row[header]:
+            return _verdict_class(row[header])
+        return "nowrap" if header.endswith("[CI]") or header == "claim" else ""
+    return rows, klass
 
 
 def write(path, profile: str, evaluated, claim_rows: list[dict], figures: dict, method: str,
           notes: list[str] = ()) -> Path:
     """Write the page to ``path`` and return it. ``figures`` maps case id -> PNG paths."""
-    board = [{"claim": r["claim"], "case": r["case"], "statement": r["statement"],
-              "framework": r["framework"] if r["mode"] == "as_written" else f"{r['framework']} ({r['mode']})",
-              "verdict": r["verdict"], "estimate [95% CI]": r["estimate"], "metric": r["metric"],
-              "post reported": r["post"]} for r in scoreboard.rows(evaluated)]
+    board, board_class = _board(evaluated)
     claims = [{"case": case.id, **row} for (case, *_), row in zip(evaluated, claim_rows)]
     sections = []
     for case, *_ in evaluated:
@@ -145,13 +165,16 @@ def write(path, profile: str, evaluated, claim_rows: list[dict], figures: dict, 
 <title>regbench results: {_e(profile)}</title><link rel="icon" href="data:,"><style>{STYLE}</style></head>
 <body>
 <h1>Results: profile <code>{_e(profile)}</code></h1>
+<p id="headline"><strong>{_e(scoreboard.headline(evaluated))}</strong></p>
 {note}
 <h2 id="scoreboard-title">Scoreboard</h2>
-<p>One row per claim x framework (x mode). Click a column header to sort; a claim links to its case's plots.</p>
-{_table(board, "scoreboard", row_class=lambda r: r["verdict"], cell_class=_cell_class,
-        links={"claim": lambda r: scoreboard.anchor(r["case"])})}
+<p>One row per claim; for each framework (and mode) its verdict and the estimate that verdict is decided by,
+with its interval (the claims table below names each interval). Click a column header to sort; a claim links
+to its case's plots.</p>
+{_table(board, "scoreboard", cell_class=board_class, links={"claim": lambda r: scoreboard.anchor(r["case"])})}
 <h2>Claims</h2>
-{_table(claims, "claims", row_class=lambda r: r["verdict"], cell_class=_cell_class)}
+<p>One row per claim x framework x mode, with every statistic.</p>
+{_table(claims, "claims", cell_class=_claims_class)}
 {''.join(sections)}
 <details><summary>How to read this (method)</summary>{_markdown_bits(method)}</details>
 <script>{SCRIPT}</script>

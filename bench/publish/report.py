@@ -83,6 +83,12 @@ undefined p-value give an inconclusive verdict whose reason is listed under the 
            frac=verdict.MIN_EFFECT_FRACTION)
 
 
+# METHOD.md is the short form of docs/method.md for a reader of one report; the page itself
+# is the single description of the whole method.
+WHOLE_METHOD = ("The whole method (records, paired and vectorized seeds, workers, modes, L2 conventions, "
+                "families, profiles) is `docs/method.md` in the regbench repository.")
+
+
 def write(results_dir, profile: str, html: bool = False) -> Path:
     """Write the report for ``profile`` and return its path."""
     return publish(results_dir, profile, html)[0]
@@ -146,7 +152,7 @@ def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
     lines += ["## Environment", "", tabulate(environment_rows(records), headers="keys", tablefmt="github"), ""]
     atomic.write_with(out_dir / "claims.csv",
                       lambda tmp: pd.DataFrame(claim_csv_rows(evaluated)).to_csv(tmp, index=False))
-    atomic.write_text(out_dir / METHOD_FILE, f"# How to read the report\n\n{HOW_TO_READ}")
+    atomic.write_text(out_dir / METHOD_FILE, f"# How to read the report\n\n{HOW_TO_READ}\n{WHOLE_METHOD}\n")
     path = atomic.write_text(out_dir / "REPORT.md", "\n".join(lines))
     if html:
         from bench.publish import html as page
@@ -175,9 +181,10 @@ def partial_lines(records: list[dict], case, profile: str) -> list[str]:
     how = (f" `bench run --profile {profile} --case {case.id} --seeds {missing[0]}:{missing[-1] + 1}` from "
            f"{commit}, then `bench publish`, adds them." if missing == list(range(missing[0], missing[-1] + 1))
            else "")
-    return [f"**Partial:** the `{profile}` profile defines {wanted} seeds per arm; "
-            f"{counts[0] if counts[0] == counts[-1] else f'{counts[0]} to {counts[-1]}'} have run, so these "
-            f"verdicts rest on fewer seeds than the profile's. Not yet run: seeds {seed_ranges(missing)}.{how}", ""]
+    return [f"**Partial, case `{case.id}`:** the `{profile}` profile defines {wanted} seeds per arm; "
+            f"{counts[0] if counts[0] == counts[-1] else f'{counts[0]} to {counts[-1]}'} have run, so this "
+            f"case's verdicts rest on fewer seeds than the profile's. Not yet run: seeds {seed_ranges(missing)}.{how}",
+            ""]
 
 
 def overrides_lines(records: list[dict]) -> list[str]:

@@ -1,25 +1,55 @@
-"""The answer at a glance: one row per claim x framework (x mode) with its verdict.
+"""The answer at a glance: one row per claim, each framework (x mode) a column.
 
 Built from the evaluated claim results (``bench.analysis.evaluate``: the
 ``ClaimResult`` of each claim in each framework/mode) without recomputing
 anything; verdict strings are shown as they come, so a new verdict word
-appears as itself. ``markdown`` heads ``REPORT.md`` (each row links down to its
-case's section), ``terminal`` is what ``bench report`` prints, and ``rows``
-feeds the HTML page.
+appears as itself. Each cell is the verdict and the estimate it is decided by,
+with that estimate's interval (the one ``ci_label`` names). ``headline`` counts
+the verdicts; ``markdown`` heads ``REPORT.md`` (each claim links down to its
+case's section), ``terminal`` is what ``bench report`` prints, and ``rows`` /
+``wide`` feed the HTML page.
 """
 from __future__ import annotations
+
+from collections import Counter
 
 from tabulate import tabulate
 
 from bench.publish.tables import fmt
 
-# A mark beside the verdicts this suite knows; any other verdict is shown bare.
-MARKS = {"reproduced": "✅", "contradicted": "❌", "inconclusive": "❔"}
+# A mark beside the verdicts this suite knows, in the order counts are given; any other
+# verdict is shown bare and counted after them.
+MARKS = {"reproduced": "✅", "smaller than claimed": "🔽", "inconclusive": "❔", "contradicted": "❌"}
 
 
 def anchor(case_id: str) -> str:
     """The id of a case's section in REPORT.md and the HTML page."""
     return f"case-{case_id}"
+
+
+def variant(framework: str, mode: str) -> str:
+    """A column name: the framework, with its mode where it is not the default."""
+    return framework if mode == "as_written" else f"{framework} ({mode})"
+
+
+def _variant_key(name: str):
+    return name.split(" ")[0], " " in name   # tf, torch, torch (matched)
+
+
+def counts(verdicts) -> str:
+    """``"19 reproduced, 4 inconclusive, ..."``: known verdicts in MARKS's order, others after."""
+    seen = Counter(verdicts)
+    order = [v for v in MARKS if seen[v]] + sorted(set(seen) - set(MARKS))
+    return ", ".join(f"{seen[v]} {v}" for v in order) or "no verdict"
+
+
+def headline(evaluated) -> str:
+    """How many claims, in which frameworks and modes, and how many of each verdict."""
+    claims = {(case.id, res.claim_id) for case, _, _, res in evaluated}
+    per = Counter(variant(fw, mode) for _, fw, mode, _ in evaluated)
+    split = ", ".join(f"{name} {per[name]}" for name in sorted(per, key=_variant_key))
+    return (f"{len(claims)} claim{'' if len(claims) == 1 else 's'}, {len(evaluated)} verdicts ({split}): "
+            f"{counts(str(res.verdict) for *_, res in evaluated)}.")
 
 
 def estimate_text(res) -> str:
@@ -49,9 +79,26 @@ def rows(evaluated) -> list[dict]:
         claim = next(c for c in case.claims if c.id == res.claim_id)
         out.append({"case": case.id, "claim": res.claim_id, "framework": fw, "mode": mode,
                     "verdict": str(res.verdict), "estimate": estimate_text(res), "metric": res.metric,
-                    "post": reported_text(claim), "statement": claim.statement,
+                    "post": reported_text(claim), "statement": claim.statement, "ci_label": res.ci_label,
                     "value": res.estimate, "ci_low": res.ci_low, "ci_high": res.ci_high})
     return out
+
+
+def variants(evaluated) -> list[str]:
+    """The framework (x mode) columns, in table order."""
+    return sorted({variant(fw, mode) for _, fw, mode, _ in evaluated}, key=_variant_key)
+
+
+def wide(evaluated) -> list[dict]:
+    """One dict per claim: its case, statement, metric and the post's figure, and under each
+    variant name the row of ``rows`` for that framework and mode (absent where not run)."""
+    out: dict = {}
+    for r in rows(evaluated):
+        entry = out.setdefault((r["case"], r["claim"]), {"case": r["case"], "claim": r["claim"],
+                                                          "statement": r["statement"], "metric": r["metric"],
+                                                          "post": r["post"], "cells": {}})
+        entry["cells"][variant(r["framework"], r["mode"])] = r
+    return list(out.values())
 
 
 def _verdict(text: str) -> str:
@@ -59,30 +106,30 @@ def _verdict(text: str) -> str:
     return f"{mark} {text}" if mark else text
 
 
-def _framework(row: dict) -> str:
-    return row["framework"] if row["mode"] == "as_written" else f"{row['framework']} ({row['mode']})"
+def cell_text(r: dict | None) -> str:
+    """A verdict with the estimate it is decided by and that estimate's interval."""
+    return "" if r is None else f"{_verdict(r['verdict'])}: {r['estimate']}"
 
 
 def markdown(evaluated) -> list[str]:
-    """The scoreboard table of REPORT.md, with a link per row to its case's details."""
-    table, previous = [], None
-    for r in rows(evaluated):
-        first = (r["case"], r["claim"]) != previous   # the statement once per claim, beside its first framework
-        previous = (r["case"], r["claim"])
-        table.append({"claim": f"[{r['claim']}](#{anchor(r['case'])})",
-                      "statement": _short(r["statement"]) if first else "", "framework": _framework(r),
-                      "verdict": _verdict(r["verdict"]), "estimate [95% CI]": r["estimate"],
-                      "metric": r["metric"], "post reported": r["post"] if first else ""})
+    """The verdict counts and the scoreboard table of REPORT.md, each claim linked to its case's details."""
+    names = variants(evaluated)
+    table = [{"claim": f"[{w['claim']}](#{anchor(w['case'])})", "statement": _short(w["statement"]),
+              **{name: cell_text(w["cells"].get(name)) for name in names},
+              "metric": w["metric"], "post reported": w["post"]} for w in wide(evaluated)]
     if not table:
         return ["No claim could be tested: none has records for all of its arms."]
-    return [tabulate(table, headers="keys", tablefmt="github")]
+    return [f"**{headline(evaluated)}**", "",
+            "Each cell: the verdict, then the estimate it is decided by with its interval "
+            "(95 % t CI; 90 % for equivalence; the claims table names each).", "",
+            tabulate(table, headers="keys", tablefmt="github")]
 
 
 def terminal(evaluated) -> str:
-    """The scoreboard as plain text for the terminal."""
-    table = [{"claim": r["claim"], "framework": _framework(r), "verdict": r["verdict"],
-              "estimate [95% CI]": r["estimate"], "statement": _short(r["statement"], 50)}
+    """The scoreboard as plain text for the terminal: the counts, then one line per claim x framework."""
+    table = [{"claim": r["claim"], "framework": variant(r["framework"], r["mode"]), "verdict": r["verdict"],
+              "estimate [CI]": r["estimate"], "statement": _short(r["statement"], 50)}
              for r in rows(evaluated)]
     if not table:
         return "no claim could be tested: none has records for all of its arms."
-    return tabulate(table, headers="keys", tablefmt="simple")
+    return headline(evaluated) + "\n\n" + tabulate(table, headers="keys", tablefmt="simple")

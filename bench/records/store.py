@@ -74,8 +74,8 @@ def _strict(value, path: str, found: dict):
 
 
 def _restore(value):
-    """The record as written: the ``nonfinite`` paths back to floats; records of
-    earlier versions, which stored the strings "nan"/"inf"/"-inf", read the same."""
+    """The record as written: the ``nonfinite`` paths back to floats;
+    records that store the strings "nan"/"inf"/"-inf" instead read the same."""
     value = _legacy(value)
     if isinstance(value, dict) and isinstance(value.get(NONFINITE), dict):
         value = dict(value)

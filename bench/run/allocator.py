@@ -5,7 +5,7 @@ gradients, dropout noise) thousands of times. By default glibc serves blocks
 above a moving threshold with fresh ``mmap`` calls and hands the top of the heap
 back to the OS once it is free, so each step faults the same pages in again.
 Raising the mmap threshold to its maximum and never trimming keeps those pages
-in the process: fewer page faults and a faster step (README, "Speed", has the
+in the process: fewer page faults and a faster step (CHANGELOG.md has the
 measured counts), the same numbers, and a resident size that stays at its peak
 (which it reaches anyway). A no-op where the C library
 has no ``mallopt`` (not glibc).

@@ -23,7 +23,7 @@ BYTES_PER_FLOAT = 4
 ACTIVATION_COPIES = 4   # each layer's output, the copy autograd keeps, its gradient, a mask or noise tensor
 PARAM_COPIES = 4        # weights, gradient, Adam's first and second moments
 MEMORY_FRACTION = 0.5   # of the free memory a group may plan to use
-DEFAULT_MAX_GROUP = 64  # the widest group tried without being asked (see README: vectorized seeds)
+DEFAULT_MAX_GROUP = 64  # the widest group tried without being asked (see docs/method.md: vectorized seeds)
 
 
 @dataclass(frozen=True)

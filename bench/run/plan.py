@@ -12,8 +12,8 @@ rate borrowed from another profile, framework or case gets
 rate borrowed from other cases is scaled by the work of a step: the framework's
 median seconds per multiply-add and row over those cases (``step_work``: the
 kernels' multiply-adds per example, times the batch), times this case's work,
-which varies far less between cases than raw seconds per step do (README, "Quick
-start", has the measured spread).
+which varies far less between cases than raw seconds per step do (CHANGELOG.md
+has the measured spread).
 With no record at all the rate is ``DEFAULT_SECONDS_PER_STEP``; the plan says
 which source each rate came from. Groups are laid on the workers in run order
 (each next group to the first free worker), as ``bench run`` does, after

@@ -18,7 +18,6 @@ from bench import backends
 from bench.errors import SpecError
 from bench.spec import streams
 from bench.spec import SPATIAL_LAYERS, Layer, layer_inputs
-from bench.spec.initializers import INITIALIZERS, conv_init, dense_init  # noqa: F401  (the schemes, by their old home)
 
 
 def initializer_for(framework: str, mode: str) -> str:

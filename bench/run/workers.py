@@ -3,7 +3,7 @@
 On a CPU the serial parts of a training step (dropout's per-seed random draws,
 the optimizer, the framework's per-op overhead) hold one core while the other
 waits, so two single-threaded processes, each training its own group, get more
-done than one process with two threads (see README, "Speed"). A worker is a
+done than one process with two threads (see docs/speed.md). A worker is a
 spawned process pinned to its share of the CPUs before it imports a framework;
 PyTorch and TensorFlow size their thread pools from that affinity. Most records
 are the same bits at any thread count (``tests/test_workers.py`` checks C1 in

@@ -5,7 +5,7 @@ both routes), and the data loading.
 Not a unit test: the file name does not match ``test_*.py``, so ``make test``
 never collects it. ``make bench-speed`` (``compare.sh``) times it on the base
 commit and on the working tree, on the same machine in the same job, and fails
-a median that got slower beyond the threshold justified in the README.
+a median that got slower beyond the threshold justified in docs/speed.md.
 """
 import pytest
 

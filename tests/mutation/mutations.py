@@ -3,7 +3,7 @@
 Each is a realistic bug in the statistics, verdict, store, gate, training or spec code: a file,
 the exact original snippet (it must occur once), its replacement and the test files that should
 catch it. A snippet that is no longer in the file (the code moved on) is reported "not applied":
-update the entry rather than dropping it. The first seven are the bugs no test caught in issue 22.
+update the entry rather than dropping it. The first seven are bugs that once survived every test.
 """
 
 STATS = ["tests/test_stats.py", "tests/test_verdict.py", "tests/test_kinds.py", "tests/test_power.py",
@@ -13,7 +13,7 @@ GATE = ["tests/test_check.py", "tests/test_gate_tolerances.py"]
 TRAINING = ["tests/test_metric_epochs.py", "tests/test_tabular.py"]
 
 MUTATIONS = [
-    # --- the seven survivors of issue 22 -------------------------------------------------------
+    # --- bugs that once survived every test ----------------------------------------------------
     dict(id="c4a1-arms-swapped", file="suites/c4_cnn_dropout.py",
          original='(("fc", 1.0), ("conv50", -1.0)), "greater",',
          replacement='(("conv50", 1.0), ("fc", -1.0)), "greater",',

@@ -29,7 +29,7 @@ def _prepare_gpus() -> list:
     index = devices.cuda_index(wanted)
     if wanted.startswith("cuda") and index >= len(gpus):
         raise devices.DeviceError(f"--device {wanted}: TensorFlow sees {len(gpus)} GPU(s); a GPU build needs "
-                                  f"`pip install tensorflow[and-cuda]` (see README, \"Running on GPUs\").")
+                                  f"`pip install tensorflow[and-cuda]` (see docs/running.md, \"Running on GPUs and clusters\").")
     chosen = [] if wanted == "cpu" else [gpus[index]] if wanted.startswith("cuda:") else gpus
     try:
         if chosen != gpus:

@@ -4,7 +4,7 @@ A group of S seeds hands Adam S tensors per weight (every seed's tensor alone,
 see ``bench.backends.torch.group``), so S times the per-tensor bookkeeping of
 ``torch.optim.Adam.step``: its state lookups, device grouping, one step counter
 per tensor, and a zero-grad pass over them all, a share of every vectorized step
-(README, "Speed"). ``SeedAdam`` keeps the lists ready and
+(docs/speed.md). ``SeedAdam`` keeps the lists ready and
 calls the same fused kernel with the same arguments, so each tensor's update is
 the same bits; the only change is one step counter shared by every tensor,
 which holds because every trainable tensor gets a gradient at every step (a

@@ -19,7 +19,7 @@ def training_device() -> torch.device:
     wanted = devices.requested()
     if wanted not in ("cpu", "auto") and not torch.cuda.is_available():
         raise devices.DeviceError(f"--device {wanted}: PyTorch sees no CUDA device (torch {torch.__version__}, "
-                                  f"built for CUDA {torch.version.cuda}); see README, \"Running on GPUs\".")
+                                  f"built for CUDA {torch.version.cuda}); see docs/running.md, \"Running on GPUs and clusters\".")
     if wanted != "cpu" and torch.cuda.is_available():
         index = devices.cuda_index(wanted) or 0
         if index >= torch.cuda.device_count():
@@ -40,8 +40,8 @@ def training_device() -> torch.device:
     # warn_only: an op without a deterministic kernel should warn, not crash a run.
     torch.use_deterministic_algorithms(True, warn_only=True)
     # Deterministic mode also fills every new tensor with NaN before use, a debugging aid
-    # that adds a memory pass per allocation (part of the step time measured in README,
-    # "Speed"). No result depends on it, since every tensor is written before it is read;
+    # that adds a memory pass per allocation (part of the step time measured in
+    # CHANGELOG.md). No result depends on it, since every tensor is written before it is read;
     # the bit-for-bit checks (tests, ``bench check``) would catch it if that stopped holding.
     torch.utils.deterministic.fill_uninitialized_memory = False
     return device

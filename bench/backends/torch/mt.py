@@ -10,7 +10,7 @@ each seed's generator state (the 624-word MT19937 state and its position) and
 draws the same words with the twist and tempering compiled by numba,
 vectorized, and writes the scaled mask (``1/k`` or 0, in float32) directly: the
 same bits and the same generator state after, in less time (measured by
-``test_keep_masks`` in ``tests/benchmarks/bench_speed.py``; the figures are in README, "Speed").
+``test_keep_masks`` in ``tests/benchmarks/bench_speed.py``; the figures are in CHANGELOG.md).
 
 The state layout of ``torch.Generator.get_state()`` is PyTorch's own and could
 change between releases, so ``exact()`` checks every process once: masks from
