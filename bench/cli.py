@@ -1,4 +1,5 @@
-"""The command line: ``bench list | data | plan | run | report | baseline | check | publish | compare``.
+"""The command line: ``bench list | data | plan | run | speed | gpu-check | report | baseline | check |
+publish | compare``.
 Thin: parse, call, print.
 
 Every user-facing problem is a ``BenchError`` and is printed as one sentence
