@@ -20,7 +20,7 @@ comma := ,
 EXTRAS = $(if $(filter 1,$(GPU)),all$(comma)gpu,all)
 CUDA_CHECK := $(PY) -c "import sys, torch; sys.exit(0 if torch.version.cuda else 'make install GPU=1 got a CPU build of torch (' + torch.__version__ + '); set TORCH_INDEX to a CUDA index, see docs/running.md')"
 
-.PHONY: install data plan bench smoke test report publish baseline bench-speed mutation
+.PHONY: install data plan bench smoke test report publish baseline bench-speed mutation gpu-check
 
 install: ; python3 -m venv .venv && $(PY) -m pip install -q torch==2.13.0 $(TORCH_INDEX) && $(PY) -m pip install -q -e '.[$(EXTRAS)]' $(if $(filter 1,$(GPU)),&& $(CUDA_CHECK)) && $(MAKE) --no-print-directory data
 data: ; @$(APT_FASHION); $(BENCH) data --fetch
@@ -32,5 +32,7 @@ report: ; $(BENCH) report --profile $(PROFILE) --results-dir $(RUNS) --html
 publish: ; $(BENCH) publish --profile $(PROFILE) --from $(RUNS)
 baseline: ; d=$$(mktemp -d) && $(BENCH) run --profile smoke --results-dir $$d --no-progress && $(BENCH) baseline --profile smoke --results-dir $$d
 bench-speed: ; bash tests/benchmarks/compare.sh $(BASE)
+# On an NVIDIA GPU with a CUDA torch, from a plain checkout (no venv needed): exit 0 targets met, 1 missed, 3 no GPU.
+gpu-check: ; $(if $(wildcard $(PY)),$(PY),python3) -m bench gpu-check
 # Plant each mutation of tests/mutation/mutations.py in a scratch copy, run its tests -> results/mutation/ (ONLY=id ... for some).
 mutation: ; $(PY) tests/mutation/run.py $(if $(ONLY),--only $(ONLY))

@@ -1,4 +1,5 @@
-"""The command line: ``bench list | data | plan | run | report | baseline | check | publish | compare``.
+"""The command line: ``bench list | data | plan | run | speed | gpu-check | report | baseline | check |
+publish | compare``.
 Thin: parse, call, print.
 
 Every user-facing problem is a ``BenchError`` and is printed as one sentence
@@ -109,17 +110,34 @@ def _parser() -> argparse.ArgumentParser:
     for action in run._actions[1:]:   # the same arguments as run
         plan._add_action(action)
 
-    spd = sub.add_parser("speed", help="seconds per C1 seed-run: the backends beside reference loops")
-    spd.add_argument("--epochs", type=int, default=10, help="10 = the post's full budget")
-    spd.add_argument("--loops", type=_csv, default=backends.speed_loops(),
-                     help="tf,torch (this suite), plain_torch (DataLoader loop), post_tf (the post's eager loop)")
-    spd.add_argument("--group-sizes", type=_csv, default=["1", "4", "16", "64"],
-                     help="seeds per vectorized group for the suite's rows (1 = the per-seed path)")
+    spd = sub.add_parser("speed", help="seconds per C1 seed-run (or C4 seed-step): the backends beside reference loops")
+    spd.add_argument("--case", choices=("c1", "c4"), default="c1",
+                     help="c1: the MLP, seconds per seed-run; c4: the CNN (fc arm), seconds per seed-step and "
+                          "% of the measured peak by work done (bench/speed/conv.py)")
+    spd.add_argument("--epochs", type=int, default=10, help="c1: 10 = the post's full budget")
+    spd.add_argument("--steps", type=int, default=40, help="c4: batches of the long run (the short one: a quarter)")
+    spd.add_argument("--repeats", type=int, default=3, help="c4: interleaved repetitions of every loop")
+    spd.add_argument("--loops", type=_csv, default=None,
+                     help="tf,torch (this suite); c1: plain_torch (DataLoader loop), post_tf (the post's eager "
+                          "loop); c4: plain_torch_conv (DataLoader loop), keras_fit (model.fit). Default: all")
+    spd.add_argument("--group-sizes", type=_csv, default=None,
+                     help="seeds per vectorized group for the suite's rows (1 = the per-seed path); "
+                          "default c1: 1,4,16,64; c4: 1,4")
     spd.add_argument("--workers", type=_csv, default=["1"],
                      help="worker processes for the suite's rows, e.g. 1,2: each worker trains its own group "
                           "of S seeds at the same time ('auto' = as bench run picks)")
     spd.add_argument("--data-dir", default=None)
     _verbosity(spd, top=False)
+
+    gpu = sub.add_parser("gpu-check", help="on an NVIDIA GPU: CUDA tests, PyTorch C1 full and C4 full (one arm) "
+                                           "timed, compared with the published CPU records; exit 3: no GPU")
+    gpu.add_argument("--tiny", action="store_true",
+                     help="the same steps at the smoke budget with 2 seeds, on any device (tests the check itself)")
+    gpu.add_argument("--no-tests", action="store_true", help="skip the CUDA tests")
+    gpu.add_argument("--published", default=None, help="the published results directory (default: results/)")
+    gpu.add_argument("--results-dir", default=None, help="keep the fresh records here (default: a temporary one)")
+    gpu.add_argument("--data-dir", default=None, help="directory holding the datasets (or BENCH_DATA_DIR)")
+    _verbosity(gpu, top=False)
 
     rep = sub.add_parser("report", help="statistics, verdicts, tables and plots from the records")
     rep.add_argument("--profile", default=None, choices=PROFILES,
@@ -384,21 +402,60 @@ def _speed(args) -> int:
     from bench.run import environment, grouping, workers
     from bench.speed import measure as speed
 
+    conv = args.case == "c4"
     if args.epochs < 1:
         raise SpecError(f"--epochs must be >= 1, got {args.epochs}.")
-    unknown = set(args.loops) - set(speed.SUITE) - set(speed.REFERENCES)
+    if args.steps < 4 or args.repeats < 1:
+        raise SpecError(f"--steps must be >= 4 and --repeats >= 1, got {args.steps} and {args.repeats}.")
+    loops = args.loops or backends.speed_loops(conv)
+    known = [*speed.SUITE, *backends.reference_loops(conv)]
+    unknown = set(loops) - set(known)
     if unknown:
-        raise SpecError(f"unknown loop(s) {sorted(unknown)}; choose from tf, torch, plain_torch, post_tf.")
-    sizes = [arguments.auto_count(s, "--group-size") for s in args.group_sizes]
+        raise SpecError(f"unknown loop(s) {sorted(unknown)} for {args.case}; choose from {', '.join(known)}.")
+    sizes = [arguments.auto_count(s, "--group-size") for s in args.group_sizes or (["1", "4"] if conv else
+                                                                                     ["1", "4", "16", "64"])]
     if None in sizes:
         raise SpecError("--group-sizes takes integers >= 1, not 'auto'.")
+    if conv:
+        return _speed_conv(args, loops, sizes)
     counts = [arguments.worker_count(c) for c in args.workers]
     counts = [workers.default_count(environment.gpu_visible(), grouping.host_free_bytes()) if c is None else c
               for c in counts]
-    rows, peak = speed.measure(args.loops, args.epochs, sizes, data_dir=args.data_dir, worker_counts=counts)
+    rows, peak = speed.measure(loops, args.epochs, sizes, data_dir=args.data_dir, worker_counts=counts)
     print(f"peak fp32 matmul ({speed.PEAK_N}x{speed.PEAK_N}, torch, same threads): {peak / 1e9:.1f} GFLOP/s")
     print(tabulate(rows, headers="keys", tablefmt="github", floatfmt=".4g"))
     return 0
+
+
+def _speed_conv(args, loops, sizes) -> int:
+    """``bench speed --case c4``: the table of ``bench.speed.conv``, with the machine's load
+    before and after (a shared machine's figures mean little without it)."""
+
+    from tabulate import tabulate
+
+    from bench.speed import conv
+
+    before = os.getloadavg()
+    rows, peak, flops = conv.measure(loops, args.steps, sizes, args.repeats, data_dir=args.data_dir)
+    after = os.getloadavg()
+    print(f"C4 {conv.ARM} arm, {args.steps} and {max(1, args.steps // 4)} steps of {conv.BATCH} images per run, "
+          f"{args.repeats} interleaved repetitions; load average (1/5/15 min) before "
+          f"{'/'.join(f'{v:.2f}' for v in before)}, after {'/'.join(f'{v:.2f}' for v in after)} "
+          f"on {os.cpu_count()} CPUs")
+    print(f"work per step: {flops / 1e9:.3f} GFLOP (conv and dense matmuls: forward + weight and input "
+          f"gradients, no input gradient for the first layer)")
+    print(f"peak fp32 matmul ({conv.PEAK_N}x{conv.PEAK_N}, torch, same threads): {peak / 1e9:.1f} GFLOP/s")
+    print(tabulate(rows, headers="keys", tablefmt="github", floatfmt=".4g"))
+    return 0
+
+
+def _gpu_check(args) -> int:
+    from bench.speed import gpu_check
+
+    code, rows = gpu_check.run(args.tiny, args.results_dir, args.data_dir, args.published, tests=not args.no_tests)
+    if rows:
+        print(gpu_check.render(rows))
+    return code
 
 
 def _baseline(args) -> int:
@@ -475,6 +532,8 @@ def main(argv=None) -> int:
             return _data(args)
         if args.command == "speed":
             return _speed(args)
+        if args.command == "gpu-check":
+            return _gpu_check(args)
         if args.command == "report":
             _report(args.results_dir, args.profile, args.html)
             return 0

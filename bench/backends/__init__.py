@@ -6,8 +6,9 @@ states the backend's facts, read through ``info``: ``PACKAGE`` (what to install)
 ``LIBRARIES`` and ``SUPPORT_LIBRARIES`` (versions the records carry), ``MODES``
 (the modes a run plans), ``GROUP_OVERHEAD_S`` (the planner's start-up cost per
 group), ``defaults(mode)`` (its column of ``bench.spec.defaults``),
-``gpu_visible()``, ``REFERENCE_LOOP`` (its speed reference loop, in its ``reference`` module)
-and ``MEASURES_PEAK``. ``load`` imports the framework and the trainers.
+``gpu_visible()``, ``REFERENCE_LOOP`` and ``CONV_REFERENCE_LOOP`` (its speed reference loops for
+C1's MLP and C4's CNN, in its ``reference`` module)
+``GPU_CHECK`` (timed by ``bench gpu-check``) and ``MEASURES_PEAK``. ``load`` imports the framework and the trainers.
 
 Each backend package exposes a ``Trainer`` class with this interface (all
 arrays are numpy; weights use the neutral layout of ``bench.run.seeds``):
@@ -113,23 +114,30 @@ def gpu_visible() -> bool:
     return any(info(name).gpu_visible() for name in sorted(BACKENDS, key=lambda n: info(n).GPU_PROBE_RANK))
 
 
-def reference_loops() -> tuple[str, ...]:
-    """The speed table's reference loops (``reference_loop``), one per backend."""
-    return tuple(sorted(info(name).REFERENCE_LOOP for name in BACKENDS))
+def reference_loops(conv: bool = False) -> tuple[str, ...]:
+    """The speed table's reference loops (``reference_loop``), one per backend: C1's MLP,
+    or with ``conv`` C4's CNN (``CONV_REFERENCE_LOOP``)."""
+    attr = "CONV_REFERENCE_LOOP" if conv else "REFERENCE_LOOP"
+    return tuple(sorted(getattr(info(name), attr) for name in BACKENDS))
 
 
-def speed_loops() -> list[str]:
+def speed_loops(conv: bool = False) -> list[str]:
     """The loops ``bench speed`` times by default: every backend, then the references."""
-    return [*BACKENDS, *reference_loops()]
+    return [*BACKENDS, *reference_loops(conv)]
 
 
 def reference_loop(loop: str):
     """The function of reference loop ``loop`` (``<backend>.reference``), imported; it imports
     its framework when called."""
     for name in BACKENDS:
-        if info(name).REFERENCE_LOOP == loop:
+        if loop in (info(name).REFERENCE_LOOP, info(name).CONV_REFERENCE_LOOP):
             return getattr(importlib.import_module(f"{BACKENDS[name]}.reference"), loop)
-    raise SpecError(f"unknown reference loop {loop!r}; choose from {reference_loops()}.")
+    raise SpecError(f"unknown reference loop {loop!r}; choose from {reference_loops() + reference_loops(True)}.")
+
+
+def gpu_check_framework() -> str:
+    """The backend ``bench gpu-check`` times (``GPU_CHECK``)."""
+    return next(name for name in BACKENDS if info(name).GPU_CHECK)
 
 
 def peak_matmul_flops(n: int) -> float:

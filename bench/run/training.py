@@ -11,10 +11,12 @@ stops following a seed once its loss is non-finite: a NaN is an outcome
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import numpy as np
 
+from bench.errors import SpecError
 from bench.spec import Job
 from bench.data import holdout, standardize
 from bench.run.seeds import batch_order, initial_params, initializer_for
@@ -96,7 +98,8 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
     Regression cases add ``regression_outcomes``; a case asking for a gradient metric
     (``bench.spec.gradients``) has the trainers' ``grad_norms()`` read after each epoch
     (curves ``grad_norm_<j>``, metrics from ``grad_metrics``). ``on_steps(n)``, when given, is
-    called after each epoch with the seed-steps it trained (for a progress bar).
+    called with the seed-steps trained, about every ``report_seconds()`` and at least once per
+    epoch (for a progress bar; ``_fit_reporting``).
     """
     seeds = [int(s) for s in seeds]
     if not seeds or (not vectorized and len(seeds) != 1):
@@ -124,6 +127,7 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
     wants_norms = wants_grad_norms(job.case)   # the trainers record the kernel gradient norms
     best_params = [None] * len(seeds)   # with restore_best_weights and weight_sparsity: the best epoch's
     train_s = eval_s = 0.0
+    pace = _Pace()
     for epoch in range(job.data.epochs):
         # A seed that stopped early is still stepped by a group (no op mixes seeds), but not followed.
         live = [i for i, run in enumerate(runs) if not run.diverged and not (stoppers and stoppers[i].stopped)]
@@ -134,9 +138,12 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
         if scheduled:
             trainer.set_schedule(**scheduled)
         t0 = time.perf_counter()
-        losses = np.asarray(trainer.fit_epoch(chunks), dtype=np.float64)
+        if on_steps is None:
+            losses = np.asarray(trainer.fit_epoch(chunks), dtype=np.float64)
+            norms = trainer.grad_norms() if wants_norms else None   # (seeds, steps, kernel layers)
+        else:
+            losses, norms = _fit_reporting(trainer, chunks, wants_norms, pace, lambda k: on_steps(len(live) * k))
         train_s += time.perf_counter() - t0
-        norms = trainer.grad_norms() if wants_norms else None   # (seeds, steps, kernel layers)
         for i in live:
             runs[i].after_epoch(losses[i])
             if norms is not None:
@@ -144,8 +151,6 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
             if not runs[i].diverged:   # the curve carries the values each epoch trained with
                 for key, value in scheduled.items():
                     runs[i].curve.setdefault(key, []).append(value)
-        if on_steps is not None:
-            on_steps(len(live) * losses.shape[1])
         t0 = time.perf_counter()
         finals = trainer.evaluate(x_test, y_test)
         vals = trainer.evaluate(*val) if val is not None else [{}] * len(seeds)
@@ -182,6 +187,60 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
                    timing={"wall_s": wall / n, "train_s": train_s / n, "eval_s": eval_s / n,
                            "group_wall_s": wall})
     return outcomes
+
+
+REPORT_SECONDS = 2.0   # the longest a progress bar should wait to hear from a training loop
+REPORT_ENV = "BENCH_PROGRESS_SECONDS"   # overrides it; read per group, so worker processes see it too
+
+
+def report_seconds() -> float:
+    """Seconds of training between progress reports: ``REPORT_SECONDS`` unless ``$BENCH_PROGRESS_SECONDS``
+    says otherwise (0 reports every step)."""
+    text = os.environ.get(REPORT_ENV, "").strip()
+    if not text:
+        return REPORT_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise SpecError(f"{REPORT_ENV} must be a number of seconds >= 0, got {text!r}.")
+    return value
+
+
+class _Pace:
+    """Seconds per step of the last slice a trainer trained (None before the first)."""
+
+    def __init__(self):
+        self.seconds = None
+        self.every = report_seconds()
+
+    def next_slice(self, left: int) -> int:
+        """Steps for the next slice: about ``every`` seconds of training, at least one."""
+        if self.seconds is None:
+            return min(left, 1)   # the first slice also builds and traces: one step, then the true pace
+        return max(1, min(left, int(self.every / max(self.seconds, 1e-9))))
+
+
+def _fit_reporting(trainer, chunks, wants_norms: bool, pace: _Pace, report) -> tuple:
+    """One epoch trained as consecutive slices of its steps, ``report(k)`` after each slice of
+    ``k`` steps, so a progress bar moves within an epoch. A trainer's ``fit_epoch`` carries its
+    state (weights, optimizer, dropout streams) from one call to the next, so the slices train
+    exactly the steps one call would; the losses (and norms) are joined back together."""
+    steps, done = len(chunks[0]), 0
+    losses, norms = [], []
+    while done < steps:
+        k = pace.next_slice(steps - done)
+        t0 = time.perf_counter()
+        losses.append(np.asarray(trainer.fit_epoch([c[done:done + k] for c in chunks]), dtype=np.float64))
+        if wants_norms:
+            norms.append(np.asarray(trainer.grad_norms()))
+        pace.seconds = (time.perf_counter() - t0) / k
+        done += k
+        report(k)
+    if not losses:
+        return np.asarray(trainer.fit_epoch(chunks), dtype=np.float64), trainer.grad_norms() if wants_norms else None
+    return np.concatenate(losses, axis=1), (np.concatenate(norms, axis=1) if wants_norms else None)
 
 
 def _watch(rule, stoppers, runs, live, epoch, finals, vals, trainer, best_params) -> None:

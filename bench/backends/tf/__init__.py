@@ -22,6 +22,8 @@ MODES = ("as_written",)                # the posts' framework: "matched" would b
 GROUP_OVERHEAD_S = 10.0
 GPU_PROBE_RANK = 1                     # asked after cheaper probes: TensorFlow's import is the slow one
 REFERENCE_LOOP = "post_tf"             # in ``reference``: the C1 post's own loop, for ``bench speed``
+CONV_REFERENCE_LOOP = "keras_fit"      # in ``reference``: the same for C4's CNN (``bench speed --case c4``)
+GPU_CHECK = False      # whether ``bench gpu-check`` times it (a GPU machine may have only its package)
 MEASURES_PEAK = False
 
 _LAZY = {"Trainer": "single", "GroupTrainer": "group", "versions": "device", "free_memory": "device"}

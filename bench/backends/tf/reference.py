@@ -38,3 +38,29 @@ def post_tf(arrays, epochs: int, seed: int = 1) -> dict:
     seconds = time.perf_counter() - start
     acc = float(tf.reduce_mean(tf.cast(tf.argmax(net(x_test), 1) == y_test, tf.float32)))
     return {"loop": "post_tf", "seconds": seconds, "steps": steps, "test_accuracy": acc}
+
+
+def keras_fit(arrays, epochs: int, seed: int = 1) -> dict:
+    """``keras_fit``: C4's ``fc`` arm (two conv blocks, Dropout 0.5 around Dense 128) as a Keras
+    user trains it: ``model.compile`` with default Adam, then ``model.fit(batch_size=128,
+    shuffle=True)``. Returns seconds (of ``fit``), steps and test accuracy."""
+    import tensorflow as tf
+    import keras
+
+    x, y, x_test, y_test = arrays
+    tf.random.set_seed(seed)
+    layers = keras.layers
+    net = keras.Sequential([keras.Input(shape=(x.shape[1],)), layers.Reshape((28, 28, 1)),
+                            layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+                            layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+                            layers.Flatten(), layers.Dropout(0.5), layers.Dense(128, activation="relu"),
+                            layers.Dropout(0.5), layers.Dense(10)])
+    net.compile(optimizer=keras.optimizers.Adam(),
+                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    start = time.perf_counter()
+    history = net.fit(x, y, batch_size=128, epochs=epochs, shuffle=True, verbose=0)
+    seconds = time.perf_counter() - start
+    acc = float(net.evaluate(x_test, y_test, batch_size=2048, verbose=0)[1])
+    steps = epochs * -(-len(x) // 128)
+    return {"loop": "keras_fit", "seconds": seconds, "steps": steps, "test_accuracy": acc,
+            "epochs_run": len(history.history["loss"])}

@@ -23,6 +23,8 @@ MODES = ("as_written", "matched")
 GROUP_OVERHEAD_S = 4.0
 GPU_PROBE_RANK = 0                     # asks CUDA without claiming a GPU: first
 REFERENCE_LOOP = "plain_torch"         # in ``reference``: a PyTorch user's loop, for ``bench speed``
+CONV_REFERENCE_LOOP = "plain_torch_conv"   # in ``reference``: the same for C4's CNN (``bench speed --case c4``)
+GPU_CHECK = True       # whether ``bench gpu-check`` times it (a GPU machine may have only its package)
 MEASURES_PEAK = True                   # ``peak_matmul_flops``: the speed table's peak
 
 _LAZY = {"Trainer": "single", "GroupTrainer": "group", "versions": "device", "free_memory": "device",
