@@ -12,7 +12,7 @@ from bench.run import plan, runner
 from bench.records import store
 from bench.cli import main
 from bench.errors import SpecError
-from conftest import copy_published
+from conftest import copy_published, data_path
 
 C1 = registry.get("c1")
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,15 +153,14 @@ def test_progress_crosses_from_worker_processes(tmp_path, monkeypatch):
     assert sum(bar.updates) == bar.total == 2 * 2 * per_epoch
 
 
+@pytest.mark.needs_data("concrete.csv")
 def test_bench_data_lists_each_dataset_where_found_and_verified(tmp_path, monkeypatch, capsys):
+    concrete = data_path("concrete.csv")   # the configured data dir (tests/conftest.py), read before it is unset
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("BENCH_DATA_DIR", raising=False)
     (tmp_path / "data").mkdir()
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "concrete.csv"
-    if not shared.exists():
-        pytest.skip(f"needs a local concrete.csv ({shared})")
-    shutil.copy(shared, tmp_path / "data" / "concrete.csv")
+    shutil.copy(concrete, tmp_path / "data" / "concrete.csv")
     assert main(["data", "--data-dir", str(tmp_path / "data")]) == 1   # some are missing, nothing downloaded
     out = capsys.readouterr()
     lines = {line.split()[0]: line for line in out.out.splitlines() if line[:1].isalpha()}
