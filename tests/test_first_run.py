@@ -59,6 +59,29 @@ def test_bench_plan_prints_without_training(tmp_path, capsys):
     assert not (tmp_path / "smoke").exists()
 
 
+def test_bench_plan_counts_as_done_only_records_of_the_current_spec(tmp_path, capsys):
+    """Records made with ``--set data.epochs=2`` are done for that variation only: a plain plan
+    counts them as work to do, as the runner (which retrains them) does."""
+    from bench.records import identity
+
+    varied = overrides.apply(C1, "smoke", overrides.parse(["data.epochs=2"]))
+    n = C1.profile("smoke").seeds
+    records = [{"schema": store.SCHEMA, "case": "c1", "arm": arm.name, "framework": "torch", "mode": "as_written",
+                "seed": s, "profile": "smoke", "status": "ok", "diverged": False, "metrics": {},
+                "overrides": {"data.epochs": 2}, "spec_hash": identity.spec_hash(varied, "smoke")}
+               for arm in C1.arms for s in range(n)]
+    (tmp_path / "smoke").mkdir()
+    (tmp_path / "smoke" / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    argv = ["plan", "--profile", "smoke", "--case", "c1", "--framework", "torch", "--results-dir", str(tmp_path)]
+    assert main(argv) == 0
+    plain = capsys.readouterr().out
+    assert f"= {4 * n} seed-runs;" in plain and "already done" not in plain
+    assert f"total: {4 * n} seed-runs to do" in plain
+    assert main([*argv, "--set", "data.epochs=2"]) == 0
+    same = capsys.readouterr().out
+    assert f"{4 * n} already done" in same and "total: 0 seed-runs to do" in same
+
+
 class _Bar:
     def __init__(self):
         self.total, self.updates, self.n = 0, [], 0
