@@ -181,7 +181,8 @@ def _list() -> None:
         print(f"{case.id}: {case.title}  [{case.source}]")
         print(f"  arms: {', '.join(a.name for a in case.arms)}")
         for name, prof in case.profiles.items():
-            print(f"  profile {name}: {prof.seeds} seeds; {prof.notes}")
+            arms = "" if prof.arms is None else f" of arms {', '.join(prof.arms)}"
+            print(f"  profile {name}: {prof.seeds} seeds{arms}; {prof.notes}")
         for claim in case.claims:
             print(f"  {claim.id}: {claim.statement}")
     for b in broken:
