@@ -248,7 +248,7 @@ def _run(args) -> int:
     from bench.spec import registry
 
     device = devices.select(getattr(args, "device", "auto"))   # before any framework loads, here or in a worker
-    cases = registry.select(args.case)
+    cases = registry.select(args.case, None if args.profile == "auto" else args.profile)
     if not args.case and not args.quiet:
         for b in registry.broken():
             print(f"bench: warning: skipping a broken suite: {b.error}", file=sys.stderr)
@@ -262,11 +262,16 @@ def _run(args) -> int:
             profile = "full" if device != "cpu" and environment.gpu_visible() else "quick"
         if not args.quiet:
             print(f"bench: profile auto -> {profile} ({'GPU visible' if profile == 'full' else 'no GPU visible'})")
+        cases = registry.select(args.case, profile)
         _check_run_arguments(args, cases, profile)
     if count is None:
         with quiet.framework_import():
             gpus = len(devices.gpus_for(device)) if device != "cpu" and environment.gpu_visible() else 0
         count = workers.default_count(gpus, grouping.host_free_bytes())
+    # said before any training: a run of these can be checked against no published table
+    from bench.publish import coverage
+
+    unjudged = [f"bench: {line}" for line in coverage.unpublished_lines(cases, profile)]
     if args.overrides:
         from bench.spec import overrides
 
@@ -284,9 +289,11 @@ def _run(args) -> int:
         lines = made.lines()
         options = dataclasses.replace(options, step_seconds=made.step_seconds())   # the bar's ETA follows the plan
         if args.command == "plan" or not args.quiet:
-            print("\n".join(lines), file=sys.stdout if args.command == "plan" else sys.stderr, flush=True)
+            print("\n".join(lines + unjudged), file=sys.stdout if args.command == "plan" else sys.stderr, flush=True)
         if args.command == "plan":
             return 0
+    elif unjudged and not args.quiet:
+        print("\n".join(unjudged), file=sys.stderr, flush=True)
     with lock.hold(Path(args.results_dir) / profile), _notes(args.quiet):
         if args.adaptive:
             return _adaptive(args, options)
