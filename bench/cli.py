@@ -39,6 +39,18 @@ environment variables:
 
 
 
+COMPARE_EXIT = """\
+exit status (the last line says the same):
+  0  REPRODUCED  at least one verdict was tested, every case of the run was judged, nothing differs
+  1  DIFFERS     a verdict, an arm mean or a same-environment bit comparison differs from the published one
+  2  bad input   no fresh or no published records of the profile, or bad arguments
+  3  NOT JUDGED  nothing differs, but a case has no published table or too few fresh seeds
+                 (the output names, per case, how many fresh seeds would judge it), or no verdict was tested
+arm means: 0/1 rates by exact Clopper-Pearson intervals; other metrics need at least 5 fresh seeds.
+per-seed bits: every seed-run both sides hold is compared, on any machine; identical bits match.
+"""
+
+
 class _Version(argparse.Action):
     """``--version``: the package version and git commit, computed only when asked."""
 
@@ -157,7 +169,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="let a case's new records replace published ones of another commit or spec")
     pub.add_argument("--no-report", action="store_true", help="do not regenerate the report")
 
-    cmp_ = sub.add_parser("compare", help="judge a fresh run against the published records of its profile")
+    cmp_ = sub.add_parser("compare", help="judge a fresh run against the published records of its profile",
+                          epilog=COMPARE_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter)
     cmp_.add_argument("--profile", default="quick", choices=(*PROFILES, "auto"))
     cmp_.add_argument("--published", default="results", help="the published results directory")
     cmp_.add_argument("--all", action="store_true", help="list every arm comparison, not only the notable ones")
@@ -453,7 +466,7 @@ def _compare(args) -> int:
         profile = "full" if environment.gpu_visible() else "quick"
     result = compare.run(args.results_dir, args.published, profile)
     print(compare.render(result, args.all))
-    return 0 if result.passed else 1
+    return result.exit_code
 
 
 def _terminate(signum, frame):
