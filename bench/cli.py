@@ -40,6 +40,18 @@ environment variables:
 
 
 
+COMPARE_EXIT = """\
+exit status (the last line says the same):
+  0  REPRODUCED  at least one verdict was tested, every case of the run was judged, nothing differs
+  1  DIFFERS     a verdict, an arm mean or a same-environment bit comparison differs from the published one
+  2  bad input   no fresh or no published records of the profile, or bad arguments
+  3  NOT JUDGED  nothing differs, but a case has no published table or too few fresh seeds
+                 (the output names, per case, how many fresh seeds would judge it), or no verdict was tested
+arm means: 0/1 rates by exact Clopper-Pearson intervals; other metrics need at least 5 fresh seeds.
+per-seed bits: every seed-run both sides hold is compared, on any machine; identical bits match.
+"""
+
+
 class _Version(argparse.Action):
     """``--version``: the package version and git commit, computed only when asked."""
 
@@ -175,7 +187,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="let a case's new records replace published ones of another commit or spec")
     pub.add_argument("--no-report", action="store_true", help="do not regenerate the report")
 
-    cmp_ = sub.add_parser("compare", help="judge a fresh run against the published records of its profile")
+    cmp_ = sub.add_parser("compare", help="judge a fresh run against the published records of its profile",
+                          epilog=COMPARE_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter)
     cmp_.add_argument("--profile", default="quick", choices=(*PROFILES, "auto"))
     cmp_.add_argument("--published", default="results", help="the published results directory")
     cmp_.add_argument("--all", action="store_true", help="list every arm comparison, not only the notable ones")
@@ -199,7 +212,8 @@ def _list() -> None:
         print(f"{case.id}: {case.title}  [{case.source}]")
         print(f"  arms: {', '.join(a.name for a in case.arms)}")
         for name, prof in case.profiles.items():
-            print(f"  profile {name}: {prof.seeds} seeds; {prof.notes}")
+            arms = "" if prof.arms is None else f" of arms {', '.join(prof.arms)}"
+            print(f"  profile {name}: {prof.seeds} seeds{arms}; {prof.notes}")
         for claim in case.claims:
             print(f"  {claim.id}: {claim.statement}")
     for b in broken:
@@ -265,7 +279,7 @@ def _run(args) -> int:
     from bench.spec import registry
 
     device = devices.select(getattr(args, "device", "auto"))   # before any framework loads, here or in a worker
-    cases = registry.select(args.case)
+    cases = registry.select(args.case, None if args.profile == "auto" else args.profile)
     if not args.case and not args.quiet:
         for b in registry.broken():
             print(f"bench: warning: skipping a broken suite: {b.error}", file=sys.stderr)
@@ -279,11 +293,16 @@ def _run(args) -> int:
             profile = "full" if device != "cpu" and environment.gpu_visible() else "quick"
         if not args.quiet:
             print(f"bench: profile auto -> {profile} ({'GPU visible' if profile == 'full' else 'no GPU visible'})")
+        cases = registry.select(args.case, profile)
         _check_run_arguments(args, cases, profile)
     if count is None:
         with quiet.framework_import():
             gpus = len(devices.gpus_for(device)) if device != "cpu" and environment.gpu_visible() else 0
         count = workers.default_count(gpus, grouping.host_free_bytes())
+    # said before any training: a run of these can be checked against no published table
+    from bench.publish import coverage
+
+    unjudged = [f"bench: {line}" for line in coverage.unpublished_lines(cases, profile)]
     if args.overrides:
         from bench.spec import overrides
 
@@ -301,9 +320,11 @@ def _run(args) -> int:
         lines = made.lines()
         options = dataclasses.replace(options, step_seconds=made.step_seconds())   # the bar's ETA follows the plan
         if args.command == "plan" or not args.quiet:
-            print("\n".join(lines), file=sys.stdout if args.command == "plan" else sys.stderr, flush=True)
+            print("\n".join(lines + unjudged), file=sys.stdout if args.command == "plan" else sys.stderr, flush=True)
         if args.command == "plan":
             return 0
+    elif unjudged and not args.quiet:
+        print("\n".join(unjudged), file=sys.stderr, flush=True)
     with lock.hold(Path(args.results_dir) / profile), _notes(args.quiet):
         if args.adaptive:
             return _adaptive(args, options)
@@ -502,7 +523,7 @@ def _compare(args) -> int:
         profile = "full" if environment.gpu_visible() else "quick"
     result = compare.run(args.results_dir, args.published, profile)
     print(compare.render(result, args.all))
-    return 0 if result.passed else 1
+    return result.exit_code
 
 
 def _terminate(signum, frame):

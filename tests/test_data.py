@@ -11,8 +11,8 @@ from bench import data
 from bench.data import mnist
 from bench.errors import DataError, SpecError
 from bench.spec import Data
+from conftest import data_path
 
-SHARED_DATA = Path(__file__).parents[2] / "shared" / "data"
 
 
 def _tiny_arrays() -> dict:
@@ -227,12 +227,13 @@ def test_prepare_rejects_impossible_specs(spec):
 
 # --- the real file ------------------------------------------------------------
 
-@pytest.mark.needs_data(str(SHARED_DATA / "mnist.npz"))
-def test_real_mnist_from_the_shared_data_dir(monkeypatch, tmp_path):
+@pytest.mark.needs_data("mnist.npz")
+def test_real_mnist_from_the_configured_data_dir(monkeypatch, tmp_path):
+    data_dir = data_path("mnist.npz").parent   # BENCH_DATA_DIR, else ../shared/data (tests/conftest.py)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setattr(mnist, "MNIST_URL", (tmp_path / "nowhere").as_uri())
-    ds = data.load("mnist", data_dir=SHARED_DATA, download=False)
-    assert ds.source == str(SHARED_DATA / "mnist.npz")
+    ds = data.load("mnist", data_dir=data_dir, download=False)
+    assert ds.source == str(data_dir / "mnist.npz")
     assert ds.x_train.shape == (60000, 28, 28) and ds.x_test.shape == (10000, 28, 28)
     assert list(ds.y_train[:5]) == [5, 0, 4, 1, 9]
     assert list(ds.y_test[:5]) == [7, 2, 1, 0, 4]

@@ -12,7 +12,7 @@ from bench.run import plan, runner
 from bench.records import store
 from bench.cli import main
 from bench.errors import SpecError
-from conftest import copy_published
+from conftest import copy_published, data_path
 
 C1 = registry.get("c1")
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +57,29 @@ def test_bench_plan_prints_without_training(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"c1: 4 arms x {C1.profile('smoke').seeds} seeds x 2 framework/mode" in out and "estimated" in out
     assert not (tmp_path / "smoke").exists()
+
+
+def test_bench_plan_counts_as_done_only_records_of_the_current_spec(tmp_path, capsys):
+    """Records made with ``--set data.epochs=2`` are done for that variation only: a plain plan
+    counts them as work to do, as the runner (which retrains them) does."""
+    from bench.records import identity
+
+    varied = overrides.apply(C1, "smoke", overrides.parse(["data.epochs=2"]))
+    n = C1.profile("smoke").seeds
+    records = [{"schema": store.SCHEMA, "case": "c1", "arm": arm.name, "framework": "torch", "mode": "as_written",
+                "seed": s, "profile": "smoke", "status": "ok", "diverged": False, "metrics": {},
+                "overrides": {"data.epochs": 2}, "spec_hash": identity.spec_hash(varied, "smoke")}
+               for arm in C1.arms for s in range(n)]
+    (tmp_path / "smoke").mkdir()
+    (tmp_path / "smoke" / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    argv = ["plan", "--profile", "smoke", "--case", "c1", "--framework", "torch", "--results-dir", str(tmp_path)]
+    assert main(argv) == 0
+    plain = capsys.readouterr().out
+    assert f"= {4 * n} seed-runs;" in plain and "already done" not in plain
+    assert f"total: {4 * n} seed-runs to do" in plain
+    assert main([*argv, "--set", "data.epochs=2"]) == 0
+    same = capsys.readouterr().out
+    assert f"{4 * n} already done" in same and "total: 0 seed-runs to do" in same
 
 
 class _Bar:
@@ -153,15 +176,14 @@ def test_progress_crosses_from_worker_processes(tmp_path, monkeypatch):
     assert sum(bar.updates) == bar.total == 2 * 2 * per_epoch
 
 
+@pytest.mark.needs_data("concrete.csv")
 def test_bench_data_lists_each_dataset_where_found_and_verified(tmp_path, monkeypatch, capsys):
+    concrete = data_path("concrete.csv")   # the configured data dir (tests/conftest.py), read before it is unset
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("BENCH_DATA_DIR", raising=False)
     (tmp_path / "data").mkdir()
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "concrete.csv"
-    if not shared.exists():
-        pytest.skip(f"needs a local concrete.csv ({shared})")
-    shutil.copy(shared, tmp_path / "data" / "concrete.csv")
+    shutil.copy(concrete, tmp_path / "data" / "concrete.csv")
     assert main(["data", "--data-dir", str(tmp_path / "data")]) == 1   # some are missing, nothing downloaded
     out = capsys.readouterr()
     lines = {line.split()[0]: line for line in out.out.splitlines() if line[:1].isalpha()}

@@ -1,42 +1,50 @@
 """``bench compare``: does a fresh run reproduce the published tables of its profile?
 
 A fresh run (``runs/<profile>/``) is judged against the published records
-(``results/<profile>/``) of the same profile, case by case, at the three levels
-a result can transfer at:
+(``results/<profile>/``) of the same profile, case by case, at three levels:
 
 * **Verdicts**, per claim x framework x mode. The published verdict must come
-  out again. A verdict can only be retested with at least as many paired seeds
-  as were published: with fewer, a published "reproduced" may honestly come
-  out "inconclusive", so such a row is *not tested* unless the two verdicts
-  are opposite (reproduced vs contradicted), which fails at any seed count.
-* **Arm means**, per arm x framework x mode x claim metric: the difference of
-  the fresh and published means with an equivalence test (TOST) against a
-  stated margin (``margin``): on the per-seed differences when every fresh seed
-  (at least 3) is published (seed i shares its initial weights and batches on
-  both sides), else on the two means with Welch's standard error. *equivalent* (TOST
-  rejects at 0.05) transfers; *different* (the difference is shown to exceed
-  the margin, at 0.05) fails; *undetermined* (neither, e.g. 2 fresh seeds) is
-  neither a pass nor a failure and says more seeds would decide it. A speed
-  case's timings (``TIMED_METRICS``) are shown and not judged: their arm means
-  are the machine's speed and load; the speed claim's verdict, which compares
-  arms timed together in one process, is judged as any other.
-* **Bits**, per case x framework x mode, only where both sides ran on the CPU
-  with the same CPU fingerprint (model and feature flags), thread count,
-  framework version, training path and commit: there seed *i* must repeat bit
-  for bit, and any difference fails. Elsewhere per-seed values are not
-  expected to match: another CPU type runs other kernels (vector width, FMA,
-  oneDNN/MKL code paths, the reduction order of a BatchNorm split over
-  threads), each rounds differently, and training amplifies a last-bit
-  difference into a different trajectory; a seed's value then moves by about
-  its seed-to-seed spread while the arm means and the verdicts stay.
+  out again. A verdict is *tested* only with at least as many paired seeds as
+  were published: with fewer, a published "reproduced" may honestly come out
+  "inconclusive", so the row is *not tested* and the fresh verdict is not even
+  computed (a test on 2 seeds is no test, and its degenerate data only make
+  the statistics warn).
+* **Arm means**, per arm x framework x mode x claim metric, against a declared
+  margin (``margin``). A 0/1 metric (``diverged``, ``fit_failed``, or any whose
+  values are all 0 or 1) compares the two rates with exact Clopper-Pearson
+  intervals (``rate_comparison``): 2 of 2 is consistent with a rate as low as
+  0.16, so it never matches 20 of 20 at a 0.1 margin. Any other metric needs
+  ``MIN_SEEDS`` fresh seeds (``equivalence``): the difference of the means with
+  an equivalence test (TOST), on the per-seed differences when every fresh seed
+  is published (seed i starts from the same weights and batches on both sides),
+  else on the two means with Welch's standard error. A spread below the metric's
+  float32 resolution (``ROUNDING`` of its scale) is rounding, not a measured
+  spread: the standard deviation is floored there, so a constant difference is
+  decided by the test like any other, never declared exact. *match* (shown
+  inside the margin at 0.05), *differs* (shown beyond it at 0.05), else
+  *undetermined*, which is neither a pass nor a failure. A speed case's
+  timings (``TIMED_METRICS``) are shown and not judged.
+* **Bits**, per case x framework x mode, on every seed-run both sides hold,
+  whatever machine made them: "bit-identical: 8 of 8 tf seed-runs" is a match,
+  across CPU types, thread counts and commits too. A seed-run whose values
+  differ is expected where the two records' environments differ (another CPU
+  type runs other kernels; training amplifies a last-bit difference), so it is
+  listed with what differs between them as the likely explanation; one that
+  differs with identical environments is a failure.
 
-Margins are declared, never estimated from the fresh run: ``MARGINS`` in metric
-units (accuracy 0.005, a rate 0.1), else ``RELATIVE_MARGIN`` of the
-*published* mean (5 %: losses and MAEs, whose scale differs by case).
+The outcome (``Comparison.outcome``, the last line and the exit status):
 
-The run passes (exit 0) when no row fails and something could be compared;
-a published case whose records were made under another spec of the case than
-the code defines now fails (the published tables do not describe this code).
+* ``REPRODUCED`` (exit 0): at least one verdict was tested, every case of the
+  fresh run was judged, and nothing differs;
+* ``DIFFERS`` (exit 1): a verdict, an arm mean or a same-environment bit
+  comparison differs, or a published case was made under another spec of the
+  case than the code defines now;
+* ``NOT JUDGED`` (exit 3): nothing differs but some case could not be judged: it
+  has no published table, or fewer fresh paired seeds than published (the
+  output says how many would judge it), or (a case with no verdicts) no arm mean
+  was decided; or no verdict at all was tested.
+
+Bad input (no fresh or no published records) is exit 2, as every command's.
 """
 from __future__ import annotations
 
@@ -48,19 +56,35 @@ import numpy as np
 from scipy import stats as _st
 from tabulate import tabulate
 
-from bench import backends
-from bench.run import environment
-from bench.records import identity, store
-from bench.spec import registry
-from bench.spec.throughput import TIMED_METRICS
 from bench.analysis.evaluate import evaluate
 from bench.errors import StoreError
+from bench.records import identity, store
+from bench.run import environment
+from bench.spec import registry
+from bench.spec.throughput import TIMED_METRICS
+from bench.stats import proportions
 
 ALPHA = 0.05
 MARGINS = {"test_accuracy": 0.005, "diverged": 0.1, "fit_failed": 0.1}
+RATE_METRICS = frozenset({"diverged", "fit_failed"})
+RATE_MARGIN = 0.1          # any other metric found to be 0/1 is a rate too
 RELATIVE_MARGIN = 0.05
+# At fewer than 5 seeds (4 degrees of freedom) the seeds' SD is too loose an estimate to test
+# a mean with: its 95 % interval reaches 2.9x the observed SD at 5 seeds, 6.3x at 3 and 32x at 2,
+# and a chance near-zero SD (probability 0.23 of one below 0.3 sigma at 2 seeds, 0.014 at 5)
+# would pass any margin.
+MIN_SEEDS = 5
+# float32 training keeps about 7 significant digits: a spread below 8 float32 ulps of the
+# metric's scale is rounding, not seed-to-seed variation.
+ROUNDING = 8 * float(np.finfo(np.float32).eps)
 MATCH, DIFFERS, NOT_TESTED, UNDETERMINED, INFO = "match", "FAIL", "not tested", "undetermined", "n/a"
-DECIDED = ("reproduced", "contradicted")
+REPRODUCED, DIFFERENT, NOT_JUDGED = "REPRODUCED", "DIFFERS", "NOT JUDGED"
+EXIT = {REPRODUCED: 0, DIFFERENT: 1, NOT_JUDGED: 3}
+TOO_FEW, LACKS = "too few seeds to retest", "the fresh run lacks arm(s)"
+# Environment keys that restate others (the version string, the fingerprint's parts).
+_REDUNDANT_ENV = frozenset({"bench", "cpu_model", "cpu_flags"})
+_ENV_NAMES = {"cpu": "CPU fingerprint", "dirty": "modified tree", "device": "device", "threads": "threads",
+              "cores": "cores", "commit": "commit", "python": "Python", "platform": "OS", "processor": "architecture"}
 
 
 @dataclass(frozen=True)
@@ -72,10 +96,15 @@ class Row:
     fresh: str
     test: str
     result: str      # MATCH, DIFFERS, NOT_TESTED, UNDETERMINED or INFO
+    needs: int = 0   # NOT_TESTED: the fresh paired seeds that would test it
 
     @property
     def failed(self) -> bool:
         return self.result == DIFFERS
+
+    @property
+    def kind(self) -> str | None:
+        return self.check if self.check in ("verdict", "bits", "case") else "arm"
 
 
 @dataclass
@@ -83,14 +112,27 @@ class Comparison:
     profile: str
     rows: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    unjudged: dict = field(default_factory=dict)   # case -> why it could not be judged
 
     @property
-    def compared(self) -> int:
-        return sum(r.result in (MATCH, DIFFERS) for r in self.rows)
+    def tested_verdicts(self) -> int:
+        return sum(r.kind == "verdict" and r.result in (MATCH, DIFFERS) for r in self.rows)
+
+    @property
+    def outcome(self) -> str:
+        if any(r.failed for r in self.rows):
+            return DIFFERENT
+        if self.unjudged or not self.tested_verdicts:
+            return NOT_JUDGED
+        return REPRODUCED
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT[self.outcome]
 
     @property
     def passed(self) -> bool:
-        return self.compared > 0 and not any(r.failed for r in self.rows)
+        return self.outcome == REPRODUCED
 
 
 def margin(metric: str, published_mean: float) -> float:
@@ -106,57 +148,126 @@ def _fmt(x, digits: int = 4) -> str:
 
 # --- verdicts ------------------------------------------------------------------
 
-def _verdicts(records: list[dict]) -> dict:
-    """``{(case, "claim/fw/mode"): (verdict, n_pairs)}``, each side's family as its report has it."""
-    cases = [c for c in registry.select(None) if any(r["case"] == c.id for r in records)]
+def _verdicts(records: list[dict], cases) -> dict:
+    """``{(case, "claim/fw/mode"): (verdict, n_pairs)}`` of ``cases``, each family as its report has it."""
     return {(case.id, f"{res.claim_id}/{fw}/{mode}"): (res.verdict, res.n_pairs)
             for case, fw, mode, res in evaluate(records, cases)}
 
 
-def verdict_rows(published: list[dict], fresh: list[dict], case_ids) -> list[Row]:
-    old, new = _verdicts(published), _verdicts(fresh)
+def _ok_seeds(records: list[dict], case_id: str) -> dict:
+    """``{(arm, framework, mode): {seed, ...}}`` of the ok records of one case."""
+    out: dict = {}
+    for r in records:
+        if r["case"] == case_id and r.get("status") == "ok":
+            out.setdefault((r["arm"], r["framework"], r["mode"]), set()).add(r["seed"])
+    return out
+
+
+def _fresh_pairs(seeds: dict, claim, fw: str, mode: str) -> tuple[int, list]:
+    """Seeds the fresh run holds for every arm of ``claim`` (the most its test could pair), and
+    the claim's arms it lacks."""
+    lacking = [a for a in claim.arms if (a, fw, mode) not in seeds]
+    if lacking:
+        return 0, lacking
+    return len(set.intersection(*(seeds[(a, fw, mode)] for a in claim.arms))), []
+
+
+def verdict_rows(published: list[dict], fresh: list[dict], cases) -> list[Row]:
+    """Each published verdict of ``cases``, retested where the fresh run has the seeds for it."""
+    old = _verdicts(published, cases)
     rows = []
-    for case_id, item in sorted(k for k in set(old) | set(new) if k[0] in case_ids):
-        (was, n_old), (now, n_new) = old.get((case_id, item), ("absent", 0)), new.get((case_id, item), ("absent", 0))
-        if "absent" in (was, now):
-            rows.append(Row(case_id, item, "verdict", was, now, "only one side has every arm", INFO))
-        elif was == now:
-            rows.append(Row(case_id, item, "verdict", f"{was} (n={n_old})", f"{now} (n={n_new})", "same verdict", MATCH))
-        elif {was, now} == set(DECIDED) or n_new >= n_old:
-            why = "opposite verdicts" if {was, now} == set(DECIDED) else f"fresh n {n_new} >= published n {n_old}"
-            rows.append(Row(case_id, item, "verdict", f"{was} (n={n_old})", f"{now} (n={n_new})", why, DIFFERS))
-        else:
-            rows.append(Row(case_id, item, "verdict", f"{was} (n={n_old})", f"{now} (n={n_new})",
-                            f"fresh n {n_new} < published n {n_old}: too few seeds to retest", NOT_TESTED))
+    for case in cases:
+        seeds = _ok_seeds(fresh, case.id)
+        run = {(fw, mode) for _, fw, mode in seeds}
+        claims = {c.id: c for c in case.claims}
+        mine = sorted((item, v) for (cid, item), v in old.items() if cid == case.id)
+        testable = []
+        for item, (was, n_old) in mine:
+            claim_id, fw, mode = item.split("/")
+            pairs, lacking = _fresh_pairs(seeds, claims[claim_id], fw, mode)
+            if (fw, mode) not in run:
+                rows.append(Row(case.id, item, "verdict", f"{was} (n={n_old})", "not run",
+                                f"the fresh run has no {fw}/{mode} records", INFO))
+            elif lacking:
+                rows.append(Row(case.id, item, "verdict", f"{was} (n={n_old})", "not run",
+                                f"{LACKS} {', '.join(lacking)}", NOT_TESTED, n_old))
+            elif pairs < n_old:
+                rows.append(Row(case.id, item, "verdict", f"{was} (n={n_old})", f"not computed (n={pairs})",
+                                f"fresh n {pairs} < published n {n_old}: {TOO_FEW}", NOT_TESTED, n_old))
+            else:
+                testable.append((item, was, n_old))
+        if not testable:
+            continue
+        new = _verdicts(fresh, [case])
+        for item, was, n_old in testable:
+            now, n_new = new.get((case.id, item), ("absent", 0))
+            text = (f"{was} (n={n_old})", f"{now} (n={n_new})")
+            if now == was:
+                rows.append(Row(case.id, item, "verdict", *text, "same verdict", MATCH))
+            elif n_new >= n_old:
+                rows.append(Row(case.id, item, "verdict", *text, f"fresh n {n_new} >= published n {n_old}", DIFFERS))
+            else:   # seeds whose values are not finite left fewer pairs than the records suggested
+                rows.append(Row(case.id, item, "verdict", *text, f"fresh n {n_new} < published n {n_old}: {TOO_FEW}",
+                                NOT_TESTED, n_old))
     return rows
 
 
 # --- arm means -----------------------------------------------------------------
 
+def is_rate(metric: str, values) -> bool:
+    """A 0/1 outcome per seed: a rate metric by name, or every value 0 or 1."""
+    values = np.asarray(values, dtype=float)
+    return metric in RATE_METRICS or (values.size > 0 and bool(np.all((values == 0) | (values == 1))))
+
+
+def rate_comparison(published: np.ndarray, fresh: np.ndarray, margin_: float = RATE_MARGIN) -> tuple[str, str]:
+    """Result and text of fresh rate - published rate against +-``margin_``, from each rate's exact
+    (Clopper-Pearson) 95 % interval: the difference lies in [fresh low - published high, fresh high -
+    published low] with at least 95 % on each side (each bound fails only if one of two 2.5 % tails
+    does). *match* when that interval is inside the margin, *differs* when it lies beyond it."""
+    f, p = proportions.clopper_pearson(fresh), proportions.clopper_pearson(published)
+    low, high = f.low - p.high, f.high - p.low
+    text = (f"rate {int(fresh.sum())}/{len(fresh)} vs {int(published.sum())}/{len(published)}, diff "
+            f"{_fmt(f.estimate - p.estimate, 3)}, exact bounds [{_fmt(low, 3)}, {_fmt(high, 3)}], margin "
+            f"{_fmt(margin_, 3)}")
+    if -margin_ < low and high < margin_:
+        return MATCH, text
+    if low > margin_ or high < -margin_:
+        return DIFFERS, text
+    return UNDETERMINED, text
+
+
 def equivalence(published: np.ndarray, fresh: np.ndarray, margin_: float, paired: bool = False) -> tuple[str, str]:
-    """Result and text of the TOST of mean(fresh) - mean(published) against +-``margin_``;
-    "different" when the difference is shown beyond it. ``paired``: the arrays are aligned by
-    seed (seed i starts from the same weights and batches on both sides), so the per-seed
-    differences are tested (df n - 1); otherwise Welch's standard error and df."""
+    """Result and text of the TOST of mean(fresh) - mean(published) against +-``margin_`` (continuous
+    metrics); *differs* when the difference is shown beyond it. ``paired``: the arrays are aligned by
+    seed, so the per-seed differences are tested (df n - 1); otherwise Welch's standard error and df.
+    Fewer than ``MIN_SEEDS`` fresh seeds: not tested. Each SD is floored at ``ROUNDING`` of the
+    metric's scale (a smaller spread is float rounding)."""
     diff = float(fresh.mean() - published.mean())
     text = f"diff {_fmt(diff, 3)}, margin {_fmt(margin_, 3)}" + (", paired" if paired else "")
     if not (margin_ > 0 and math.isfinite(margin_)):
         return UNDETERMINED, text + " (no usable margin)"
-    if len(published) < 2 or len(fresh) < 2:
-        return UNDETERMINED, text + " (fewer than 2 seeds on one side)"
+    if len(fresh) < MIN_SEEDS:
+        return NOT_TESTED, text + f" (an arm mean needs at least {MIN_SEEDS} fresh seeds)"
+    if len(published) < 2:
+        return UNDETERMINED, text + " (fewer than 2 published seeds)"
+    floor = ROUNDING * max(abs(float(published.mean())), abs(float(fresh.mean())), margin_)
+    floored = False
     if paired:
-        d = fresh - published
-        se, df = float(d.std(ddof=1)) / math.sqrt(len(d)), len(d) - 1.0
+        sd = float((fresh - published).std(ddof=1))
+        floored = sd < floor
+        se, df = max(sd, floor) / math.sqrt(len(fresh)), len(fresh) - 1.0
     else:
-        ua, ub = published.var(ddof=1) / len(published), fresh.var(ddof=1) / len(fresh)
+        vp, vf = float(published.var(ddof=1)), float(fresh.var(ddof=1))
+        floored = min(vp, vf) < floor ** 2
+        ua, ub = max(vp, floor ** 2) / len(published), max(vf, floor ** 2) / len(fresh)
         se = math.sqrt(ua + ub)
-        df = (ua + ub) ** 2 / ((ua ** 2 / (len(published) - 1) if ua else 0)
-                               + (ub ** 2 / (len(fresh) - 1) if ub else 0)) if se > 0 else 0.0
-    if se == 0:   # no spread: the difference is exact
-        return (MATCH if abs(diff) < margin_ else DIFFERS), text + " (no spread)"
+        df = (ua + ub) ** 2 / (ua ** 2 / (len(published) - 1) + ub ** 2 / (len(fresh) - 1))
     p_tost = max(_st.t.sf((diff + margin_) / se, df), _st.t.cdf((diff - margin_) / se, df))
     p_beyond = min(1.0, 2 * _st.t.sf((abs(diff) - margin_) / se, df))
     text += f", TOST p {_fmt(p_tost, 2)}, beyond p {_fmt(p_beyond, 2)}"
+    if floored:
+        text += f" (spread below float rounding, SD floored at {_fmt(floor, 2)})"
     if p_tost < ALPHA:
         return MATCH, text
     return (DIFFERS, text) if p_beyond < ALPHA else (UNDETERMINED, text)
@@ -175,7 +286,7 @@ def _values(records: list[dict], case_id: str, group: tuple, metric: str) -> dic
 
 def arm_rows(published: list[dict], fresh: list[dict], case) -> list[Row]:
     rows = []
-    metrics = list(dict.fromkeys(c.metric for c in case.claims))
+    metrics = list(dict.fromkeys(c.metric for c in case.claims)) or [m.name for m in case.metrics]
     groups = sorted({(r["arm"], r["framework"], r["mode"]) for r in fresh if r["case"] == case.id}
                     & {(r["arm"], r["framework"], r["mode"]) for r in published if r["case"] == case.id})
     for group in groups:
@@ -183,56 +294,48 @@ def arm_rows(published: list[dict], fresh: list[dict], case) -> list[Row]:
             pub, new = _values(published, case.id, group, metric), _values(fresh, case.id, group, metric)
             if not pub or not new:
                 continue
-            # paired by seed when every fresh seed is published and there are >= 3 of them
-            paired = len(new) >= 3 and set(new) <= set(pub)
-            seeds = sorted(new) if paired else None
-            a = np.array([pub[s] for s in seeds] if paired else list(pub.values()), dtype=float)
-            b = np.array([new[s] for s in seeds] if paired else list(new.values()), dtype=float)
             full = np.array(list(pub.values()), dtype=float)
-            result, text = equivalence(a, b, margin(metric, float(full.mean())), paired)
+            if is_rate(metric, [*pub.values(), *new.values()]):
+                a, b = full, np.array(list(new.values()), dtype=float)
+                result, text = rate_comparison(a, b, MARGINS.get(metric, RATE_MARGIN))
+                needs = 0
+            else:
+                # paired by seed when every fresh seed is published
+                paired = set(new) <= set(pub)
+                seeds = sorted(new)
+                a = np.array([pub[s] for s in seeds] if paired else list(pub.values()), dtype=float)
+                b = np.array([new[s] for s in seeds], dtype=float)
+                result, text = equivalence(a, b, margin(metric, float(full.mean())), paired)
+                needs = MIN_SEEDS if result == NOT_TESTED else 0
             if metric in TIMED_METRICS:   # steps per second: this machine's speed and load, not the code's result
-                result, text = INFO, f"{text}; a timing, shown and not judged (the speed claim's verdict is)"
+                result, text, needs = INFO, f"{text}; a timing, shown and not judged (the speed claim's verdict is)", 0
             rows.append(Row(case.id, "/".join(group), metric, f"{_fmt(float(a.mean()))} (n={len(a)})",
-                            f"{_fmt(float(b.mean()))} (n={len(b)})", text, result))
+                            f"{_fmt(float(b.mean()))} (n={len(b)})", text, result, needs))
     return rows
 
 
 # --- bits ----------------------------------------------------------------------
 
-def _bits_key(r: dict) -> tuple:
-    """What must match for seed i to repeat bit for bit: CPU, threads, library versions, path, commit."""
-    env = r.get("env", {})
-    versions = tuple(sorted((k, env.get(k)) for k in {"numpy", *backends.libraries()}))
-    return (env.get("device"), env.get("cpu"), env.get("threads"), versions,
-            (r.get("group") or {}).get("path"), env.get("commit"))
+def _setting(r: dict) -> dict:
+    """What may decide a seed-run's bits, named: its environment (CPU fingerprint, threads,
+    library versions, commit, any code-path switch a backend records) and its training path."""
+    env = {k: v for k, v in (r.get("env") or {}).items() if k not in _REDUNDANT_ENV}
+    group = r.get("group") or {}
+    env["training path"] = environment.training_path(r) if group else None
+    return env
 
 
-def _why_not(old: tuple, new: tuple) -> str:
-    names = ("device", "CPU fingerprint", "threads", "library versions", "training path", "commit")
-    return ", ".join(n for n, a, b in zip(names, old, new) if a != b)
-
-
-def bit_rows(published: list[dict], fresh: list[dict], case_id: str) -> list[Row]:
-    old = {store.key(r): r for r in published if r["case"] == case_id and r.get("status") == "ok"}
-    rows = []
-    pairs: dict = {}
-    for r in fresh:
-        if r["case"] == case_id and r.get("status") == "ok" and store.key(r) in old:
-            pairs.setdefault((r["framework"], r["mode"]), []).append((old[store.key(r)], r))
-    for (fw, mode), both in sorted(pairs.items()):
-        comparable = [(a, b) for a, b in both if _bits_key(a) == _bits_key(b) and _bits_key(a)[0] == "cpu"
-                      and _bits_key(a)[1] not in (None, "unknown")]
-        same = sum(_same_bits(a, b) for a, b in comparable)
-        if not comparable:
-            a, b = both[0]
-            rows.append(Row(case_id, f"{fw}/{mode}", "bits", f"{len(both)} shared seed-runs", "not comparable",
-                            f"different {_why_not(_bits_key(a), _bits_key(b)) or 'device'}: "
-                            f"bits are not expected to transfer", INFO))
-            continue
-        rows.append(Row(case_id, f"{fw}/{mode}", "bits", f"{len(comparable)} comparable seed-runs",
-                        f"{same} identical", "same CPU, threads, versions, path and commit",
-                        MATCH if same == len(comparable) else DIFFERS))
-    return rows
+def _differences(a: dict, b: dict) -> list[str]:
+    """The settings that differ between two records, as "name (published vs fresh)"."""
+    sa, sb = _setting(a), _setting(b)
+    out = []
+    for key in sorted(set(sa) | set(sb), key=lambda k: (k not in _ENV_NAMES, k)):
+        if sa.get(key) != sb.get(key):
+            x, y = sa.get(key, "absent"), sb.get(key, "absent")
+            if key == "commit":
+                x, y = str(x)[:10], str(y)[:10]
+            out.append(f"{_ENV_NAMES.get(key, key)} ({x} vs {y})")
+    return out
 
 
 def _same_bits(a: dict, b: dict) -> bool:
@@ -242,7 +345,64 @@ def _same_bits(a: dict, b: dict) -> bool:
         all(same(a["metrics"][k], b["metrics"][k]) for k in a["metrics"])
 
 
+def bit_rows(published: list[dict], fresh: list[dict], case_id: str) -> list[Row]:
+    """Per framework x mode, every seed-run both sides hold: identical bits match anywhere;
+    differing ones are expected (n/a) where the environments differ, a failure where they do not."""
+    old = {store.key(r): r for r in published if r["case"] == case_id and r.get("status") == "ok"}
+    pairs: dict = {}
+    for r in fresh:
+        if r["case"] == case_id and r.get("status") == "ok" and store.key(r) in old:
+            pairs.setdefault((r["framework"], r["mode"]), []).append((old[store.key(r)], r))
+    rows = []
+    for (fw, mode), both in sorted(pairs.items()):
+        same = [(a, b) for a, b in both if _same_bits(a, b)]
+        moved = [(a, b) for a, b in both if not _same_bits(a, b)]
+        unexplained = [(a, b) for a, b in moved if not _differences(a, b)]
+        head = f"bit-identical: {len(same)} of {len(both)} {fw} seed-runs"
+        fresh_text = f"{len(same)} identical"
+        if not moved:
+            across = sorted({d.split(" (")[0] for a, b in same for d in _differences(a, b)})
+            test = head + (f", across {', '.join(across)}" if across else "")
+            rows.append(Row(case_id, f"{fw}/{mode}", "bits", f"{len(both)} shared seed-runs", fresh_text, test,
+                            MATCH))
+            continue
+        why = sorted({d for a, b in moved for d in _differences(a, b)})
+        test = head + (f"; {len(moved) - len(unexplained)} differ where the environments differ: "
+                       f"{'; '.join(why)}" if why else "")
+        if unexplained:
+            test += f"; {len(unexplained)} differ with identical environments"
+        rows.append(Row(case_id, f"{fw}/{mode}", "bits", f"{len(both)} shared seed-runs", fresh_text, test,
+                        DIFFERS if unexplained else INFO))
+    return rows
+
+
 # --- the whole comparison ----------------------------------------------------
+
+def _judge(out: Comparison, case, published: list[dict]) -> None:
+    """Record in ``out.unjudged`` why ``case`` (published, compared) could not be judged, if so."""
+    mine = [r for r in out.rows if r.case == case.id]
+    verdicts = [r for r in mine if r.kind == "verdict" and r.result != INFO]
+    if verdicts:
+        short = [r for r in verdicts if r.result == NOT_TESTED]
+        if short:
+            need = max(r.needs for r in short)
+            why = " and ".join(w for w in (TOO_FEW if any(TOO_FEW in r.test for r in short) else "",
+                                           LACKS.replace("(s)", "s") if any(LACKS in r.test for r in short) else "")
+                               if w)
+            out.unjudged[case.id] = (f"{len(short)} of its {len(verdicts)} published verdicts not tested ({why}); "
+                                     f"{need} fresh paired seeds of every arm (the published count) would judge "
+                                     f"them: `bench run --profile {out.profile} --case {case.id} --seeds {need}`")
+        return
+    if any(r.kind == "verdict" for r in mine):
+        out.unjudged[case.id] = "none of its published verdicts' frameworks and modes is in the fresh run"
+        return
+    arms = [r for r in mine if r.kind == "arm" and r.result in (MATCH, DIFFERS)]
+    if not arms:
+        have = {r["seed"] for r in published if r["case"] == case.id}
+        out.unjudged[case.id] = (f"it has no verdict to retest and no arm mean could be decided: an arm mean needs "
+                                 f"at least {MIN_SEEDS} fresh seeds (published: {len(have)}); `bench run --profile "
+                                 f"{out.profile} --case {case.id} --seeds {MIN_SEEDS}` would judge it")
+
 
 def compare(published: identity.Loaded, fresh: identity.Loaded, profile: str) -> Comparison:
     out = Comparison(profile)
@@ -255,12 +415,15 @@ def compare(published: identity.Loaded, fresh: identity.Loaded, profile: str) ->
             out.rows.append(Row(case_id, case_id, "case", f"{stale} stale records", "current spec",
                                 "the published records were made under another spec of this case", DIFFERS))
         else:
-            out.rows.append(Row(case_id, case_id, "case", "not published", "fresh records", "nothing to compare", INFO))
-    shared = sorted(pub_cases & fresh_cases)
-    out.rows += verdict_rows(published.records, fresh.records, set(shared))
-    for case_id in shared:
-        out.rows += arm_rows(published.records, fresh.records, known[case_id])
-        out.rows += bit_rows(published.records, fresh.records, case_id)
+            line = f"{case_id} {profile} has no published table yet: bench compare cannot judge it"
+            out.rows.append(Row(case_id, case_id, "case", "not published", "fresh records", line, INFO))
+            out.unjudged[case_id] = "it has no published table yet"
+    shared = [known[c] for c in sorted(pub_cases & fresh_cases) if c in known]
+    out.rows += verdict_rows(published.records, fresh.records, shared)
+    for case in shared:
+        out.rows += arm_rows(published.records, fresh.records, case)
+        out.rows += bit_rows(published.records, fresh.records, case.id)
+        _judge(out, case, published.records)
     if fresh.stale:
         out.notes.append(f"fresh run: {fresh.note()}")
     if published.stale:
@@ -288,31 +451,37 @@ def _machines(records: list[dict]) -> list[str]:
 
 def render(result: Comparison, show_all: bool = False) -> str:
     cols = ("case", "item", "check", "published", "fresh", "test", "result")
-    # every verdict row (the published vs fresh table); arm and bit rows that transfer only with --all
-    shown = [r for r in result.rows if show_all or r.check == "verdict" or r.result != MATCH]
+    # verdict, bit and case rows always; arm rows that match or were not tested only with --all
+    shown = [r for r in result.rows if show_all or r.kind != "arm" or r.result not in (MATCH, NOT_TESTED)]
     lines = [f"# bench compare: profile `{result.profile}`, fresh run vs published records", ""]
-    lines += [f"- {n}" for n in result.notes] + [""]
+    lines += [f"- {n}" for n in result.notes]
+    lines += [f"- arm means: rates (0/1 metrics) by exact Clopper-Pearson intervals at any n; other metrics need "
+              f"at least {MIN_SEEDS} fresh seeds (TOST at {ALPHA})", ""]
     if shown:
         lines += [tabulate([[getattr(r, c) for c in cols] for r in shown], headers=cols, tablefmt="github"), ""]
-    count = {k: {} for k in ("verdict", "arm", "bits")}
+    count: dict = {k: {} for k in ("verdict", "arm", "bits")}
     for r in result.rows:
-        kind = r.check if r.check in ("verdict", "bits") else ("arm" if r.check != "case" else None)
-        if kind:
-            count[kind][r.result] = count[kind].get(r.result, 0) + 1
+        if r.kind in count:
+            count[r.kind][r.result] = count[r.kind].get(r.result, 0) + 1
 
     def said(kind):
         return ", ".join(f"{n} {k}" for k, n in sorted(count[kind].items())) or "none"
 
     lines.append(f"verdicts: {said('verdict')}; arm means: {said('arm')}; per-seed bits: {said('bits')}.")
-    failed = [r for r in result.rows if r.failed]
-    if failed:
-        lines.append(f"NOT REPRODUCED: {len(failed)} comparison(s) failed: "
+    outcome = result.outcome
+    if outcome == DIFFERENT:
+        failed = [r for r in result.rows if r.failed]
+        lines.append(f"{DIFFERENT}: {len(failed)} comparison(s) differ from the published records: "
                      + "; ".join(f"{r.case} {r.item} {r.check}" for r in failed[:12])
                      + (" ..." if len(failed) > 12 else "") + ".")
-    elif not result.compared:
-        lines.append("NOTHING COMPARED: no verdict, arm mean or bit comparison could be decided; "
-                     "run more seeds or the cases that are published.")
+    elif outcome == NOT_JUDGED:
+        for case, why in sorted(result.unjudged.items()):
+            lines.append(f"  {case}: not judged: {why}.")
+        lines.append(f"{NOT_JUDGED}: {result.tested_verdicts} verdict(s) tested; "
+                     + (f"{len(result.unjudged)} case(s) could not be judged ({', '.join(sorted(result.unjudged))})"
+                        if result.unjudged else "no verdict could be tested")
+                     + "; nothing tested differs.")
     else:
-        lines.append("REPRODUCED: everything that could be tested transfers (undetermined and not-tested "
-                     "rows need more fresh seeds to decide).")
+        lines.append(f"{REPRODUCED}: {result.tested_verdicts} verdict(s) tested, all as published; every arm mean "
+                     f"decided matches (undetermined ones need more seeds to decide).")
     return "\n".join(lines)

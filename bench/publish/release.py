@@ -7,8 +7,10 @@ this step writes under ``results/``. It takes one or more results directories
 ones, made under another spec, are left out and counted) into the published
 profile, case by case, refusing:
 
-* a modified working tree here, or records made from one (``env.dirty``):
-  nobody could check out the code that made them;
+* a dirty working tree here, or records made from one (``env.dirty``: a
+  modified tracked file or an untracked suite/package file,
+  ``bench.run.environment.git_state``): nobody could check out the code that
+  made them;
 * records with no commit (written before records carried their provenance);
 * failed seeds (rerun them first);
 * within one case, records of more than one commit or spec hash, whether
@@ -116,8 +118,9 @@ def publish(sources, profile: str, dest: str | os.PathLike = "results", cases=No
     """Merge the records of ``sources`` into ``dest/<profile>/`` (see the module docstring)."""
     commit, dirty = environment.git_state()
     if dirty:
-        raise PublishError("the working tree has modified tracked files; commit them first: published results "
-                           "and their report come from one clean commit.")
+        raise PublishError("the working tree has modified tracked files or untracked code (.py files under "
+                           "suites/ or bench/); commit them first: published results and their report come from "
+                           "one clean commit.")
     new, notes = incoming(sources, profile, cases)
     path = store.records_path(dest, profile)
     old = store.load(dest, profile) if path.exists() else []

@@ -1,5 +1,8 @@
 """Records -> ``REPORT.md``, ``claims.csv`` and plots under ``<results>/<profile>/``.
 
+``REPORT.md`` is a function of the records alone: it names no machine path and no
+time of writing, so regenerating it from the same records anywhere gives the same file.
+
 Every number in the report is computed here from the committed records; none
 is typed in. Claims are evaluated per (framework, mode) with the test that
 matches their kind; Holm's correction runs within each case (its claims x
@@ -10,7 +13,6 @@ The tables themselves are built in ``bench.publish.tables``; this module only re
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -113,12 +115,12 @@ def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
     evaluated = adaptive_verdicts(evaluate(records, cases), out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = [f"# Results: profile `{profile}`", "",
-             f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC from {len(records)} records "
-             f"in `records.jsonl`. {_family(evaluated)}", "", *overrides_lines(records),
+             f"Generated from {len(records)} records in `records.jsonl`. {_family(evaluated)}", "",
+             *overrides_lines(records),
              "## Scoreboard", "", *scoreboard.markdown(evaluated), "",
              f"Each claim links to its case below (arms, every test, plots). How the tests, verdicts and "
              f"the TensorFlow vs PyTorch comparison work: [METHOD.md]({METHOD_FILE}). Numbers for analysis: "
-             f"`claims.csv`, and `bench.load_records(\"{Path(results_dir).as_posix()}/{profile}\")` for the records.", "",
+             f"`claims.csv`, and `bench.load_records(DIR)` for the records, DIR being this report's directory.", "",
              "**What ran** (as found in the records: spec hash, commit, machine, training path, budget, seeds):", "",
              *environment.summary(records), *([f"\n**Note:** {loaded.note()}"] if loaded.stale else []), ""]
     figures: dict = {}

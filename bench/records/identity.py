@@ -71,9 +71,11 @@ def _digest(form) -> str:
 def spec_hash(case: Case, profile: str) -> str:
     """sha256 (16 hex digits) of what a seed-run of ``case`` trains under ``profile`` (its claims
     left out); stable across processes."""
-    # The seed count is left out: seed i's record does not depend on how many seeds run,
-    # so adding seeds (or a seed range run elsewhere) keeps every record current.
-    scoped = dataclasses.replace(case, profiles={profile: dataclasses.replace(case.profile(profile), seeds=0)})
+    # The seed count and the profile's arm selection are left out: seed i's record of an arm does
+    # not depend on how many seeds or which other arms run, so adding seeds (or a seed range run
+    # elsewhere) or arms keeps every record current.
+    scoped = dataclasses.replace(case, profiles={profile: dataclasses.replace(case.profile(profile), seeds=0,
+                                                                              arms=None)})
     return _digest(canonical(scoped, PROSE_FIELDS | ANALYSIS_FIELDS))
 
 

@@ -25,15 +25,8 @@ REPO = Path(bench.__file__).resolve().parents[1]
 @functools.lru_cache(maxsize=None)
 def code_version() -> str:
     """The package version and, inside a git checkout, the commit (``+dirty`` if modified)."""
-    root = REPO
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
-                                text=True, timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit, dirty = "", ""
-    suffix = f"+{commit}{'.dirty' if dirty else ''}" if commit else ""
+    commit, dirty = git_state()
+    suffix = f"+{commit[:10]}{'.dirty' if dirty else ''}" if commit else ""
     return bench.__version__ + suffix
 
 
@@ -55,19 +48,34 @@ def cpu_fingerprint() -> str:
     return f"{model} [{hashlib.sha256(flags.encode()).hexdigest()[:8]}]"
 
 
+# Untracked files here define or change what trains (a new suite file adds a case the commit lacks),
+# so their presence makes a tree dirty; other untracked files (notes, run outputs) do not.
+CODE_PATHSPECS = ("suites/*.py", "bench/*.py")
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=5)
+
+
 @functools.lru_cache(maxsize=None)
-def git_state() -> tuple[str, bool]:
-    """The full commit of the checkout the code runs from and whether its tracked files are
-    modified; ("", False) outside a git checkout."""
-    root = REPO
+def git_state(root: Path = REPO) -> tuple[str, bool]:
+    """The full commit of the checkout at ``root`` (default: the one the code runs from) and
+    whether it is *dirty*: a tracked file is modified (staged or not), or an untracked ``.py``
+    file that git does not ignore lies under ``suites/`` or ``bench/``, so the commit alone does
+    not say what ran. ("", False) outside a git checkout; a tree whose state git cannot report
+    counts as dirty."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                                text=True, timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+        head = _git(root, "rev-parse", "HEAD")
+        commit = head.stdout.strip() if head.returncode == 0 else ""
+        if not commit:
+            return "", False
+        modified = _git(root, "status", "--porcelain", "--untracked-files=no")
+        untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", *CODE_PATHSPECS)
     except (OSError, subprocess.SubprocessError):
         return "", False
-    return commit, bool(commit and dirty)
+    if modified.returncode or untracked.returncode:
+        return commit, True
+    return commit, bool(modified.stdout.strip() or untracked.stdout.strip())
 
 
 def _library_versions() -> dict:

@@ -31,7 +31,7 @@ from bench import backends
 from bench.run import grouping
 from bench.run.options import RunOptions
 from bench.spec import profiles
-from bench.records import store
+from bench.records import identity, store
 from bench.spec import Case
 
 # A CPU's order of magnitude for C1's MLP (results/full: 0.004-0.005 s per seed-step on 2 cores);
@@ -137,7 +137,7 @@ def step_work(case: Case, profile: str) -> float:
 
     shape = tuple(case.input_shape)
     per_arm = []
-    for arm in case.arms:
+    for arm in case.profile_arms(profile):
         total = 0
         for layer, seen, out in zip(arm.layers, layer_inputs(arm.layers, shape), layer_shapes(arm.layers, shape)):
             kernel = layer.param_shapes(seen).get("kernel")
@@ -203,7 +203,11 @@ def make(options: RunOptions, rate_dirs=None) -> Plan:
     profile, results_dir, data_dir, workers = options.profile, options.results_dir, options.data_dir, options.workers
     rates = measured_rates(rate_dirs if rate_dirs is not None else [results_dir, ROOT_RESULTS])
     path = store.records_path(results_dir, profile)
-    done = {store.key(r) for r in store.latest(store.iter_records(path)).values() if r.get("status") == "ok"}
+    # Done as the runner counts it: an ok record of the case's current spec (with this run's --set
+    # overrides applied); a record of another spec is stale and its seed retrains.
+    on_disk = list(store.latest(store.iter_records(path)).values())
+    hashes = {case.id: identity.spec_hash(case, profile) for case in options.cases}
+    done = {store.key(r) for r in identity.split(on_disk, profile, hashes).records if r.get("status") == "ok"}
     free = grouping.host_free_bytes()
     plans, jobs_seconds, serial = [], [], []
     for case in options.cases:

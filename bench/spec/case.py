@@ -92,12 +92,16 @@ class Arm:
 
 @dataclass(frozen=True)
 class Profile:
-    """A budget. ``None`` keeps the case's own value; ``notes`` says what was cut."""
+    """A budget. ``None`` keeps the case's own value; ``notes`` says what was cut.
+    ``arms``: the arms this profile runs (None: every arm of the case); like ``seeds`` it
+    says which seed-runs to make, not what one of them trains, so it is no part of a
+    record's spec hash (``bench.records.identity``)."""
     seeds: int
     epochs: Optional[int] = None
     train_subsample: Optional[int] = None
     test_subsample: Optional[int] = None
     notes: str = ""
+    arms: Optional[tuple[str, ...]] = None
 
 
 PROFILES = ("smoke", "quick", "mid", "full")   # mid: a case's documented stand-in for full on a CPU
@@ -138,6 +142,11 @@ class Case:
         if name not in self.profiles:
             raise SpecError(f"case {self.id!r} has no profile {name!r}; it has {sorted(self.profiles)}.")
         return self.profiles[name]
+
+    def profile_arms(self, profile: str) -> tuple[Arm, ...]:
+        """The arms ``profile`` runs: its ``arms`` when it names them, else every arm."""
+        names = self.profile(profile).arms
+        return self.arms if names is None else tuple(self.arm(n) for n in names)
 
     def budget(self, profile: str) -> Data:
         """The data/batching settings after applying ``profile``'s reductions."""
@@ -209,6 +218,11 @@ class Case:
                 raise SpecError(f"case {self.id!r} defines unknown profile {name!r}; use {PROFILES}.")
             if prof.seeds < 1:
                 raise SpecError(f"profile {name!r} of case {self.id!r} needs >= 1 seed.")
+            if prof.arms is not None:
+                unknown = [a for a in prof.arms if a not in names]
+                if unknown or not prof.arms or len(set(prof.arms)) != len(prof.arms):
+                    raise SpecError(f"profile {name!r} of case {self.id!r} runs arms {list(prof.arms)}; each must "
+                                    f"be one of the case's arms {names}, named once, and at least one is needed.")
             with _where(f"profile {name!r}"):
                 self.budget(name).validate()
 

@@ -86,8 +86,10 @@ def get(case_id: str) -> Case:
     raise SpecError(f"unknown case {case_id!r}; known cases: {', '.join(sorted(cases)) or 'none'}{files}.")
 
 
-def select(case_ids: list[str] | None) -> list[Case]:
-    """The named cases (all valid ones when ``case_ids`` is empty), in id order."""
+def select(case_ids: list[str] | None, profile: str | None = None) -> list[Case]:
+    """The named cases, or when ``case_ids`` is empty every valid case that defines ``profile``
+    (every valid case when ``profile`` is None), in id order: what ``bench run --profile P``
+    without ``--case`` runs. A named case lacking ``profile`` is the runner's error to report."""
     if not case_ids:
-        return [c for _, c in sorted(discover().items())]
+        return [c for _, c in sorted(discover().items()) if profile is None or profile in c.profiles]
     return [get(c) for c in case_ids]
