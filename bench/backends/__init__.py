@@ -59,6 +59,7 @@ and module-level ``versions() -> dict`` (framework version and device) and
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 
 from bench.run import allocator
@@ -124,10 +125,12 @@ def speed_loops() -> list[str]:
 
 
 def reference_loop(loop: str):
-    """The function of reference loop ``loop`` (``<backend>.reference``), imported; it imports
-    its framework when called."""
+    """The function of reference loop ``loop`` (``<backend>.reference``), imported, with its
+    framework imported first as ``load`` does it (start-up logging kept quiet)."""
     for name in BACKENDS:
         if info(name).REFERENCE_LOOP == loop:
+            with contextlib.suppress(ImportError), quiet.framework_import():
+                importlib.import_module(package(name))   # a missing one is said when the loop runs
             return getattr(importlib.import_module(f"{BACKENDS[name]}.reference"), loop)
     raise SpecError(f"unknown reference loop {loop!r}; choose from {reference_loops()}.")
 
