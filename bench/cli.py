@@ -114,6 +114,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="add seeds in batches until every claim is decided (alpha spending; see bench/run/adaptive.py)")
     run.add_argument("--max-seeds", type=int, default=20, help="adaptive: the seed budget")
     run.add_argument("--batch", type=int, default=5, help="adaptive: seeds added per look (>= 2)")
+    run.add_argument("--yes", action="store_true",
+                     help="start a plan over the limits (more than 24 h estimated, or groups needing more memory "
+                          "than the machine has) without asking; see bench/run/limits.py")
     run.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE", dest="overrides",
                      help="a one-off change to the case spec or profile, e.g. data.epochs=60, optimizer.lr=0.01, "
                           "profile.seeds=3 (repeatable); records carry it and the changed spec hash")
@@ -250,29 +253,15 @@ def _notes(quiet: bool):
     """``-q``: keep only errors, warnings and failures of what the run writes to stderr."""
     if not quiet:
         return contextlib.nullcontext()
+    from bench.backends import quiet as framework_logs
 
-    class _Important:
-        """Whole lines only (print writes a line's text and its newline separately)."""
-
-        def __init__(self, stream):
-            self.stream, self.pending = stream, ""
-
-        def write(self, text: str) -> int:
-            *lines, self.pending = (self.pending + text).split("\n")
-            for line in lines:
-                if any(word in line.lower() for word in ("error", "warning", "failed", "interrupted")):
-                    self.stream.write(line + "\n")
-            return len(text)
-
-        def flush(self) -> None:
-            self.stream.flush()
-
-    return contextlib.redirect_stderr(_Important(sys.stderr))
+    return contextlib.redirect_stderr(framework_logs.ImportantLines(sys.stderr))
 
 
 def _run(args) -> int:
     from bench import arguments
-    from bench.run import devices, environment, grouping, workers
+    from bench.run import devices, environment, grouping, limits, workers
+    from bench.spec import overrides
     from bench.run.options import AdaptiveOptions, RunOptions
     from bench.records import lock
     from bench.backends import quiet
@@ -286,28 +275,29 @@ def _run(args) -> int:
     args.seeds = None if args.seeds is None else arguments.seeds(args.seeds)
     group_size = arguments.group_size(args.group_size)
     count = arguments.worker_count(args.workers)
-    _check_run_arguments(args, cases, args.profile)
+    parsed = overrides.parse(args.overrides)   # every override checked before any plan is printed
     profile = args.profile
+    _check_run_arguments(args, cases if profile == "auto" else _varied(cases, profile, parsed), profile)
     if profile == "auto":
         with quiet.framework_import():
             profile = "full" if device != "cpu" and environment.gpu_visible() else "quick"
         if not args.quiet:
             print(f"bench: profile auto -> {profile} ({'GPU visible' if profile == 'full' else 'no GPU visible'})")
         cases = registry.select(args.case, profile)
-        _check_run_arguments(args, cases, profile)
+        _check_run_arguments(args, _varied(cases, profile, parsed), profile)
+    cases = _varied(cases, profile, parsed)
     if count is None:
         with quiet.framework_import():
             gpus = len(devices.gpus_for(device)) if device != "cpu" and environment.gpu_visible() else 0
         count = workers.default_count(gpus, grouping.host_free_bytes())
+    elif args.executor == "local":
+        count, warning = limits.cap_workers(count, len(workers.usable_cores()), grouping.host_free_bytes())
+        if warning:
+            print(warning, file=sys.stderr)
     # said before any training: a run of these can be checked against no published table
     from bench.publish import coverage
 
     unjudged = [f"bench: {line}" for line in coverage.unpublished_lines(cases, profile)]
-    if args.overrides:
-        from bench.spec import overrides
-
-        parsed = overrides.parse(args.overrides)
-        cases = [overrides.apply(c, profile, parsed) for c in cases]
     options = RunOptions(cases, profile, args.framework, args.mode, args.arm or None, args.seeds,
                          args.results_dir, args.data_dir, group_size, count,
                          executor=_executor(args, device) if args.command == "run" else None,
@@ -317,12 +307,19 @@ def _run(args) -> int:
         from bench.run import plan
 
         made = plan.make(options)
-        lines = made.lines()
+        memory = limits.memory(options, made)
+        lines = [*made.lines(), memory.line()]
         options = dataclasses.replace(options, step_seconds=made.step_seconds())   # the bar's ETA follows the plan
+        reason = limits.refusal(made.seconds, memory if args.executor == "local" else None)
         if args.command == "plan" or not args.quiet:
             print("\n".join(lines + unjudged), file=sys.stdout if args.command == "plan" else sys.stderr, flush=True)
         if args.command == "plan":
+            if reason:
+                print(f"bench: note: {reason}; `bench run` starts it only with --yes.")
             return 0
+        refused = limits.confirm(reason, args.yes)
+        if refused:
+            raise SpecError(refused)
     elif unjudged and not args.quiet:
         print("\n".join(unjudged), file=sys.stderr, flush=True)
     with lock.hold(Path(args.results_dir) / profile), _notes(args.quiet):
@@ -331,16 +328,39 @@ def _run(args) -> int:
         return _run_locked(args, options)
 
 
+def _varied(cases, profile: str, parsed) -> list:
+    """The cases with the ``--set`` overrides applied, each checked like a suite's case."""
+    from bench.spec import overrides
+
+    return [overrides.apply(c, profile, parsed) for c in cases] if parsed else cases
+
+
+def _count_records(path: Path) -> int:
+    try:
+        with open(path, "rb") as fh:
+            return sum(1 for line in fh if line.strip())
+    except OSError:
+        return 0
+
+
 def _run_locked(args, options) -> int:
     from bench.run import runner
+    from bench.run.ray_executor import ClusterLost
+    from bench.records import store
 
     profile = options.profile
+    path = store.records_path(args.results_dir, profile)
+    before = _count_records(path)
     try:
         summary = runner.run(options)
     except KeyboardInterrupt:
         print(f"\nbench: interrupted; finished records are kept in {args.results_dir}/{profile}/records.jsonl; "
               f"rerun the same command to resume.", file=sys.stderr)
         return 130
+    except ClusterLost as exc:
+        kept = _count_records(path) - before
+        raise BenchError(f"{exc}; the {kept} record(s) this run finished are kept in {path}; restart the "
+                         f"cluster and rerun the same command to resume.") from exc
     print(f"bench: {summary.ok} runs finished ({summary.diverged} diverged), {summary.failed} failed, "
           f"{summary.skipped} already done; records in {args.results_dir}/{profile}/records.jsonl")
     if summary.stale:
@@ -363,7 +383,9 @@ def _executor(args, device: str):
 
     from bench.run import ray_executor
 
-    ray_executor.require()   # a missing Ray is said before any data loads
+    ray_executor.require()   # a missing Ray, or nothing at --address, is said before any data loads
+    if args.address:
+        ray_executor.reachable(args.address)
     return functools.partial(ray_executor.RayPool, address=args.address, task_cpus=args.task_cpus,
                              task_gpus=args.task_gpus, device=device)
 
@@ -440,8 +462,12 @@ def _speed(args) -> int:
     if conv:
         return _speed_conv(args, loops, sizes)
     counts = [arguments.worker_count(c) for c in args.workers]
-    counts = [workers.default_count(environment.gpu_visible(), grouping.host_free_bytes()) if c is None else c
-              for c in counts]
+    if None in counts:
+        from bench.backends import quiet
+
+        with quiet.framework_import():   # the probe imports the frameworks: no start-up logging
+            auto = workers.default_count(environment.gpu_visible(), grouping.host_free_bytes())
+        counts = [auto if c is None else c for c in counts]
     rows, peak = speed.measure(loops, args.epochs, sizes, data_dir=args.data_dir, worker_counts=counts)
     print(f"peak fp32 matmul ({speed.PEAK_N}x{speed.PEAK_N}, torch, same threads): {peak / 1e9:.1f} GFLOP/s")
     print(tabulate(rows, headers="keys", tablefmt="github", floatfmt=".4g"))
@@ -572,6 +598,22 @@ def main(argv=None) -> int:
     except BenchError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:   # ctrl-c or SIGTERM outside a run's own handling
+        print(f"\nbench: interrupted; {_left_as(args, exc)}", file=sys.stderr)
+        return 130
+
+
+def _left_as(args, exc: KeyboardInterrupt) -> str:
+    """What an interrupt left behind, in words: files are written all at once (``bench.records.staging``)."""
+    from bench.records import staging
+
+    folder = {"report": lambda: Path(args.results_dir) / (args.profile or ""),
+              "publish": lambda: Path(args.dest) / args.profile}.get(args.command)
+    if folder is None:
+        return "nothing was left half-written."
+    if isinstance(exc, staging.Committed):
+        return f"the new files of {folder()} were already all in place."
+    return f"{folder()} is as it was before (its files are replaced only once all are written)."
 
 
 if __name__ == "__main__":

@@ -65,6 +65,7 @@ def _assert_tiny(ds: data.Dataset) -> None:
 
 @pytest.mark.parametrize("download", [False, True])
 def test_missing_everywhere_names_every_place_searched(env, download):
+    env.given.parent.mkdir()
     with pytest.raises(DataError) as info:
         data.load("mnist", data_dir=env.given.parent, download=download)
     msg = str(info.value)
@@ -158,6 +159,7 @@ def test_bench_data_dir_env_is_honoured_and_the_argument_beats_it(env, monkeypat
 
 def test_data_dir_without_the_file_continues_the_search(env):
     _write(env.cache)
+    (env.root / "empty").mkdir()
     assert data.load("mnist", data_dir=env.root / "empty").source == str(env.cache)
 
 

@@ -1,6 +1,5 @@
 """The IDX parser and the Fashion-MNIST loader: bad files get clear errors naming them."""
 import gzip
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -87,9 +86,9 @@ def test_no_copy_and_no_download_says_how_to_provide_one(no_copies):
 
 
 @pytest.mark.needs_data(str(fashion_mnist.FASHION_DEBIAN_DIR / "t10k-labels-idx1-ubyte.gz"))
-def test_the_real_files_load_and_verify(monkeypatch):
+def test_the_real_files_load_and_verify(monkeypatch, tmp_path):
     monkeypatch.delenv("BENCH_DATA_DIR", raising=False)
-    ds = data.load("fashion_mnist", data_dir=Path("/nonexistent"), download=False)
+    ds = data.load("fashion_mnist", data_dir=tmp_path, download=False)   # an empty data dir: Debian's copy
     assert ds.source == str(fashion_mnist.FASHION_DEBIAN_DIR)
     assert ds.x_train.shape == (60000, 28, 28) and ds.x_test.shape == (10000, 28, 28)
     assert np.bincount(ds.y_train).tolist() == [6000] * 10  # Fashion-MNIST is balanced

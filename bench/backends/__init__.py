@@ -60,6 +60,7 @@ and module-level ``versions() -> dict`` (framework version and device) and
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 
 from bench.run import allocator
@@ -127,10 +128,12 @@ def speed_loops(conv: bool = False) -> list[str]:
 
 
 def reference_loop(loop: str):
-    """The function of reference loop ``loop`` (``<backend>.reference``), imported; it imports
-    its framework when called."""
+    """The function of reference loop ``loop`` (``<backend>.reference``), imported, with its
+    framework imported first as ``load`` does it (start-up logging kept quiet)."""
     for name in BACKENDS:
         if loop in (info(name).REFERENCE_LOOP, info(name).CONV_REFERENCE_LOOP):
+            with contextlib.suppress(ImportError), quiet.framework_import():
+                importlib.import_module(package(name))   # a missing one is said when the loop runs
             return getattr(importlib.import_module(f"{BACKENDS[name]}.reference"), loop)
     raise SpecError(f"unknown reference loop {loop!r}; choose from {reference_loops() + reference_loops(True)}.")
 

@@ -8,6 +8,11 @@ variables are inherited, spawned workers get the same setting. The lines TF
 writes before its logging is initialised ignore that level, so the import
 itself runs with file descriptor 2 pointed at /dev/null (``framework_import``);
 an import that fails still raises, with its message, as a Python exception.
+
+``bench run -q`` passes what the run writes to stderr through ``ImportantLines``.
+A logging handler created meanwhile (absl's, when TensorFlow is imported in
+this process) keeps that stream and closes it when Python shuts down, so it
+behaves as a stream there too: closing it flushes and leaves the real stderr open.
 """
 from __future__ import annotations
 
@@ -53,3 +58,38 @@ def framework_import() -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+class ImportantLines:
+    """A stderr stand-in that keeps only lines about errors, warnings, failures and interrupts
+    (``bench run -q``); whole lines only (print writes a line's text and its newline separately)."""
+
+    WORDS = ("error", "warning", "failed", "interrupted")
+
+    def __init__(self, stream):
+        self.stream, self.pending = stream, ""
+
+    def write(self, text: str) -> int:
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            if any(word in line.lower() for word in self.WORDS):
+                self.stream.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Flush only: the stream underneath is the process's stderr, not this object's to close."""
+        self.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.stream, "encoding", "utf-8")

@@ -9,10 +9,10 @@ resplits and standardizes; ``inventory`` is ``bench data``.
 Only the names the rest of ``bench`` uses are re-exported here. Settings such
 as ``mnist.MNIST_URL`` are not: patch them on their own module.
 """
-from bench.data.catalog import LOADERS, load
+from bench.data.catalog import FEATURES, LOADERS, load
 from bench.data.dataset import Dataset
 from bench.data.formats import read_idx, read_idx_pair
 from bench.data.preparation import arrays_for, holdout, prepare, standardize
 
-__all__ = ["LOADERS", "load", "Dataset", "read_idx", "read_idx_pair", "arrays_for", "holdout", "prepare",
+__all__ = ["FEATURES", "LOADERS", "load", "Dataset", "read_idx", "read_idx_pair", "arrays_for", "holdout", "prepare",
            "standardize"]

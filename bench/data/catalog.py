@@ -21,6 +21,14 @@ LOADERS: dict[str, Callable[[Optional[PathLike], bool], Dataset]] = {
     "red_wine": partial(tabular.load, "red_wine"),
 }
 
+# Features per example (the product of its input shape) of each dataset, so a case's input
+# shape is checked against its dataset before anything loads.
+FEATURES: dict[str, int] = {
+    "mnist": 28 * 28,
+    "fashion_mnist": 28 * 28,
+    **{name: len(table.columns) - 1 for name, table in tabular.TABLES.items()},
+}
+
 
 def load(name: str, data_dir: Optional[PathLike] = None, download: bool = True) -> Dataset:
     """Load dataset ``name``, verified; raises ``DataError`` if no good copy can be had."""

@@ -33,6 +33,9 @@ def _used_by() -> dict:
 
 def check(data_dir=None, fetch: bool = False) -> list[Entry]:
     """One ``Entry`` per dataset of ``catalog.LOADERS``."""
+    from bench.data import sources
+
+    sources.given_dir(data_dir)   # a named data dir that is not one is one sentence, not N "missing" rows
     users = _used_by()
     out = []
     for name in catalog.LOADERS:

@@ -3,7 +3,9 @@
 ``search_dirs`` lists the places every loader searches, in order: ``data_dir``
 (else ``$BENCH_DATA_DIR``), the Keras cache ``~/.keras/datasets``, and the
 project cache (``$BENCH_CACHE_DIR`` else ``~/.cache/bench``); only if no copy
-exists anywhere is one downloaded into the project cache. The first copy found
+exists anywhere is one downloaded into the project cache. A data dir that was
+named but is not a readable directory is an error before any search, so a
+typo never falls through to the caches or a download. The first copy found
 is the one used: if it fails verification that is an error, never a silent
 fall-back to another copy, so a run cannot quietly train on different data
 from the one its record names. A download lands under its real name only once
@@ -31,10 +33,31 @@ def project_cache() -> Path:
     return Path(os.environ.get("BENCH_CACHE_DIR") or Path.home() / ".cache" / "bench")
 
 
+def given_dir(data_dir: Optional[PathLike] = None) -> Optional[Path]:
+    """The directory the user named (``data_dir``, else ``$BENCH_DATA_DIR``), checked: one that
+    is not a readable directory is a ``DataError``, never skipped for the caches or a download."""
+    if data_dir is not None:
+        first, how = Path(data_dir), "--data-dir"
+    elif os.environ.get("BENCH_DATA_DIR"):
+        first, how = Path(os.environ["BENCH_DATA_DIR"]), "BENCH_DATA_DIR"
+    else:
+        return None
+    if not first.exists():
+        problem = "does not exist"
+    elif not first.is_dir():
+        problem = "is a file, not a directory"
+    elif not os.access(first, os.R_OK | os.X_OK):
+        problem = "is not readable"
+    else:
+        return first
+    raise DataError(f"{how} {first} {problem}; point it at the directory holding the datasets "
+                    f"(or leave it out to use the caches).")
+
+
 def search_dirs(data_dir: Optional[PathLike] = None) -> list[Path]:
     """The directories ``load`` searches, in order, without duplicates."""
-    first = data_dir if data_dir is not None else os.environ.get("BENCH_DATA_DIR") or None
-    dirs = [Path(first)] if first is not None else []
+    first = given_dir(data_dir)
+    dirs = [first] if first is not None else []
     dirs += [Path.home() / ".keras" / "datasets", project_cache()]
     unique: list[Path] = []
     for d in dirs:

@@ -20,7 +20,9 @@ profile, case by case, refusing:
 
 Cases may come from different commits and machines; the report header
 (``bench.run.environment.summary``) states which commit and machine each case's
-records come from. The records file is replaced atomically.
+records come from. The records and the report are written into a staging folder
+first and put in place together (``bench.records.staging``): an interrupt or
+an error leaves the published folder exactly as it was.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.run import environment
-from bench.records import identity, store
+from bench.records import identity, staging, store
 from bench.errors import StoreError
 
 
@@ -146,21 +148,18 @@ def publish(sources, profile: str, dest: str | os.PathLike = "results", cases=No
             merged[k] = r
         kept += sorted(merged.values(), key=store.key)
         out.cases[case] = (len(merged), commit_, spec, len(other))
-    _write_atomically(path, kept)
-    if report:
-        from bench.publish import report as report_module
+    with staging.stage(path.parent) as into:   # records and report land together, or not at all
+        _write_records(into / path.name, kept)
+        if report:
+            from bench.publish import report as report_module
 
-        out.report = report_module.write(dest, profile)
+            report_module.render(dest, profile, into, records_from=into.parent)
+            out.report = path.parent / "REPORT.md"
     return out
 
 
-def _write_atomically(path: Path, records: list[dict]) -> None:
-    """Replace ``path`` with ``records``: written to a temporary file, then renamed over it."""
-    tmp = path.with_name(path.name + ".publishing")
-    if tmp.exists():
-        tmp.unlink()
-    with store.RecordWriter(tmp) as writer:
+def _write_records(path: Path, records: list[dict]) -> None:
+    with store.RecordWriter(path) as writer:
         for r in records:
             writer.append({k: v for k, v in r.items() if k != "schema"})
-    os.replace(tmp, path)
 

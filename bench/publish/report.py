@@ -13,14 +13,13 @@ The tables themselves are built in ``bench.publish.tables``; this module only re
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
 from tabulate import tabulate
 
-from bench.records import atomic, store
+from bench.records import adaptive_log, atomic, staging, store
 from bench.stats import kinds
 from bench.spec import registry
 from bench.analysis import verdict
@@ -97,23 +96,33 @@ def write(results_dir, profile: str, html: bool = False) -> Path:
 
 
 def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
-    """Write REPORT.md, METHOD.md, claims.csv, the plots and (``html``) REPORT.html;
+    """Write REPORT.md, METHOD.md, claims.csv, the plots and (``html``) REPORT.html, all at once
+    (``bench.records.staging``: an interrupt leaves the previous report whole);
     return REPORT.md's path and the scoreboard as terminal text."""
+    out_dir = Path(results_dir) / profile
+    with staging.stage(out_dir) as into:
+        board = render(results_dir, profile, into, html)
+    return out_dir / "REPORT.md", board
+
+
+def render(results_dir, profile: str, into: Path, html: bool = False, records_from=None) -> str:
+    """The report of ``results_dir``'s ``profile`` written into the folder ``into`` (a staging
+    folder that ``publish`` puts in place); the records are read from ``records_from``
+    (default ``results_dir``), laid out as a results directory. Returns the scoreboard."""
     from bench.publish import plots, scoreboard
 
     from bench.run import environment
     from bench.records import identity
 
-    loaded = identity.load(results_dir, profile)   # current records only: never two specs in one table
+    loaded = identity.load(records_from or results_dir, profile)   # current records only: never two specs in one table
     records = loaded.records
     if not records:
         raise StoreError(f"no records in {store.records_path(results_dir, profile)}; "
                          f"run `bench run --profile {profile}` first." + (f" ({loaded.note()})" if loaded.stale else ""))
+    cases = registry.for_records({r["case"] for r in records})   # a broken or ambiguous case is refused
     store.require_complete(records, store.records_path(results_dir, profile))
-    cases = [c for c in registry.select(None) if any(r["case"] == c.id for r in records)]
     out_dir = Path(results_dir) / profile
     evaluated = adaptive_verdicts(evaluate(records, cases), out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     lines = [f"# Results: profile `{profile}`", "",
              f"Generated from {len(records)} records in `records.jsonl`. {_family(evaluated)}", "",
              *overrides_lines(records),
@@ -128,8 +137,8 @@ def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
     for case in cases:
         prof = case.profile(profile)
         mine = [e for e in evaluated if e[0] is case]
-        pngs = [*plots.forest(mine, case, out_dir), *plots.strips(records, case, out_dir),
-                *plots.curves(records, case, out_dir)]
+        pngs = [*plots.forest(mine, case, into), *plots.strips(records, case, into),
+                *plots.curves(records, case, into)]
         figures[case.id] = pngs
         lines += [f'<a id="{scoreboard.anchor(case.id)}"></a>', "",
                   f"## {case.id}: {case.title}", "", f"Source: {case.source}. Profile: {prof.notes}.", ""]
@@ -152,16 +161,16 @@ def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
         lines.append("")
     lines += adaptive_section(out_dir)
     lines += ["## Environment", "", tabulate(environment_rows(records), headers="keys", tablefmt="github"), ""]
-    atomic.write_with(out_dir / "claims.csv",
+    atomic.write_with(into / "claims.csv",
                       lambda tmp: pd.DataFrame(claim_csv_rows(evaluated)).to_csv(tmp, index=False))
-    atomic.write_text(out_dir / METHOD_FILE, f"# How to read the report\n\n{HOW_TO_READ}\n{WHOLE_METHOD}\n")
-    path = atomic.write_text(out_dir / "REPORT.md", "\n".join(lines))
+    atomic.write_text(into / METHOD_FILE, f"# How to read the report\n\n{HOW_TO_READ}\n{WHOLE_METHOD}\n")
+    atomic.write_text(into / "REPORT.md", "\n".join(lines))
     if html:
         from bench.publish import html as page
 
-        page.write(out_dir / "REPORT.html", profile, evaluated, claim_rows(evaluated), figures,
+        page.write(into / "REPORT.html", profile, evaluated, claim_rows(evaluated), figures,
                    HOW_TO_READ, [*overrides_lines(records), *partials])
-    return path, scoreboard.terminal(evaluated)
+    return scoreboard.terminal(evaluated)
 
 
 def partial_lines(records: list[dict], case, profile: str) -> list[str]:
@@ -221,10 +230,9 @@ def adaptive_verdicts(evaluated, out_dir: Path):
 
 def adaptive_section(out_dir: Path) -> list[str]:
     """The sequential looks of ``bench run --adaptive``, when ``adaptive.json`` is present."""
-    path = out_dir / "adaptive.json"
-    if not path.exists():
+    log = adaptive_log.read(out_dir)
+    if log is None:
         return []
-    log = json.loads(path.read_text(encoding="utf-8"))
     rows = [{"look": i + 1, "seeds": look["seeds"], "info. fraction": f"{look['fraction']:.3f}",
              "alpha spent": f"{look['spent']:.4g}", "nominal alpha": f"{look['alpha']:.4g}",
              "decided": ", ".join(look["decided"]) or "—"} for i, look in enumerate(log["looks"])]

@@ -4,6 +4,8 @@ The content goes to a temporary file in the target's own directory (so the
 rename stays on one filesystem), is fsync'ed, and then replaces the target with
 ``os.replace``. A crash or a full disk mid-write leaves the old file as it was
 and no stray temporary file; a read-only or full target is one ``StoreError``.
+The temporary name carries its writer (``bench.records.scratch``), and each
+write first removes the temporary files that dead writers left in its directory.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from bench.errors import StoreError
+from bench.records import scratch
 
 
 def _error(path: Path, exc: OSError) -> StoreError:
@@ -33,7 +36,8 @@ def target(path: str | os.PathLike) -> Iterator[Path]:
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        scratch.sweep(path.parent)
+        fd, name = tempfile.mkstemp(prefix=scratch.prefix(path.name), suffix=".tmp", dir=path.parent)
         os.close(fd)
         tmp = Path(name)
         yield tmp

@@ -51,7 +51,7 @@ import numpy as np
 from scipy import optimize as _opt
 from scipy import stats as _st
 
-from bench.records import atomic, identity, store
+from bench.records import adaptive_log, atomic, identity, store
 from bench.analysis.evaluate import evaluate
 from bench.run import runner
 from bench.run.options import AdaptiveOptions, RunOptions
@@ -321,10 +321,9 @@ def apply(evaluated, out_dir: Path):
     adaptive family is inconclusive. The fixed-n verdict moves into the reason.
     Results the adaptive run did not cover are returned unchanged.
     """
-    path = Path(out_dir) / "adaptive.json"
-    if not path.exists():
+    log = adaptive_log.read(out_dir)   # checked: a malformed file is one sentence
+    if log is None:
         return evaluated
-    log = json.loads(path.read_text(encoding="utf-8"))
     decisions, undecided = log.get("decisions"), set(log.get("undecided", ()))
     if decisions is None:
         return evaluated

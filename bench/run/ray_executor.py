@@ -21,23 +21,76 @@ with ``task_cpus`` threads
 cores. Every node needs this package at the same commit and the datasets (at
 ``--data-dir`` or in its ``BENCH_DATA_DIR`` / caches); a record made by other
 code is refused, since it could not be traced to this checkout.
+
+A cluster that cannot be reached or goes away is one sentence, not a hang:
+before connecting, ``--address HOST:PORT`` must accept a TCP connection within
+``CONNECT_TIMEOUT_S`` (Ray itself retries for minutes); while tasks run, a
+head (GCS) that has not answered for ``BENCH_RAY_LOST_AFTER_S`` seconds
+(default ``LOST_AFTER_S``) is a ``ClusterLost``, which ``bench run`` reports
+with the records kept (Ray's own limit before it ends the process, 60 s, is
+raised past ours). Ray's log lines and its workers' output reach the terminal
+only with ``-v``.
 """
 from __future__ import annotations
 
 import math
 import os
+import socket
 import sys
+import time
 from typing import Callable, Iterable, Iterator, Optional
 
+from bench.backends import quiet
 from bench.run import devices, environment
 from bench.errors import BenchError
 from bench.run.workers import TaskError, WorkerDied
 
 DEFAULT_RETRIES = 3
+CONNECT_TIMEOUT_S = 5.0
+LOST_AFTER_S = 15.0
+LOST_ENV = "BENCH_RAY_LOST_AFTER_S"
+_POLL_S = 1.0
+# Ray ends a driver whose GCS stays away this long; ours must decide first.
+_RAY_RECONNECT = {"RAY_gcs_rpc_server_reconnect_timeout_s": "600"}
 
 
 class RayError(BenchError):
     """Ray missing, unreachable, or running other code than this checkout."""
+
+
+class ClusterLost(RayError):
+    """The cluster's head stopped answering while tasks ran."""
+
+
+def _host_port(address: str) -> Optional[tuple[str, int]]:
+    """``(host, port)`` of a plain ``HOST:PORT`` address; None for ``auto``, ``ray://...`` and the like."""
+    host, colon, port = address.rpartition(":")
+    if not colon or "/" in address or not port.isdigit():
+        return None
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _answers(host: str, port: int, timeout: float) -> Optional[str]:
+    """None when ``host:port`` accepts a TCP connection within ``timeout``, else why not."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except socket.timeout:
+        return f"nothing answered within {timeout:g} s"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+
+
+def reachable(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """A ``RayError`` naming ``address`` and what to check when nothing listens there."""
+    parts = _host_port(address)
+    if parts is None:
+        return
+    why = _answers(*parts, timeout)
+    if why:
+        raise RayError(f"cannot reach a Ray cluster at {address} ({why}); check that `ray start --head` is "
+                       f"running there, that the host and port (the head's --port, 6379 by default) are right, "
+                       f"and that no firewall blocks the port.")
 
 
 def require():
@@ -70,12 +123,22 @@ class RayPool:
             raise RayError(f"--task-gpus must be >= 0, got {task_gpus}.")
         self._ray = ray = require()
         self._owned = not ray.is_initialized()
+        self.address = address or "a local Ray instance"
         if self._owned:
+            if address:
+                reachable(address)
+            for name, value in _RAY_RECONNECT.items():
+                os.environ.setdefault(name, value)
             try:
                 local = {} if address else {"include_dashboard": False}   # a cluster keeps its own settings
-                ray.init(address=address, logging_level="WARNING", **local)
+                ray.init(address=address, logging_level="ERROR" if quiet.quiet() else "WARNING",
+                         log_to_driver=not quiet.quiet(), **local)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise RayError(f"cannot reach a Ray cluster at {address or 'a new local instance'}: {exc}") from exc
+        self._gcs = _host_port(ray.get_runtime_context().gcs_address or "")
+        self._lost_after = float(os.environ.get(LOST_ENV) or LOST_AFTER_S)
+        self._silent_since: Optional[float] = None
+        self.lost = False
         device = devices.requested() if device is None else devices.parse(device)
         gpus = ray.cluster_resources().get("GPU", 0)
         if task_gpus is None:   # auto: one GPU per group where the cluster has GPUs, unless told cpu
@@ -107,7 +170,11 @@ class RayPool:
                             retry_exceptions=False)(_task)
         self._refs = {remote.remote(fn, tuple(args), self._env): index for index, args in enumerate(payloads)}
         while self._refs:
-            done, _ = ray.wait(list(self._refs), num_returns=1)
+            done, _ = ray.wait(list(self._refs), num_returns=1, timeout=_POLL_S)
+            if not done:
+                self._check_head()
+                continue
+            self._silent_since = None
             for ref in done:
                 index = self._refs.pop(ref)
                 try:
@@ -123,8 +190,23 @@ class RayPool:
                 _same_code(value)
                 yield index, True, value
 
+    def _check_head(self) -> None:
+        """Raise ``ClusterLost`` once the head (GCS) has refused connections for ``self._lost_after`` s."""
+        if self._gcs is None or _answers(*self._gcs, timeout=1.0) is None:
+            self._silent_since = None
+            return
+        now = time.monotonic()
+        self._silent_since = self._silent_since or now
+        if now - self._silent_since >= self._lost_after:
+            self.lost = True
+            raise ClusterLost(f"lost the Ray cluster at {self.address}: its head has not answered for "
+                              f"{self._lost_after:g} s")
+
     def close(self, wait: bool = True) -> None:
         ray = self._ray
+        if self.lost:   # nothing left to cancel; leave the driver without waiting on the dead head
+            self._refs = {}
+            return
         if not wait:
             for ref in list(self._refs):
                 try:

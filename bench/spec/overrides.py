@@ -7,7 +7,8 @@ being run: ``profile.seeds``, ``profile.epochs``, ...). VALUE is read as JSON
 override wins over the profile's reduction of the same field, so
 ``data.epochs=60`` trains 60 epochs under any profile. The changed case keeps
 its overrides in ``Case.overrides``; its records carry them and the changed
-spec hash, and the report names them.
+spec hash, and the report names them. An override is checked as a suite's case
+is: a ``data.dataset`` must be known and have the features the input shape takes.
 """
 from __future__ import annotations
 
@@ -69,6 +70,11 @@ def apply(case: Case, profile: str, parsed: list[tuple[str, str, object]]) -> Ca
     done = tuple(sorted({f"{s}.{n}": v for s, n, v in parsed}.items()))
     case = dataclasses.replace(case, overrides=done)
     try:
-        return case.validate()
+        case = case.validate()
     except (TypeError, ValueError) as exc:
         raise SpecError(f"--set made case {case.id!r} invalid: {exc}.") from exc
+    if any(section == "data" for section, *_ in parsed):
+        from bench.spec import registry
+
+        registry.check_dataset(case, "--set data.dataset")   # a known dataset of the case's input shape
+    return case
