@@ -62,3 +62,13 @@ def test_the_matrix_is_one_row_per_claim_with_a_column_per_profile_and_framework
     assert [c.strip() for c in rows[0].strip("|").split("|")][2:] == ["🔽", "odd", "❌", "✅"]   # a new word as itself
     assert "- `quick`: 1 claim, 2 verdicts (tf 1, torch 1): 1 reproduced, 1 contradicted." in lines
     assert "- `full`: 1 claim, 2 verdicts (tf 1, torch 1): 1 smaller than claimed, 1 odd." in lines
+
+
+def test_every_matrix_row_names_one_claim_of_one_case():
+    """Two cases may share claim ids (C4 on Fashion-MNIST and on MNIST): each row's label
+    must still say which case it is."""
+    from bench.publish import matrix
+
+    labels = [line.split("|")[1].strip() for line in matrix.markdown(RESULTS).splitlines()
+              if line.startswith("|") and not line.startswith("|--")][1:]
+    assert labels and len(labels) == len(set(labels)), [x for x in labels if labels.count(x) > 1]

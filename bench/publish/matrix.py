@@ -73,8 +73,9 @@ def markdown(results_dir) -> str:
         raise StoreError(f"no claims.csv under {results_dir}/<profile>/; run `bench report` there first.")
     columns = [f"{p} {v}" for p, v in _columns(found)]
     cases = registry.discover()
-    table = [{"claim": r["claim"], "statement": _statement(cases, r), **{c: _cell(r.get(c)) for c in columns}}
-             for r in rows(results_dir)]
+    found_rows = rows(results_dir)
+    table = [{"claim": _label(r, found_rows), "statement": _statement(cases, r), **{c: _cell(r.get(c)) for c in columns}}
+             for r in found_rows]
     legend = " · ".join(f"{mark} {word}" for word, mark in MARKS.items()) + " · blank: not run at that profile"
     return "\n".join([tabulate(table, headers="keys", tablefmt="github"), "", legend, "",
                       *[f"- {_tally(profile, found[profile])}" for profile in found]])
@@ -88,6 +89,12 @@ def _tally(profile: str, table: list[dict]) -> str:
         per[name] = per.get(name, 0) + 1
     split = ", ".join(f"{name} {n}" for name, n in sorted(per.items(), key=lambda kv: (kv[0].split(" ")[0], " " in kv[0])))
     return f"`{profile}`: {claims} claim{'' if claims == 1 else 's'}, {len(table)} verdicts ({split}): {counts(r['verdict'] for r in table)}."
+
+
+def _label(row: dict, every: list[dict]) -> str:
+    """The claim's id, with its case where another case shares the id (C4's claims on MNIST)."""
+    shared = sum(r["claim"] == row["claim"] for r in every) > 1
+    return f"{row['claim']} ({row['case']})" if shared else row["claim"]
 
 
 def _statement(cases: dict, row: dict, width: int = 60) -> str:
