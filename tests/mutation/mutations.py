@@ -4,7 +4,8 @@ Each is a realistic bug in the statistics, verdict, store, gate, training or spe
 the exact original snippet (it must occur once), its replacement and the test files that should
 catch it. A snippet that is no longer in the file (the code moved on) is reported "not applied":
 update the entry rather than dropping it. The first seven are the bugs no test caught in issue 22;
-the "coherent verdicts" and "planted" blocks are the statistics defects and planted bugs of issue 34.
+the "coherent verdicts" block plants the statistics defects that let verdicts contradict their own
+intervals, the "planted bugs" block the bugs an audit planted past the tests.
 """
 
 STATS = ["tests/test_stats.py", "tests/test_verdict.py", "tests/test_kinds.py", "tests/test_power.py",
@@ -125,7 +126,7 @@ MUTATIONS = [
          original="        order = rng.permutation(n) if shuffle else np.arange(n)\n",
          replacement="        order = np.random.default_rng([seed, 0]).permutation(n) if shuffle else np.arange(n)\n",
          tests=["tests/test_seeds.py"], note="every epoch repeats the first epoch's order"),
-    # --- coherent verdicts (issue 34's statistics defects) --------------------------------------------
+    # --- coherent verdicts ---------------------------------------------------------------------
     dict(id="constant-exact-equality", file="bench/stats/significance.py",
          original="    return float(v.max() - v.min()) <= constant_tolerance(ref, resolution)",
          replacement="    return float(v.max() - v.min()) == 0.0",
@@ -176,7 +177,7 @@ MUTATIONS = [
     dict(id="skew-caveat-dropped", file="bench/analysis/verdict.py",
          original="    if not any(part in metric for part in SKEWED):", replacement="    if True:",
          tests=STATS, note="no caveat beside a t interval on a skewed metric"),
-    # --- planted bugs (issue 34) -----------------------------------------------------------------------
+    # --- planted bugs -----------------------------------------------------------------------------------
     dict(id="torch-group-bn-keras-momentum", file="bench/backends/torch/layers/norm.py",
          original="training,\n                           1.0 - momentum, eps)",
          replacement="training,\n                           momentum, eps)",
