@@ -246,3 +246,20 @@ def test_records_of_another_schema_or_none_at_all(tmp_path, capsys):
     assert main(["check", "--profile", "smoke", "--results-dir", str(tmp_path / "old"),
                  "--baseline", str(path)]) == 2
     assert "schema 0" in capsys.readouterr().err
+
+
+def test_a_regression_with_a_one_sided_p_near_0_04_fails_the_test_method():
+    """The gate's test is one-sided (worse beyond the tolerance): a worsening whose one-sided p is
+    0.04 must fail at 0.05. Reading the two-sided p (0.08) as if it were one-sided would pass it."""
+    from scipy import stats as st
+    n, tol = 10, 0.01
+    z = np.array([1.2, -0.8, 0.3, -1.5, 0.9, 0.1, -0.4, 1.1, -0.6, -0.3])
+    z = (z - z.mean()) / z.std(ddof=1)
+    t = st.t.isf(0.04, n - 1)                      # the t statistic of a one-sided p of 0.04
+    worse = tol + 0.004 * (t / np.sqrt(n) + z)     # mean - tol = t x se, with se = 0.004 / sqrt(n)
+    assert st.ttest_1samp(worse - tol, 0.0, alternative="greater").pvalue == pytest.approx(0.04)
+    result, text = check.judge(worse, tol, "test")
+    assert result == check.FAIL and "p(worse > 0.01) = 0.04" in text, text
+    # and just beyond 0.05 it passes (within tolerance): the test is not a hair trigger
+    calm = tol + 0.004 * (st.t.isf(0.06, n - 1) / np.sqrt(n) + z)
+    assert check.judge(calm, tol, "test")[0] == check.WITHIN

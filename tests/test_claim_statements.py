@@ -14,6 +14,8 @@ When a claim is added or its statement is reworded, the test asks for its readin
 statement against its arms and write down what it claims.
 """
 import dataclasses
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -190,3 +192,57 @@ def test_the_opposite_effect_is_contradicted(tmp_path, case, claim):
 def test_every_reading_belongs_to_a_claim():
     known = {claim.id for _, claim in CLAIMS}
     assert set(READINGS) <= known, f"readings of claims no case has: {sorted(set(READINGS) - known)}"
+
+
+# --- the post's figures ------------------------------------------------------------------------------
+
+SEEDS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+
+
+def _numbers(claim) -> list[tuple[str, str]]:
+    out = []
+    for arm, value in claim.reported:
+        try:
+            float(value)
+        except ValueError:
+            continue
+        out.append((arm, value))
+    return out
+
+
+def test_every_reported_figure_agrees_with_its_claims_sign():
+    """A post's own figures support the claim it makes: where every arm of a claim's contrast has a
+    figure, their contrast has the claimed sign (a typo such as 0.9365 for 0.9635 flips it and
+    silently drops the claim's smallest effect that matters and its agreement margin)."""
+    from bench.analysis import verdict
+    from bench.stats import kinds
+    checked = 0
+    for case in registry.discover().values():
+        for claim in case.claims:
+            post = verdict.post_effect(claim)
+            if post is None:
+                continue
+            checked += 1
+            claimed = 1.0 if claim.direction == "greater" else -1.0
+            assert post * claimed > 0, (claim.id, claim.reported)
+            if kinds.get(claim.kind).SIZED and claim.min_effect is None:
+                assert verdict.min_effect(claim)[0] is not None, claim.id
+    assert checked >= 2
+
+
+def test_every_reported_figure_is_in_the_posts_text():
+    """Each figure typed into a claim's ``reported`` appears verbatim in the text of a post its case
+    names (``source``: "seed 002 ..."), where that text is at hand."""
+    if not SEEDS_DIR.is_dir():
+        pytest.skip(f"the posts' texts are not at {SEEDS_DIR}")
+    checked = 0
+    for case in registry.discover().values():
+        numbers = re.findall(r"\b\d{3}\b", case.source)
+        texts = "".join(p.read_text(encoding="utf-8", errors="replace")
+                        for n in numbers for p in SEEDS_DIR.glob(f"{n}_*.txt"))
+        for claim in case.claims:
+            for arm, value in _numbers(claim):
+                assert texts, f"{case.id}: no post text for source {case.source!r}"
+                assert value in texts, f"{claim.id} {arm}: {value} is not in the post ({case.source})"
+                checked += 1
+    assert checked >= 4

@@ -34,6 +34,7 @@ validate = two_arm.validate
 analyse = two_arm.analyse
 robust_note = common.robust_note
 power = common.paired_power
+interval = common.paired_interval
 
 
 def decide(result, p, alpha, label):

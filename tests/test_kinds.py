@@ -83,10 +83,11 @@ def test_equivalence_needs_tost_not_nonsignificance():
              "b": {i: 0.9 for i in range(12)}}
     r = verdict.evaluate_claim(eq, tight, **FAST)
     assert r.primary.name == "tost" and r.verdict == "reproduced" and "equivalent" in r.reason
-    # The CI shown is the 90 % t CI, inside the margin exactly when TOST succeeds.
+    # The CI shown is the 95 % t CI (each one-sided test at alpha / 2, as non-inferiority),
+    # inside the margin exactly when TOST succeeds.
     d = np.array([v - 0.9 for v in tight["a"].values()])
-    half = st.t.ppf(0.95, 11) * d.std(ddof=1) / math.sqrt(12)
-    assert r.ci_label == "90% t" and (r.ci_low, r.ci_high) == pytest.approx((d.mean() - half, d.mean() + half))
+    half = st.t.ppf(0.975, 11) * d.std(ddof=1) / math.sqrt(12)
+    assert r.ci_label == "95% t" and (r.ci_low, r.ci_high) == pytest.approx((d.mean() - half, d.mean() + half))
     noisy = {"a": {0: 0.9, 1: 0.7, 2: 1.1}, "b": {0: 0.9, 1: 0.9, 2: 0.9}}
     r = verdict.evaluate_claim(eq, noisy, **FAST)
     assert r.robustness.p_value > 0.5                     # no significant difference...

@@ -1,5 +1,5 @@
 """Report-level numbers of one family, from records through ``bench.analysis.evaluate``: the family
-size, the Holm-adjusted p-values (recomputed by hand from the primary p-values) and the level at
+size (one family per case and mode), the Holm-adjusted p-values (recomputed by hand from the primary p-values) and the level at
 which power and the MDE are computed (alpha / family size, the strictest Holm step)."""
 import numpy as np
 import pytest
@@ -36,20 +36,48 @@ def _holm_by_hand(p):
     return out
 
 
+def _families(evaluated):
+    out = {}
+    for _, fw, mode, res in evaluated:
+        out.setdefault(res.family, []).append((fw, mode, res))
+    return out
+
+
 def test_family_size_holm_and_the_level_of_power():
     evaluated = analysis.evaluate(_records(), [C1])
     results = [res for *_, res in evaluated]
-    m = len(C1.claims) * len(VARIANTS)
-    assert len(results) == m
-    raw = np.array([r.primary.p_value for r in results])
-    assert np.isfinite(raw).all() and len(set(raw)) == m
-    assert all(r.family_size == m for r in results)
-    np.testing.assert_allclose([r.p_holm for r in results], _holm_by_hand(raw), rtol=1e-12)
-    for r in results:
-        # MDE and power at alpha / m, not at alpha: with m = 12 the MDE is larger than at 0.05
-        assert r.power is not None and r.power.alpha == pytest.approx(0.05 / m)
-        if r.p_holm >= 0.05:
-            assert r.verdict == "inconclusive", r.reason
+    assert len(results) == len(C1.claims) * len(VARIANTS)
+    families = _families(evaluated)
+    # One family per case and mode: as written (both frameworks) and matched (PyTorch only).
+    assert sorted(families) == ["c1/as_written", "c1/matched"]
+    for name, members in families.items():
+        mine = [res for *_, res in members]
+        m = len(C1.claims) * len({fw for fw, *_ in members})
+        assert all(mode == name.split("/")[1] for _, mode, _ in members)
+        raw = np.array([r.primary.p_value for r in mine])
+        assert np.isfinite(raw).all() and len(set(raw)) == m
+        assert all(r.family_size == m for r in mine)
+        np.testing.assert_allclose([r.p_holm for r in mine], _holm_by_hand(raw), rtol=1e-12)
+        for r in mine:
+            # MDE and power at alpha / m, not at alpha: with m = 8 the MDE is larger than at 0.05
+            assert r.power is not None and r.power.alpha == pytest.approx(0.05 / m)
+            if r.p_holm >= 0.05:
+                # Not significant: inconclusive, unless the claim's effect is shown absent, i.e. the
+                # interval at Holm's level for the claim lies wholly below the smallest effect that matters.
+                near = r.ci_high if r.direction == "greater" else -r.ci_low
+                absent = r.min_effect is not None and near < r.min_effect
+                assert r.verdict == ("smaller than claimed" if absent else "inconclusive"), r.reason
+
+
+def test_an_as_written_verdict_does_not_depend_on_whether_a_matched_run_exists():
+    """A matched run is a sensitivity analysis: adding it must not move any as-written number."""
+    records = _records()
+    alone = [res for _, fw, mode, res in analysis.evaluate([r for r in records if r["mode"] == "as_written"], [C1])]
+    beside = [res for _, fw, mode, res in analysis.evaluate(records, [C1]) if mode == "as_written"]
+    assert [(r.claim_id, r.p_holm, r.verdict, r.ci_low, r.ci_high) for r in alone] == \
+        [(r.claim_id, r.p_holm, r.verdict, r.ci_low, r.ci_high) for r in beside]
+    # The matched family's p-values are small enough that pooling would have moved Holm's.
+    assert any(r.p_holm < 0.05 for _, _, mode, r in analysis.evaluate(records, [C1]) if mode == "matched")
 
 
 def test_a_trend_claims_p_pays_for_the_search_over_candidates_and_shapes():
@@ -86,8 +114,8 @@ def test_claims_with_an_undefined_p_value_do_not_count_towards_the_family():
     results = [res for *_, res in analysis.evaluate(records, [C1])]
     undefined = [r for r in results if np.isnan(r.primary.p_value)]
     assert len(undefined) == len(C1.claims) and all(r.verdict == "inconclusive" for r in undefined)
-    m = len(results) - len(undefined)
-    assert all(r.family_size == m for r in results)
     defined = [r for r in results if not np.isnan(r.primary.p_value)]
+    assert {r.family for r in defined} == {"c1/as_written"}
+    assert all(r.family_size == len(defined) for r in defined)
     np.testing.assert_allclose([r.p_holm for r in defined],
                                _holm_by_hand(np.array([r.primary.p_value for r in defined])), rtol=1e-12)

@@ -95,13 +95,14 @@ def test_binary_false_positives_are_at_most_alpha():
 def test_equivalence_and_noninferiority_hold_their_size_at_the_margin():
     rng = np.random.default_rng(3)
     n = 10
-    t = st.t.ppf(1 - ALPHA, n - 1)
-    # TOST is exact at 0.05 when the margin is wide against the standard error, and conservative by
-    # design when it is narrow (then the 90 % CI rarely fits inside +-margin at all).
+    t = st.t.ppf(1 - ALPHA / 2, n - 1)
+    # TOST runs each one-sided test at alpha / 2 (the level non-inferiority uses): exact at 0.025
+    # when the margin is wide against the standard error, conservative by design when it is narrow
+    # (then the 95 % CI rarely fits inside +-margin at all).
     for margin, exact in ((1.5, True), (0.5, False)):
         d = rng.normal(margin, 1.0, (N_SIM, n))          # true difference exactly at the margin
         mean, se = d.mean(axis=1), d.std(axis=1, ddof=1) / math.sqrt(n)
-        tost_ok = (mean - t * se > -margin) & (mean + t * se < margin)     # the 90 % t CI inside +-margin
+        tost_ok = (mean - t * se > -margin) & (mean + t * se < margin)     # the 95 % t CI inside +-margin
         for i in range(10):
             res = verdict.evaluate_claim(claim("equivalence", margin=margin), samples(d[i], np.zeros(n)),
                                          n_resamples=64)
@@ -109,10 +110,10 @@ def test_equivalence_and_noninferiority_hold_their_size_at_the_margin():
             assert (res.ci_low > -margin and res.ci_high < margin) == bool(tost_ok[i])
         rate = np.mean(tost_ok)
         print(f"TOST at margin {margin}: {rate:.4f}")
-        assert (0.035 <= rate <= 0.065) if exact else rate <= 0.05, (margin, rate)
+        assert (0.019 <= rate <= 0.031) if exact else rate <= 0.025, (margin, rate)
     margin = 0.5
     # Non-inferiority at the margin (true contrast -margin): the doubled one-sided test at 0.05,
-    # i.e. one-sided 0.025: conservative by design.
+    # i.e. one-sided 0.025, the level of each of TOST's tests.
     e = rng.normal(-margin, 1.0, (N_SIM, n))
     lower = e.mean(axis=1) - st.t.ppf(1 - ALPHA / 2, n - 1) * e.std(axis=1, ddof=1) / math.sqrt(n)
     ni_ok = lower > -margin
@@ -245,11 +246,12 @@ def test_paired_t_power_at_mde(n, alpha):
 
 @pytest.mark.parametrize("n", [5, 10, 20])
 def test_tost_power_at_mde(n):
-    margin = power.tost(0.0, 1.0, n, 1.0).mde
+    # The equivalence kind runs TOST at alpha / 2 per side (its p doubled), so its power is power.tost's at alpha / 2.
+    margin = power.tost(0.0, 1.0, n, 1.0, ALPHA / 2).mde
     rng = np.random.default_rng(30 + n)
     d = rng.normal(0.0, 1.0, (N_POW, n))
     mean, se = d.mean(axis=1), d.std(axis=1, ddof=1) / math.sqrt(n)
-    t = st.t.ppf(1 - ALPHA, n - 1)
+    t = st.t.ppf(1 - ALPHA / 2, n - 1)
     rate = np.mean((mean - t * se > -margin) & (mean + t * se < margin))
     print(f"TOST power at MDE n={n}: {rate:.4f}")
     assert abs(rate - 0.8) <= 0.05, (n, margin, rate)
@@ -311,3 +313,114 @@ def test_adaptive_size_and_power(batch):
     levels = adaptive.look_levels(max_seeds, batch)
     assert adaptive.step_down([levels[-1] * 0.99], [False], len(levels) - 1, max_seeds, batch) != []
     assert adaptive.step_down([levels[-1] * 1.01], [False], len(levels) - 1, max_seeds, batch) == []
+
+
+# --- what holds and what does not -------------------------------------------------------------
+
+def test_power_at_the_mde_the_report_prints():
+    """The report's MDE uses the sample SD of the contrast, so it is itself an estimate: averaged
+    over the SD's sampling distribution, power at the printed MDE is below the nominal 0.8
+    (0.68-0.77 at 5-20 seeds). Measured here, exactly: MDE = k_n x sample SD, power exact at it."""
+    rng = np.random.default_rng(70)
+    for n in (5, 10, 20):
+        k = power.paired_t(0.0, 1.0, n).mde                  # the MDE scales with the SD
+        sd = rng.normal(0, 1, (2000, n)).std(axis=1, ddof=1)
+        got = np.array([power.paired_t_power(k * s, 1.0, n) for s in sd])
+        res = verdict.evaluate_claim(claim(), samples(np.arange(n) * 0.1 + 1, np.ones(n)), n_resamples=64)
+        assert res.power.mde == pytest.approx(k * np.std(np.arange(n) * 0.1, ddof=1))   # the printed one
+        print(f"power at the printed MDE, n={n}: {got.mean():.3f}")
+        assert 0.65 <= got.mean() <= 0.79, (n, got.mean())
+
+
+@pytest.mark.parametrize("sigma", [0.5, 1.0])
+def test_t_interval_coverage_under_skew(sigma):
+    """Lognormal contrasts: the 95 % t CI (and the TOST 95 % CI) undercovers, always on the same
+    side; this is the caveat printed beside skewed metrics (gradient norms, sparsity, MAE)."""
+    rng = np.random.default_rng(int(80 + 10 * sigma))
+    true = math.exp(sigma ** 2 / 2)
+    for n in (5, 10, 20):
+        d = rng.lognormal(0.0, sigma, (N_SIM, n))
+        mean, sd = d.mean(axis=1), d.std(axis=1, ddof=1)
+        half = st.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
+        below, above = np.mean(mean + half < true), np.mean(mean - half > true)
+        print(f"lognormal sigma={sigma} n={n}: coverage {1 - below - above:.3f} (misses low {below:.3f}, high {above:.3f})")
+        assert 0.78 <= 1 - below - above <= 0.94 and above < 0.01 < below
+    assert verdict.skew_caveat("grad_norm_first") and "0.82-0.93" in verdict.skew_caveat("weight_sparsity")
+
+
+def test_smaller_than_claimed_is_monotone_over_the_whole_ladder():
+    """True effect 0, 0.25, 0.5, 1 and 2 x the claimed effect E (E / sd = 4, 10 seeds, smallest
+    effect that matters E / 2): 'smaller than claimed' never rises and 'reproduced' never falls
+    as the effect grows, and a CI wholly below E / 2 is 'smaller than claimed' even across 0."""
+    n, big, sd = 10, 4.0, 1.0
+    c = claim(min_effect=big / 2)
+    rng = np.random.default_rng(90)
+    t = st.t.ppf(0.975, n - 1)
+    table = {}
+    for share in (0.0, 0.25, 0.5, 1.0, 2.0):
+        d = rng.normal(share * big, sd, (4000, n))
+        p, mean = paired_t_p(d)
+        hi = mean + t * d.std(axis=1, ddof=1) / math.sqrt(n)
+        lo = mean - t * d.std(axis=1, ddof=1) / math.sqrt(n)
+        contra = (p < ALPHA) & (mean < 0)
+        smaller = ~contra & (hi < big / 2)
+        repro = ~contra & ~smaller & (p < ALPHA) & (mean > 0)
+        for i in range(8):
+            res = verdict.evaluate_claim(c, samples(d[i] + 5, np.full(n, 5.0)), n_resamples=64)
+            want = "contradicted" if contra[i] else "smaller than claimed" if smaller[i] else \
+                "reproduced" if repro[i] else "inconclusive"
+            assert res.verdict == want, (share, res.reason)
+        table[share] = (np.mean(smaller), np.mean(repro), np.mean(smaller & (lo < 0)))
+        print(f"effect {share} x E: smaller than claimed {table[share][0]:.3f} (across 0: {table[share][2]:.3f}), "
+              f"reproduced {table[share][1]:.3f}")
+    shares = sorted(table)
+    assert all(table[a][0] >= table[b][0] for a, b in zip(shares, shares[1:]))
+    assert all(table[a][1] <= table[b][1] for a, b in zip(shares, shares[1:]))
+    assert table[0.0][0] > 0.9 and table[0.0][2] > 0.9 and table[2.0][1] > 0.95
+
+
+def _legs_t(legs: np.ndarray):
+    """Per row of ``legs`` (N, n): mean, sd (ddof 1) and the one-sided t p of H1 mean > 0."""
+    n = legs.shape[1]
+    mean, sd = legs.mean(axis=1), legs.std(axis=1, ddof=1)
+    return mean, sd, st.t.sf(mean / (sd / math.sqrt(n)), n - 1)
+
+
+@pytest.mark.parametrize("curve", [(0.0, 0.0, 0.0, 0.0, 0.0), (0.0, 0.01, 0.01, 0.01, 0.0)])
+def test_trend_interval_covers_the_height_of_the_chosen_peak(curve):
+    """The trend estimate is the chosen peak's height above the nearer end; the peak is chosen from
+    the data, so its interval (each leg at 1 - alpha / (k - 2)) must still cover the chosen peak's
+    true height. Flat: every height is 0; a plateau: the three interior arms tie, noise picks one.
+    Vectorized mirror of bench.stats.trend / the trend kind, checked on the first tables."""
+    rng = np.random.default_rng(95)
+    mu = np.array(curve)
+    k, n, level, n_sims = 5, 8, 1 - ALPHA / 3, 4000
+    tables = rng.normal(0.9, 0.01, (n_sims, n, 1)) + mu + rng.normal(0, 0.01, (n_sims, n, k))
+    rows = np.arange(n_sims)
+    found = {}
+    for sign, shape in ((1.0, "peak"), (-1.0, "trough")):
+        x = sign * tables
+        j = 1 + np.argmax(x[:, :, 1:-1].mean(axis=1), axis=1)
+        legs = [x[rows, :, j] - x[:, :, end] for end in (0, -1)]
+        p = np.minimum(1.0, (k - 2) * np.maximum(_legs_t(legs[0])[2], _legs_t(legs[1])[2]))
+        found[shape] = (p, j)
+    peak = found["peak"][0] <= found["trough"][0]
+    j = np.where(peak, found["peak"][1], found["trough"][1])
+    t = st.t.ppf(1 - (1 - level) / 2, n - 1)
+    ends = []
+    for end in (0, -1):
+        mean, sd, _ = _legs_t(tables[rows, :, j] - tables[:, :, end])
+        ends.append((mean - t * sd / math.sqrt(n), mean + t * sd / math.sqrt(n), mu[j] - mu[end]))
+    pick = lambda a, b: np.where(peak, np.minimum(a, b), np.maximum(a, b))   # noqa: E731
+    low, high = pick(ends[0][0], ends[1][0]), pick(ends[0][1], ends[1][1])
+    true = pick(ends[0][2], ends[1][2])
+    arms = tuple(f"r{i}" for i in range(k))
+    c = claim("trend", arms, (1.0,) * k)
+    for i in range(6):
+        assert trend.inverted_u(tables[i]).column == j[i]
+        res = verdict.evaluate_claim(c, {a: dict(enumerate(tables[i][:, col])) for col, a in enumerate(arms)},
+                                     n_resamples=64)
+        assert (res.ci_low, res.ci_high) == pytest.approx((low[i], high[i]))
+    cover = np.mean((low <= true) & (true <= high))
+    print(f"trend height coverage {curve}: {cover:.4f}")
+    assert cover >= 0.94

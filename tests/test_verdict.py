@@ -295,3 +295,219 @@ def test_failed_seeds_never_enter_a_claims_samples():
                {**ok, "arm": "both", "seed": 1, "status": "failed", "error": "RuntimeError: boom",
                 "metrics": {"test_accuracy": 0.1}}]
     assert analysis.samples_for(records, c1, "torch", "as_written", "test_accuracy") == {"both": {0: 0.9}}
+
+
+# --- verdicts that cannot contradict each other ---------------------------------------------------
+
+def _accuracies(k, shift, n_test=10_000):
+    """Two arms of accuracies k / n_test, arm a exactly ``shift`` images ahead on every seed."""
+    return {"a": {i: (int(v) + shift) / n_test for i, v in enumerate(k)},
+            "b": {i: int(v) / n_test for i, v in enumerate(k)}}
+
+
+def test_a_contrast_constant_up_to_rounding_is_decided_by_its_sign_flip_p():
+    """Arm a exactly 14 images better on 5 seeds: the float differences disagree in the 16th
+    digit, which must not hand them to a t-test with an SD of 1e-16 (p ~ 1e-54)."""
+    rng = np.random.default_rng(1)
+    found = set()
+    for _ in range(20):
+        k = rng.integers(8000, 9800, 5)
+        s = _accuracies(k, 14)
+        found.add(len({s["a"][i] - s["b"][i] for i in range(5)}))
+        r = verdict.evaluate_claim(two_arm(), s, **FAST)
+        assert r.primary.name == "sign_flip_exact" and r.primary.p_value == pytest.approx(2 / 2 ** 5)
+        assert r.verdict == "inconclusive" and r.ci_low == r.ci_high == pytest.approx(0.0014)
+    assert max(found) > 1   # the draws do differ by rounding: the rule, not luck, decides
+    # A genuine spread of one image on one seed is not constant.
+    s = _accuracies([9000] * 5, 14)
+    s["a"][0] += 1 / 10_000
+    assert verdict.evaluate_claim(two_arm(), s, **FAST).primary.name == "paired_t"
+
+
+def test_the_constant_rule_follows_scale_and_resolution():
+    from bench.stats import significance as stats
+    x = np.array([0.9014, 0.9231, 0.8862]) - np.array([0.9, 0.9217, 0.8848])
+    assert len(set(x)) > 1 and stats.is_constant(x, scale=2.0) and not stats.is_constant(x + [0, 0, 1e-7])
+    # float32 resolution (6e-8 relative) is a measurement, never rounding
+    assert not stats.is_constant(np.float32(0.9) + np.array([0.0, 6e-8]) * 0.9, scale=0.9)
+    # a declared resolution: values closer than half a step are one value
+    assert stats.is_constant([0.50, 0.50004], resolution=1e-4) and not stats.is_constant([0.5, 0.5001], resolution=1e-4)
+    assert list(stats.snap_constant(x, scale=2.0)) == [pytest.approx(0.0014)] * 3
+    assert list(stats.snap_constant(np.array([1e-17, -1e-17]), scale=1.0)) == [0.0, 0.0]
+
+
+def test_non_inferiority_exactly_at_the_margin_is_not_shown():
+    """A contrast of exactly -margin on every seed is neither non-inferior nor inferior."""
+    ni = Claim(id="ni", statement="", metric="acc", contrast=(("a", 1.0), ("b", -1.0)), direction="greater",
+               kind="noninferiority", margin=0.005)
+    rng = np.random.default_rng(0)
+    for n in (6, 8):
+        for _ in range(10):
+            r = verdict.evaluate_claim(ni, _accuracies(rng.integers(8500, 9500, n), -50), **FAST)
+            assert r.verdict == "inconclusive" and r.primary.p_value == 1.0, r.reason
+
+
+def test_equivalence_always_implies_non_inferiority_on_the_same_data():
+    """One level for both: the 95 % CI inside +-margin implies it lies above -margin."""
+    margin = 0.5
+    eq = Claim(id="e", statement="", metric="m", contrast=(("a", 1.0), ("b", -1.0)), direction="greater",
+               kind="equivalence", margin=margin)
+    ni = replace(eq, id="n", kind="noninferiority")
+    rng = np.random.default_rng(4)
+    pairs = []
+    for _ in range(300):
+        n = int(rng.integers(5, 12))
+        d = rng.normal(rng.uniform(-0.4, 0.1), rng.uniform(0.2, 0.6), n)
+        s = {"a": dict(enumerate(d + 1.0)), "b": dict(enumerate(np.ones(n)))}
+        pairs.append((verdict.evaluate_claim(eq, s, **FAST), verdict.evaluate_claim(ni, s, **FAST)))
+    shown = [(e, f) for e, f in pairs if e.verdict == "reproduced"]
+    assert len(shown) > 20
+    assert all(f.verdict == "reproduced" for _, f in shown), [f.reason for _, f in shown if f.verdict != "reproduced"]
+    for e, f in pairs:
+        assert (e.ci_low, e.ci_high) == (f.ci_low, f.ci_high) and e.ci_level == f.ci_level == 0.95
+        assert (e.verdict == "reproduced") == (-margin < e.ci_low and e.ci_high < margin)
+        assert (f.verdict == "reproduced") == (f.ci_low > -margin)
+
+
+def test_the_interval_shown_is_the_one_holm_decides_by():
+    rng = np.random.default_rng(5)
+    claims = [two_arm(cid=f"c{i}") for i in range(4)]
+    for _ in range(40):
+        results = [verdict.evaluate_claim(c, samples_from(rng.normal(eff, 0.05, 8)), **FAST)
+                   for c, eff in zip(claims, rng.uniform(0.0, 0.08, 4))]
+        for r in verdict.adjust(results):
+            assert (r.p_holm < 0.05) == (r.ci_low > 0 or r.ci_high < 0), (r.p_holm, r.ci_low, r.ci_high)
+            assert r.ci_level == pytest.approx(1 - r.alpha_applied)
+            d = np.array([v for _, v in r.contrast])
+            half = st.t.ppf(1 - r.alpha_applied / 2, 7) * d.std(ddof=1) / math.sqrt(8)
+            assert (r.ci_low, r.ci_high) == pytest.approx((d.mean() - half, d.mean() + half))
+
+
+def test_smaller_than_claimed_when_the_interval_lies_below_the_smallest_effect_that_matters():
+    """A CI wholly below min_effect says the claimed effect is absent, whether or not it
+    overlaps 0; the verdict never weakens as the true effect shrinks."""
+    c = replace(two_arm(), min_effect=0.2)
+    near_zero = verdict.evaluate_claim(c, samples_from(NOISE), **FAST)
+    assert near_zero.ci_low < 0 < near_zero.ci_high < 0.2
+    assert near_zero.verdict == "smaller than claimed" and "whatever the sign" in near_zero.reason
+    small = verdict.evaluate_claim(c, samples_from(POSITIVE), **FAST)
+    assert 0 < small.ci_low and small.ci_high < 0.2 and small.verdict == "smaller than claimed"
+    big = verdict.evaluate_claim(c, samples_from([d * 3 for d in POSITIVE]), **FAST)
+    assert big.verdict == "reproduced"
+    # An interval that reaches min_effect but overlaps 0 stays inconclusive; a significant
+    # opposite sign is contradicted, whatever min_effect says.
+    wide = verdict.evaluate_claim(c, samples_from([0.3, -0.25, 0.2, -0.1, 0.25, -0.2, 0.1, -0.15]), **FAST)
+    assert wide.verdict == "inconclusive"
+    assert verdict.evaluate_claim(c, samples_from([-d for d in POSITIVE]), **FAST).verdict == "contradicted"
+
+
+def test_a_claim_whose_other_arm_diverged_everywhere_keeps_its_rank_result():
+    n = 8
+    s = {"a": {i: 0.9 + 0.001 * i for i in range(n)}, "b": {i: math.nan for i in range(n)}}
+    r = verdict.evaluate_claim(two_arm(), s, higher_is_better=True, **FAST)
+    assert r.primary.name == "wilcoxon_all_seeds" and r.primary.p_value == pytest.approx(2 / 2 ** n)
+    assert r.n_pairs == 0 and r.verdict == "reproduced", r.reason
+
+
+def test_the_printed_mde_is_the_rank_tests_when_a_seed_diverged():
+    from bench.stats.kinds import common
+    rng = np.random.default_rng(3)
+    for n, decidable in ((5, False), (8, True), (10, True)):
+        b = dict(enumerate(rng.normal(0.9, 0.01, n)))
+        a = {i: b[i] + rng.normal(0.01, 0.005) for i in range(n)}
+        b[0] = math.nan   # the other arm diverged once: a seed for the claim
+        r = verdict.evaluate_claim(two_arm(), {"a": a, "b": b}, higher_is_better=True, **FAST)
+        assert r.primary.name == "wilcoxon_all_seeds" and "Wilcoxon" in r.power.method
+        if not decidable:
+            assert r.power.mde == math.inf and "not decidable at this n" in r.power.note
+            continue
+        # At the printed MDE, SciPy's own Wilcoxon over all seeds (the survivors drawn at the
+        # MDE with the observed SD, the diverged seed ranked worst) rejects about 80 % of the time.
+        sd = np.std([v for _, v in r.contrast], ddof=1)
+        draws = r.power.mde + sd * np.random.default_rng(n).standard_normal((600, n - 1))
+        hits = [st.wilcoxon(common.ranked(np.r_[math.inf, row])).pvalue < 0.05 for row in draws]
+        assert abs(np.mean(hits) - 0.8) < 0.06, (n, np.mean(hits))
+    # One diverged seed against the claim at n = 6: even a huge effect cannot reach 0.05.
+    b = dict(enumerate(np.full(6, 0.5)))
+    a = {i: 0.6 + 0.001 * i for i in range(6)}
+    a[0] = math.nan
+    r = verdict.evaluate_claim(two_arm(), {"a": a, "b": b}, higher_is_better=True, **FAST)
+    assert r.power.mde == math.inf and "not decidable" in r.power.note
+
+
+def test_only_a_non_finite_value_counts_as_diverged():
+    """A finite value 1000 SD out is a measurement: it stays in the paired analysis."""
+    rng = np.random.default_rng(2)
+    d = list(rng.normal(0.05, 0.01, 10))
+    d[3] = -10.0   # -1000 SD
+    r = verdict.evaluate_claim(two_arm(), samples_from(d), higher_is_better=True, **FAST)
+    assert r.n_diverged == 0 and r.n_pairs == 10 and r.primary.name == "paired_t"
+    assert r.robustness.p_value < r.primary.p_value   # the ranks see the nine other seeds
+    d[3] = math.nan
+    s = samples_from(d)
+    r = verdict.evaluate_claim(two_arm(), s, higher_is_better=True, **FAST)
+    assert r.n_diverged == 1 and r.primary.name == "wilcoxon_all_seeds"
+
+
+def test_a_skewed_metric_carries_its_caveat():
+    s = samples_from(POSITIVE)
+    assert verdict.evaluate_claim(replace(two_arm(), metric="grad_norm_first"), s, **FAST).caveat
+    assert verdict.evaluate_claim(replace(two_arm(), metric="min_val_mae"), s, **FAST).caveat
+    assert not verdict.evaluate_claim(two_arm(), s, **FAST).caveat
+
+
+# --- trend claims -----------------------------------------------------------------------------------
+
+ORDER = ("r0", "r1", "r2", "r3", "r4")
+
+
+def _trend(**kw):
+    return Claim(id="t", statement="", metric="acc", contrast=tuple((a, 1.0) for a in ORDER), direction="greater",
+                 kind="trend", **kw)
+
+
+def _table_samples(table):
+    return {arm: dict(enumerate(table[:, j])) for j, arm in enumerate(ORDER)}
+
+
+def test_a_trend_shows_the_height_its_test_decides_on():
+    rng = np.random.default_rng(8)
+    shapes = (np.array([0.0, 0.004, 0.006, 0.003, -0.002]), np.array([0.0, 0.01, 0.02, 0.03, 0.04]),
+              np.array([0.0, 0.02, 0.015, 0.01, 0.012]))
+    for _ in range(30):
+        curve = shapes[rng.integers(3)]
+        table = rng.normal(0.9, 0.01, (8, 1)) + curve + rng.normal(0, 0.004, (8, 5))
+        r = verdict.evaluate_claim(_trend(), _table_samples(table), **FAST)
+        j, end = ORDER.index(r.peak), ORDER.index(r.peak_end)
+        legs = [table[:, j] - table[:, e] for e in (0, 4)]
+        assert r.estimate == pytest.approx(min(x.mean() for x in legs) if r.primary.statistic >= 0 else
+                                           max(x.mean() for x in legs))
+        assert r.estimate == pytest.approx(np.mean(table[:, j] - table[:, end]))
+        assert r.ci_level == pytest.approx(1 - 0.05 / 3)
+        # decided by its interval: reproduced exactly when the height's CI lies above 0
+        assert (r.verdict == "reproduced") == (r.ci_low > 0), (r.verdict, r.ci_low, r.primary.p_value)
+
+
+def test_a_trends_smallest_effect_is_the_posts_peak_height_not_a_sum_of_arms():
+    flat = _trend(reported=tuple((a, "0.97") for a in ORDER))
+    assert verdict.min_effect(flat) == (None, "")        # no peak in the post: no size check
+    peaked = _trend(reported=(("r0", "0.95"), ("r1", "0.97"), ("r2", "0.98"), ("r3", "0.96"), ("r4", "0.94")))
+    assert verdict.min_effect(peaked)[0] == pytest.approx(0.5 * 0.03)
+    assert verdict.agreement_margin(peaked) == pytest.approx(0.015)
+
+
+def test_trend_agreement_compares_like_with_like_when_the_peaks_differ():
+    """TF peaks at r1, PyTorch at r3, each by the same height: their own-peak contrasts agree,
+    but the curves do not; at each other's peak they differ by far more than the margin."""
+    rng = np.random.default_rng(9)
+    noise = rng.normal(0, 0.002, (10, 5))
+    base = rng.normal(0.9, 0.01, (10, 1))
+    tf = base + np.array([0.0, 0.03, 0.0, -0.01, 0.0]) + noise
+    pt = base + np.array([0.0, -0.01, 0.0, 0.03, 0.0]) + noise
+    c = _trend(agreement_margin=0.01)
+    a, b = (verdict.evaluate_claim(c, _table_samples(t), **FAST) for t in (tf, pt))
+    assert (a.peak, b.peak) == ("r1", "r3")
+    found = verdict.agreement_test(a, b)
+    assert found.outcome == "different" and "peaks differ" in found.note
+    same = verdict.agreement_test(a, verdict.evaluate_claim(c, _table_samples(tf + 1e-4 * noise), **FAST))
+    assert same.outcome == "equivalent"

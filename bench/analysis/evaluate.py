@@ -1,4 +1,4 @@
-"""Records -> claim results: every claim of every case, per (framework, mode), Holm within each case.
+"""Records -> claim results: every claim of every case, per (framework, mode), Holm within each case and mode.
 
 This is the analysis the report, the baseline gate, ``bench compare`` and the
 adaptive run share; it knows nothing of how results are rendered.
@@ -33,8 +33,14 @@ def _higher_is_better(case: Case, metric: str):
         return None
 
 
+def family(case_id: str, mode: str) -> str:
+    """The Holm family of a case's results in one mode. Each mode is its own family: a
+    matched run is a sensitivity analysis, and running it must not move an as-written verdict."""
+    return f"{case_id}/{mode}"
+
+
 def evaluate(records: list[dict], cases: list[Case]) -> list[tuple[Case, str, str, object]]:
-    """Every claim x (framework, mode) with records for all its arms; Holm within each case."""
+    """Every claim x (framework, mode) with records for all its arms; Holm within each case and mode."""
     rows, results = [], []
     for case in cases:
         mine = [r for r in records if r["case"] == case.id]
@@ -46,5 +52,5 @@ def evaluate(records: list[dict], cases: list[Case]) -> list[tuple[Case, str, st
                 rows.append((case, fw, mode))
                 results.append(verdict.evaluate_claim(
                     claim, samples, higher_is_better=_higher_is_better(case, claim.metric)))
-    adjusted = verdict.adjust(results, families=[case.id for case, _, _ in rows])
+    adjusted = verdict.adjust(results, families=[family(case.id, mode) for case, _, mode in rows])
     return [(case, fw, mode, res) for (case, fw, mode), res in zip(rows, adjusted)]

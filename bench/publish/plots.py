@@ -1,6 +1,6 @@
 """The report's figures, one PNG per case and kind, drawn with matplotlib (Agg).
 
-* ``forest``: each claim's estimate with its 95 % CI per framework/mode, zero
+* ``forest``: each claim's estimate with the CI its verdict is decided by per framework/mode, zero
   and the claim's margin (or its smallest effect that matters) marked; one row of panels per
   claim (their units differ).
 * ``strips``: every seed's value of each claimed (continuous) metric per arm
@@ -62,7 +62,8 @@ def _colors(case: Case) -> dict:
 # --- forest ---------------------------------------------------------------------
 
 def forest(evaluated, case: Case, out_dir) -> list[Path]:
-    """``<case>_forest.png``: each claim's effect and 95 % CI per framework/mode."""
+    """``<case>_forest.png``: each claim's effect and the CI its verdict is decided by
+    (``ClaimResult.ci_level``: Holm's adjusted level) per framework/mode."""
     mine = [(fw, mode, res) for c, fw, mode, res in evaluated if c is case or c.id == case.id]
     if not mine:
         return []
@@ -80,7 +81,8 @@ def forest(evaluated, case: Case, out_dir) -> list[Path]:
                 if math.isfinite(lo) and math.isfinite(hi):
                     ax.plot([lo, hi], [y, y], color=color, lw=2.5)
                 ax.plot([est], [y], "o", color=color, ms=8)
-                ax.annotate(f"{res.verdict}", (est, y), xytext=(0, 7), textcoords="offset points",
+                level = f" ({100 * res.ci_level:.3g}% CI)" if abs(res.ci_level - 0.95) > 1e-9 else ""
+                ax.annotate(f"{res.verdict}{level}", (est, y), xytext=(0, 7), textcoords="offset points",
                             ha="center", fontsize=8, color=color)
             else:
                 ax.annotate(f"no estimate ({res.verdict})", (0, y), ha="center", va="center", fontsize=8)
@@ -106,7 +108,8 @@ def forest(evaluated, case: Case, out_dir) -> list[Path]:
         ax.grid(axis="x", alpha=0.3)
         _include_zero(ax, at if smallest is not None and math.isfinite(smallest) and smallest > 0 and not sides
                       else 0.0)
-    axes[-1, 0].set_xlabel("estimate: mean per-seed contrast with 95 % CI (rates: difference)")
+    axes[-1, 0].set_xlabel("estimate with the CI its verdict is decided by: 95 %, or Holm's adjusted level "
+                           "where shown (rates: difference; trend: peak above nearer end)")
     fig.tight_layout()
     return [_save(fig, out_dir, f"{case.id}_forest.png")]
 

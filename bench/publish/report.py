@@ -34,9 +34,10 @@ HOW_TO_READ = """\
 the same initial weights (where shapes match) and the same batch order, and both frameworks
 the same batches, so comparisons are **paired by seed**. A claim is a per-seed contrast of
 one metric between arms. Its kind decides the test (`test` column); the primary test's
-p-value is two-sided and Holm-corrected within the claim's **case** (the family: that case's
-claims x frameworks x modes, which replicate one hypothesis per claim, so a case's verdicts
-never depend on which other cases share this report; `p Holm`). `q BH` is the
+p-value is two-sided and Holm-corrected within the claim's **case and mode** (the family: that
+case's claims x frameworks in one mode, which replicate one hypothesis per claim, so a case's
+verdicts never depend on which other cases share this report, and an as-written verdict never
+depends on whether a sensitivity mode such as `matched` ran; `p Holm`). `q BH` is the
 Benjamini-Hochberg q-value over every result in this report, a suite-level figure, never a verdict.
 
 | kind | test |
@@ -44,11 +45,19 @@ Benjamini-Hochberg q-value over every result in this report, a suite-level figur
 {tests}
 
 `estimate` is the mean per-seed contrast (for binary claims, the difference of the two
-rates) with the CI its label names: the Student-t 95 % CI of the mean contrast (it covers
-95 % at 5-20 seeds; the percentile bootstrap covered 84-93 % there), the 90 % t CI for
-equivalence (inside +-margin exactly when TOST at 0.05 succeeds) and the 95 % t CI for
-non-inferiority (above -margin exactly when its test succeeds); Newcombe's score CI for rates.
-These CIs are unadjusted; a verdict at the Holm level implies the CI's side. `robustness p`
+rates; for trend claims the peak's height above the nearer end) with the CI its verdict is
+decided by, at the level its label names: Holm's adjusted level for the claim (95 % in a family
+of one; 1 - 0.05 / j where j is the multiplier Holm applies to the claim), so a paired t's CI excludes 0 exactly when its
+Holm-adjusted p < 0.05. That is the Student-t CI of the mean contrast (it covers 95 % at 5-20
+seeds for normal contrasts; the percentile bootstrap covered 84-93 % there); for equivalence and
+non-inferiority the same t CI, inside +-margin (above -margin) exactly when TOST (the
+non-inferiority test) succeeds: both run each one-sided test at alpha / 2, so equivalence on
+the same data always implies non-inferiority; for trend claims each leg's t CI at 1 - alpha /
+(k - 2), paying for the data-driven choice of the peak. Two intervals are not the primary
+test's own, and say so in their label: Newcombe's CI for rates (McNemar decides) and the
+surviving seeds' t CI when a diverged seed makes the all-seeds rank test primary. For skewed
+metrics (gradient norms, sparsity, MAE) the t CI's coverage is not guaranteed and a caveat is
+printed under the table. `robustness p`
 lists the checks; a note under the table says when a check and the primary test disagree
 about significance. `MDE 80%` is the smallest true effect, in metric units (a rate difference
 from the reference arm's rate for binary claims; for equivalence the smallest margin provable
@@ -61,7 +70,7 @@ verdicts only) is the number of seeds that would detect the observed effect with
 | verdict | meaning |
 |---|---|
 | reproduced | Holm-adjusted p < 0.05, the effect has the claimed sign, and its CI is not entirely below the claim's smallest effect that matters (equivalence: TOST shows the difference inside the margin; non-inferiority: shown above -margin) |
-| smaller than claimed | Holm-adjusted p < 0.05 in the claimed direction, but the CI lies entirely below the smallest effect that matters (the claim's `min_effect`, else {frac:g} x the post's own effect where the post reports one) |
+| smaller than claimed | the claimed effect is absent: the CI lies entirely below the smallest effect that matters (the claim's `min_effect`, else {frac:g} x the post's own effect where the post reports one), whether or not it also excludes 0, unless the effect is shown to have the opposite sign |
 | contradicted | Holm-adjusted p < 0.05 and the effect has the opposite sign (equivalence: the difference is shown larger than the margin; non-inferiority: shown below -margin) |
 | inconclusive | otherwise (too few seeds, too small an effect, or no effect); never read as "no difference" |
 
@@ -77,8 +86,12 @@ a constant gap is decided by exact sign flips. These tests are not part of the H
 A diverged run (NaN/inf loss) is an outcome: it is counted in the arm table and enters binary
 claims (`diverged` = 1). In a continuous two-arm or interaction contrast its seed is kept and
 ranked worst (primary: Wilcoxon over every seed); the paired t on the surviving seeds
-(`excl.` counts the seeds it drops) is shown beside it as a sensitivity check. A contrast equal
-on every seed is decided by its exact sign-flip p (2 / 2^n). Fewer than 2 usable seeds or an
+(`excl.` counts the seeds it drops) is shown beside it as a sensitivity check, and the MDE is
+that rank test's ("not decidable at this n" when no outcome can reach 0.05, e.g. at 5 seeds or
+fewer). Only a non-finite value counts as diverged: a finite value, however far out, is a
+measurement. A contrast equal
+on every seed (up to float rounding: a spread within 1e-12 of the values it is computed from)
+is decided by its exact sign-flip p (2 / 2^n). Fewer than 2 usable seeds or an
 undefined p-value give an inconclusive verdict whose reason is listed under the table.
 """.format(tests="\n".join(f"| {k} | {v} |" for k, v in kinds.tests().items()),
            frac=verdict.MIN_EFFECT_FRACTION)

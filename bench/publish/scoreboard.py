@@ -53,7 +53,11 @@ def headline(evaluated) -> str:
 
 
 def estimate_text(res) -> str:
-    return f"{fmt(res.estimate)} [{fmt(res.ci_low)}, {fmt(res.ci_high)}]"
+    """The estimate and the interval its verdict is decided by; its level when not 95 %
+    (Holm's adjusted level in a family, or a trend's search over candidates)."""
+    level = getattr(res, "ci_level", 0.95)
+    at = "" if abs(level - 0.95) < 1e-9 else f" at {100 * level:.3g}%"
+    return f"{fmt(res.estimate)} [{fmt(res.ci_low)}, {fmt(res.ci_high)}]{at}"
 
 
 def reported_text(claim) -> str:

@@ -114,6 +114,7 @@ def notes(evaluated) -> list[str]:
         sens = res.sensitivity
         out.append(f"- {res.claim_id} {fw}/{mode}: {res.verdict}: {res.reason}."
                    + (f" Robustness disagrees: {res.robust_note}." if res.robust_note else "")
+                   + (f" Caveat: {res.caveat}." if getattr(res, "caveat", "") else "")
                    + (f" Sensitivity (the {res.n_diverged} seed(s) with a diverged run excluded): "
                       f"{sens.name} p = {fmt(sens.p_value, 3)}, estimate {fmt(res.estimate)}." if sens else ""))
     return out
@@ -162,7 +163,8 @@ def claim_csv_rows(evaluated) -> list[dict]:
     """``claims.csv``: one row per claim x framework x mode, numbers as numbers.
 
     The display strings of the report (``claim_rows``) are for reading; these
-    columns are for analysis: estimate, ci_low, ci_high, p, p_holm, q_bh,
+    columns are for analysis: estimate, ci_low, ci_high (the interval the verdict
+    is decided by, at ci_level: Holm's adjusted level), p, p_holm, q_bh,
     effect (with effect_name), mde, n, n_excluded, seeds_needed, beside the
     verdict and its reason.
     """
@@ -174,7 +176,7 @@ def claim_csv_rows(evaluated) -> list[dict]:
             "metric": res.metric, "test": test_label(res), "n": res.n_pairs,
             "n_excluded": sum(n for _, n in res.n_excluded),
             "estimate": _num(res.estimate), "ci_low": _num(res.ci_low), "ci_high": _num(res.ci_high),
-            "p": _num(res.primary.p_value), "p_holm": _num(res.p_holm), "q_bh": _num(res.q_bh),
+            "ci_level": _num(res.ci_level), "p": _num(res.primary.p_value), "p_holm": _num(res.p_holm), "q_bh": _num(res.q_bh),
             "effect_name": res.effect_name, "effect": _num(res.effect_size),
             "mde": _num(pw.mde) if pw is not None else math.nan,
             "seeds_needed": _num(pw.seeds_needed) if pw is not None else math.nan,

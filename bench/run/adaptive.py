@@ -20,8 +20,8 @@ Procedure (a group-sequential design with Lan-DeMets alpha spending):
   this uses the correlation between looks, so the last look is tested at
   nearly the fixed-n level: at 30 seeds in batches of 5, power is within a
   point or two of the fixed-n test (tests/test_simulation.py measures it).
-* Several claims: a case's claims x frameworks x modes are one family, as in
-  the report. Within it the looks run Holm's procedure with group-sequential
+* Several claims: a case's claims x frameworks in one mode are one family, as in
+  the report (each mode its own: a sensitivity mode never moves an as-written decision). Within it the looks run Holm's procedure with group-sequential
   boundaries (Maurer and Bretz 2013): an undecided claim is tested against the
   boundaries of level alpha / (claims not yet rejected in the family); a
   rejection passes its share on. A claim decided at a look keeps that verdict;
@@ -52,7 +52,7 @@ from scipy import optimize as _opt
 from scipy import stats as _st
 
 from bench.records import adaptive_log, atomic, identity, store
-from bench.analysis.evaluate import evaluate
+from bench.analysis.evaluate import evaluate, family
 from bench.run import runner
 from bench.run.options import AdaptiveOptions, RunOptions
 from bench.analysis import verdict
@@ -246,6 +246,12 @@ def _key(case, fw, mode, res) -> str:
     return f"{case.id}/{res.claim_id}/{fw}/{mode}"
 
 
+def _family(key: str) -> str:
+    """The Holm family of a "case/claim/framework/mode" key: its case and mode, as in the report."""
+    case_id, _, _, mode = key.split("/")
+    return family(case_id, mode)
+
+
 def run(options: RunOptions) -> Outcome:
     """Train seeds batch by batch with ``bench.run.runner.run`` and test at each planned look.
 
@@ -272,15 +278,15 @@ def run(options: RunOptions) -> Outcome:
         keys = [_key(case, fw, mode, res) for case, fw, mode, res in evaluated]
         family = sorted(set(family) | set(keys))
         new = []
-        for case_id in dict.fromkeys(case.id for case, *_ in evaluated):
-            idx = [i for i, (case, *_) in enumerate(evaluated) if case.id == case_id]
-            members = [k for k in family if k.startswith(case_id + "/")]
+        for group in dict.fromkeys(_family(k) for k in keys):
+            idx = [i for i, k in enumerate(keys) if _family(k) == group]
+            members = [k for k in family if _family(k) == group]
             # Claims of the family without records at this look count towards m, untestable now.
             p = [evaluated[i][3].primary.p_value for i in idx] + [math.nan] * (len(members) - len(idx))
             done = [keys[i] in outcome.decided for i in idx] + [k in outcome.decided for k in members
                                                               if k not in keys]
             for j, nominal in step_down(p, done, look, max_seeds, batch, alpha, spending):
-                res = evaluated[idx[j]][3]
+                res = verdict._at_level(evaluated[idx[j]][3], nominal)   # its CI at the look's level
                 found, _ = verdict._decide(res, res.primary.p_value, nominal, "primary p")
                 if found == "inconclusive":
                     continue
@@ -298,7 +304,7 @@ def run(options: RunOptions) -> Outcome:
 def _write(outcome: Outcome, out_dir: Path, max_seeds: int, batch: int, alpha: float, spending: str) -> None:
     name = {"obrien_fleming": "O'Brien-Fleming-type", "pocock": "Pocock-type"}[spending]
     procedure = (f"Seeds were added in batches of {batch} up to {max_seeds}. At each look every case's "
-                 f"claims x frameworks x modes were tested by Holm's procedure with group-sequential "
+                 f"claims x frameworks in each mode were tested by Holm's procedure with group-sequential "
                  f"boundaries from a {name} Lan-DeMets alpha-spending function (overall alpha {alpha:g}; "
                  f"boundaries by recursive numerical integration; the nominal level of each look is below). "
                  f"The verdicts in the claim tables above are these sequential decisions; the fixed-n "

@@ -99,6 +99,10 @@ class Plan:
         out.append(f"  total: {self.todo} seed-runs to do, {self.seed_steps:,} seed-steps; estimated "
                    f"{duration(self.seconds)} with {self.workers} worker{'s' if self.workers > 1 else ''} "
                    f"(from measured rates, with {STARTUP_S:.0f} s of start-up; a guide, not a promise)")
+        few = [c.case for c in self.cases if c.seeds <= 5]
+        if few:   # the smallest exact sign-flip or rank p with n seeds is 2 / 2**n >= 0.0625
+            out.append(f"  note: {', '.join(few)} with 5 seeds or fewer: a claim whose contrast is the same on "
+                       f"every seed, or that has a diverged seed, is not decidable at this n")
         return out
 
 

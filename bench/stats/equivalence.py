@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import stats as _st
 
-from bench.stats.significance import FEW, ZERO_VAR, TestResult, _finite
+from bench.stats.significance import FEW, ZERO_VAR, TestResult, _finite, snap_constant
 
 AGREEMENTS = ("equivalent", "different", "undetermined")
 
@@ -133,7 +133,8 @@ def _constant(est: float, margin: float, n: int, usable: bool):
             TestResult("beyond_margin", est, min(1.0, 2 * one) if abs(est) > margin else 1.0, n, note))
 
 
-def compare_effects(a: dict, b: dict, margin: float | None = None, alpha: float = 0.05) -> Agreement:
+def compare_effects(a: dict, b: dict, margin: float | None = None, alpha: float = 0.05,
+                    scale: float | None = None) -> Agreement:
     """Compare two frameworks' per-seed contrasts ``a`` and ``b``, each ``{seed: value}``,
     as an equivalence question first.
 
@@ -147,7 +148,9 @@ def compare_effects(a: dict, b: dict, margin: float | None = None, alpha: float 
     whatever the difference test says; "different": the gap is shown beyond
     the margin; "undetermined": neither. A gap equal on every shared seed is
     decided by exact sign flips, and an identical one (0 on every seed) is
-    equivalent by construction. The plain difference t-test is reported only.
+    equivalent by construction; "equal" is ``bench.stats.significance.is_constant``
+    with ``scale`` the magnitude the contrasts were computed from (default: theirs).
+    The plain difference t-test is reported only.
     """
     va = np.array([v for v in a.values() if math.isfinite(v)], dtype=float)
     vb = np.array([v for v in b.values() if math.isfinite(v)], dtype=float)
@@ -157,7 +160,9 @@ def compare_effects(a: dict, b: dict, margin: float | None = None, alpha: float 
     shared = sorted(s for s in set(a) & set(b) if math.isfinite(a[s]) and math.isfinite(b[s]))
     paired = len(shared) >= 3
     if paired:
-        est, se, n = _moments([a[s] - b[s] for s in shared])
+        gaps = np.array([a[s] - b[s] for s in shared])
+        ref = scale if scale is not None else float(np.max(np.abs([[a[s], b[s]] for s in shared])))
+        est, se, n = _moments(snap_constant(gaps, scale=ref))
         df = n - 1.0
     else:
         n = va.size + vb.size

@@ -18,6 +18,10 @@ Every printed MDE is the power of the test the verdict actually uses:
 * equivalence (TOST): exact power by integrating the two one-sided t
   conditions over the chi-square distribution of the sample SD;
 * non-inferiority: one-sided noncentral t at the doubled one-sided level;
+* a continuous claim with a diverged seed: the Wilcoxon signed-rank test over
+  every seed (diverged ranked worst), whose exact null over the observed ranks is
+  enumerated and whose power is simulated (``signed_rank_all_seeds``); "not
+  decidable at this n" when no outcome can reach alpha;
 * trend claims: none. An inverted-U test's power depends on the whole curve
   (both legs, every candidate peak), not on one effect, so no MDE is printed
   rather than one that no simulation checks.
@@ -330,3 +334,82 @@ def noninferiority(distance: float, sd: float, n: int, alpha: float = 0.05, powe
     needed = _smallest_n(lambda k: fn(distance, k), power)
     return Power(mde, n, alpha, power, distance, needed, method,
                  "" if needed is not None else f"needs more than {MAX_SEEDS} seeds")
+
+
+# --- the all-seeds rank test (diverged seeds ranked worst) --------------------------------------
+
+RANK_REPLICATES = 4000
+
+
+def _signed_rank_null(ranks2: np.ndarray) -> np.ndarray:
+    """P(T+ = t) for t = 0..sum(ranks2) under random signs; ``ranks2`` are twice the
+    (mid)ranks, so integers. Exact, by convolution over the ranks."""
+    dist = np.zeros(int(ranks2.sum()) + 1)
+    dist[0] = 1.0
+    for r in ranks2.astype(int):
+        shifted = np.zeros_like(dist)
+        shifted[r:] = dist[:dist.size - r]
+        dist = 0.5 * (dist + shifted)
+    return dist
+
+
+def signed_rank_all_seeds(sd: float, n_survivors: int, diverged_signs, alpha: float = 0.05,
+                          power: float = POWER, effect: float = math.nan, direction: float = 1.0) -> Power:
+    """MDE of the Wilcoxon signed-rank test over every seed, diverged ones ranked worst.
+
+    ``n_survivors`` seeds have a normal contrast (SD ``sd``, true mean delta in
+    ``direction``); each diverged seed is fixed at its observed side (``diverged_signs``:
+    +1, -1, or 0 for one that cancels and drops out) and takes the top (mid)ranks. The
+    test's exact null distribution over those ranks is enumerated; power at delta is
+    the share of ``RANK_REPLICATES`` simulated survivor sets (a fixed seed, so the MDE
+    is reproducible) whose two-sided p is below ``alpha``. When no outcome reaches
+    ``alpha`` (e.g. 5 seeds or fewer: the smallest p is 2 / 2**n), the claim is not
+    decidable at this n and the MDE is infinite.
+    """
+    method = "Wilcoxon over all seeds (diverged ranked worst), exact null, simulated power"
+    signs = np.array([s for s in diverged_signs if s != 0], dtype=float)
+    n_d, n_s = signs.size, int(n_survivors)
+    n = n_s + n_d
+    if n < 1:
+        return Power(math.nan, n, alpha, power, effect, None, method, "no seeds")
+    ranks2 = np.r_[2.0 * np.arange(1, n_s + 1), np.full(n_d, 2 * n_s + n_d + 1.0)]
+    null = _signed_rank_null(ranks2)
+    cdf = np.cumsum(null)
+    sf = cdf[-1] - np.r_[0.0, cdf[:-1]]
+    p_of = np.minimum(1.0, 2 * np.minimum(cdf, sf))     # two-sided p of each T+ (twice-rank units)
+    if p_of.min() >= alpha:
+        return Power(math.inf, n, alpha, power, effect, None, method,
+                     f"not decidable at this n: the smallest p the all-seeds rank test can reach "
+                     f"with {n} seeds is {p_of.min():.3g}")
+    fixed = float(ranks2[n_s:][signs > 0].sum())
+    orient = 1.0 if direction >= 0 else -1.0
+    best = p_of[int(fixed + (ranks2[:n_s].sum() if orient > 0 else 0.0))]   # every survivor on the claimed side
+    if best >= alpha:
+        return Power(math.inf, n, alpha, power, effect, None, method,
+                     f"not decidable at this n: with the diverged seeds where they fell, the smallest p "
+                     f"the all-seeds rank test can reach over {n} seeds is {best:.3g}")
+    if n_s == 0 or not (sd > 0 and math.isfinite(sd)):
+        reject = bool(p_of[int(fixed)] < alpha)
+        return Power(0.0 if reject else math.inf, n, alpha, power, effect, None, method,
+                     "decided by the diverged seeds alone" if reject else "no survivors' spread to size an effect")
+    z = np.random.default_rng(0).standard_normal((RANK_REPLICATES, n_s))
+
+    def rate(delta: float) -> float:
+        x = orient * delta + sd * z
+        order = np.argsort(np.abs(x), axis=1)
+        ranks = np.empty_like(order)
+        np.put_along_axis(ranks, order, np.arange(1, n_s + 1), axis=1)
+        t_plus = 2 * (ranks * (x > 0)).sum(axis=1) + fixed
+        return float(np.mean(p_of[t_plus.astype(int)] < alpha))
+
+    hi = sd
+    while rate(hi) < power:
+        hi *= 2
+        if hi > 1e3 * sd:
+            return Power(math.inf, n, alpha, power, effect, None, method,
+                         f"undetectable at this n: power stays below {power:g} at any effect")
+    lo = 0.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if rate(mid) >= power else (mid, hi)
+    return Power(float(hi), n, alpha, power, effect, None, method, "")

@@ -17,6 +17,28 @@ finite inputs never raise and never return an unexplained NaN; the result's
 * zero variance but a nonzero mean difference -> t statistics and effect sizes
   are NaN with note ``"zero variance"`` (we chose NaN over a signed inf so that
   no infinite effect size reaches a table); rank tests stay defined.
+
+Constant contrasts. A contrast that is the same on every seed has no spread
+to estimate a t from; it is decided by its exact sign-flip p (2 / 2**n), which
+needs "the same" to survive float rounding: accuracies of k / 10,000 with one
+arm exactly 14 images ahead on every seed give per-seed differences that
+differ in the 16th digit, and an exact ``==`` would hand them to a t-test
+with an SD of 1e-16 (p ~ 1e-54). ``is_constant`` therefore calls values
+constant when their spread (max - min) is at most
+
+    max(CONSTANT_RTOL * scale, resolution / 2)
+
+``scale`` is the magnitude of the values the contrast was computed from (the
+largest sum over a seed of |weight| x |arm value|; by default the largest
+|value| itself): float64 rounding of a sum of a few such terms is a few ulps,
+about 1e-16 x scale, and ``CONSTANT_RTOL`` = 1e-12 sits 10^4 ulps above it
+and 10^4 below float32's resolution (6e-8), the finest a trained metric is
+measured at, so no measured seed-to-seed spread is ever called constant.
+``resolution`` is the metric's smallest step when it has one (1 / n_test for
+an accuracy over n_test examples): two values closer than half a step are the
+same value. ``snap_constant`` replaces such values by their mean (by exact 0
+when that mean is itself within the tolerance of 0), so every test downstream
+sees an exactly constant contrast.
 """
 from __future__ import annotations
 
@@ -27,6 +49,7 @@ import numpy as np
 from scipy import stats as _st
 
 FEW = "fewer than 2 samples"
+CONSTANT_RTOL = 1e-12
 EQUAL = "all equal"
 ZERO_VAR = "zero variance"
 
@@ -71,6 +94,36 @@ def _finite(x, name: str = "values") -> np.ndarray:
     return arr
 
 
+def constant_tolerance(scale: float, resolution: float | None = None) -> float:
+    """The largest spread still called constant (module docstring, "Constant contrasts")."""
+    return max(CONSTANT_RTOL * abs(float(scale)), resolution / 2.0 if resolution else 0.0)
+
+
+def is_constant(x, resolution: float | None = None, scale: float | None = None) -> bool:
+    """True when the finite values ``x`` (n,) are one value up to rounding or resolution.
+
+    ``scale`` is the magnitude the values were computed from (default: their
+    largest |value|) and ``resolution`` the metric's smallest step, if any;
+    see the module docstring for the rule. An empty ``x`` is constant.
+    """
+    v = _finite(x)
+    if v.size == 0:
+        return True
+    ref = float(np.max(np.abs(v))) if scale is None else float(scale)
+    return float(v.max() - v.min()) <= constant_tolerance(ref, resolution)
+
+
+def snap_constant(x, resolution: float | None = None, scale: float | None = None) -> np.ndarray:
+    """``x`` (n,) as a float array; if ``is_constant``, every entry replaced by their mean,
+    or by exactly 0 when the mean lies within the same tolerance of 0."""
+    v = _finite(x)
+    if v.size == 0 or not is_constant(v, resolution, scale):
+        return v
+    ref = float(np.max(np.abs(v))) if scale is None else float(scale)
+    mean = float(v.mean())
+    return np.full(v.shape, 0.0 if abs(mean) <= constant_tolerance(ref, resolution) else mean)
+
+
 def _nan_test(name: str, n: int, note: str) -> TestResult:
     return TestResult(name, math.nan, math.nan, n, note)
 
@@ -96,7 +149,7 @@ def paired_t(diffs) -> TestResult:
     early = _few_or_equal("paired_t", d)
     if early is not None:
         return early
-    if np.all(d == d[0]):
+    if is_constant(d):
         return _nan_test("paired_t", n, ZERO_VAR)
     res = _st.ttest_1samp(d, 0.0)
     return TestResult("paired_t", float(res.statistic), float(res.pvalue), n)
@@ -348,6 +401,29 @@ def holm(p_values) -> np.ndarray:
     return out
 
 
+def holm_levels(p_values, alpha: float = 0.05) -> np.ndarray:
+    """The level each raw p-value is in effect compared with under Holm, shape (m,) -> (m,).
+
+    ``level_i = alpha / max(k_i, p_holm_i / p_i)`` with k_i = m' - rank + 1 the step's
+    multiplier: then ``p_i < level_i`` exactly when ``holm(p)_i < alpha`` (the running
+    maximum and the cap at 1 only ever raise the divisor). A confidence interval at
+    1 - level_i is therefore the one Holm's decision for that hypothesis inverts. NaN
+    p-values get alpha / m' (they decide nothing).
+    """
+    p, ok = _p_family(p_values)
+    adjusted = holm(p)
+    m = int(ok.sum())
+    out = np.full(p.shape, alpha / max(1, m))
+    idx = np.flatnonzero(ok)
+    order = idx[np.argsort(p[idx], kind="stable")]
+    step = np.empty(p.shape)
+    step[order] = m - np.arange(m)
+    for i in idx:
+        ratio = adjusted[i] / p[i] if p[i] > 0 else 0.0
+        out[i] = alpha / max(step[i], ratio)
+    return out
+
+
 def benjamini_hochberg(p_values) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (q-values), shape (m,) -> (m,), same order.
 
@@ -385,8 +461,8 @@ def t_ci(values, confidence: float = 0.95) -> Interval:
         return Interval(mean, math.nan, math.nan, confidence, n, FEW)
     mean = float(v.mean())
     sd = float(v.std(ddof=1))
-    if np.all(v == v[0]):   # exact check: the float sd of equal values need not be 0
-        return Interval(float(v[0]), float(v[0]), float(v[0]), confidence, n, EQUAL if v[0] == 0 else ZERO_VAR)
+    if is_constant(v):   # not sd == 0: the float sd of equal values need not be 0
+        return Interval(mean, mean, mean, confidence, n, EQUAL if np.all(v == 0) else ZERO_VAR)
     half = float(_st.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
     return Interval(mean, mean - half, mean + half, confidence, n)
 
@@ -418,9 +494,9 @@ def constant_sign_flip(diffs, shift: float = 0.0, alternative: str = "two-sided"
     n = d.size
     if n < 2:
         return _nan_test("sign_flip_exact", n, FEW)
-    if not np.all(d == d[0]):
+    if not is_constant(d):
         raise ValueError("constant_sign_flip needs a constant contrast.")
-    c = float(d[0])
+    c = float(d.mean()) if not np.all(d == 0) else 0.0
     if c == 0:
         return TestResult("sign_flip_exact", 0.0, 1.0, n, EQUAL)
     note = "constant contrast: exact sign-flip p"

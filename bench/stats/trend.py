@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as _st
 
-from bench.stats.significance import FEW, TestResult, constant_sign_flip
+from bench.stats.significance import FEW, TestResult, constant_sign_flip, snap_constant
 
 METHODS = ("t", "wilcoxon")
 
@@ -73,7 +73,8 @@ def _shape_p(table: np.ndarray, sign: float, method: str) -> tuple[float, int]:
     x = sign * table
     # Intersection-union: the larger leg p. np.fmax would drop a NaN leg, so
     # _one_sided never returns one; the explicit check guards that contract.
-    legs = [_one_sided(x[:, j] - x[:, 0], method), _one_sided(x[:, j] - x[:, -1], method)]
+    scale = 2.0 * float(np.max(np.abs(table)))   # a leg's rounding is that of the two arm values
+    legs = [_one_sided(snap_constant(x[:, j] - x[:, end], scale=scale), method) for end in (0, -1)]
     if any(math.isnan(q) for q in legs):
         raise AssertionError("an intersection-union leg has an undefined p")
     return min(1.0, max(legs) * interior.size), j

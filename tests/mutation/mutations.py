@@ -3,7 +3,9 @@
 Each is a realistic bug in the statistics, verdict, store, gate, training or spec code: a file,
 the exact original snippet (it must occur once), its replacement and the test files that should
 catch it. A snippet that is no longer in the file (the code moved on) is reported "not applied":
-update the entry rather than dropping it. The first seven are bugs that once survived every test.
+update the entry rather than dropping it. The first seven are bugs that once survived every test;
+the "coherent verdicts" block plants the statistics defects that let verdicts contradict their own
+intervals, the "planted bugs" block bugs an audit planted past the tests.
 """
 
 STATS = ["tests/test_stats.py", "tests/test_verdict.py", "tests/test_kinds.py", "tests/test_power.py",
@@ -11,6 +13,7 @@ STATS = ["tests/test_stats.py", "tests/test_verdict.py", "tests/test_kinds.py", 
 CLAIMS = ["tests/test_claim_statements.py"]
 GATE = ["tests/test_check.py", "tests/test_gate_tolerances.py"]
 TRAINING = ["tests/test_metric_epochs.py", "tests/test_tabular.py"]
+GROUP_STATE = ["tests/test_group_state.py"]
 
 MUTATIONS = [
     # --- bugs that once survived every test ----------------------------------------------------
@@ -72,12 +75,11 @@ MUTATIONS = [
          tests=STATS + ["tests/test_calibration.py"], note="trend p not doubled for the two shapes"),
     # --- verdict and kinds ---------------------------------------------------------------------------
     dict(id="verdict-sign-ignored", file="bench/stats/kinds/common.py",
-         original="    if sign == claimed:\n        smallest = result.min_effect",
-         replacement="    if sign != 0:\n        smallest = result.min_effect",
+         original="    sign = float(np.sign(signed_effect(result)))\n    significant = p < alpha\n",
+         replacement="    sign = claimed if signed_effect(result) != 0 else 0.0\n    significant = p < alpha\n",
          tests=STATS + CLAIMS, note="any significant effect is 'reproduced', whatever its sign"),
     dict(id="verdict-alpha-inclusive", file="bench/stats/kinds/common.py",
-         original="    if p >= alpha:\n        return \"inconclusive\", f\"{label} = {p:.3g} >= alpha = {alpha:g}\"",
-         replacement="    if p > 2 * alpha:\n        return \"inconclusive\", f\"{label} = {p:.3g} >= alpha = {alpha:g}\"",
+         original="    significant = p < alpha\n", replacement="    significant = p < 2 * alpha\n",
          tests=STATS + CLAIMS, note="decides at 0.10 instead of 0.05"),
     dict(id="family-counts-nan", file="bench/analysis/verdict.py",
          original="size[label] = max(1, int(np.sum(~np.isnan(raw[idx]))))",
@@ -152,4 +154,70 @@ MUTATIONS = [
          original="    return commit, bool(modified.stdout.strip() or untracked.stdout.strip())",
          replacement="    return commit, bool(modified.stdout.strip())",
          tests=["tests/test_git_state.py"], note="a record made from an untracked suite file says clean"),
+    # --- coherent verdicts ---------------------------------------------------------------------
+    dict(id="constant-exact-equality", file="bench/stats/significance.py",
+         original="    return float(v.max() - v.min()) <= constant_tolerance(ref, resolution)",
+         replacement="    return float(v.max() - v.min()) == 0.0",
+         tests=STATS, note="a contrast constant up to float rounding goes to a t-test with an SD of 1e-16"),
+    dict(id="noninferiority-at-margin-unsnapped", file="bench/stats/kinds/noninferiority.py",
+         original="    shifted = stats.snap_constant(sign * contrast + margin, scale=scale)",
+         replacement="    shifted = sign * contrast + margin",
+         tests=STATS, note="a contrast of exactly -margin on every seed is read as shown above or below it"),
+    dict(id="smaller-than-claimed-needs-significance", file="bench/stats/kinds/common.py",
+         original="            and ((significant and sign == claimed) or own_ci)):",
+         replacement="            and significant and sign == claimed):",
+         tests=STATS, note="a CI wholly below min_effect that overlaps 0 is 'inconclusive' (not monotone)"),
+    dict(id="tost-at-90-percent", file="bench/stats/kinds/equivalence.py",
+         original="    return replace(test, p_value=min(1.0, 2 * test.p_value)) if math.isfinite(test.p_value) else test",
+         replacement="    return test",
+         tests=STATS, note="TOST at alpha per side while non-inferiority runs at alpha / 2: equivalence "
+                           "without non-inferiority on the same data"),
+    dict(id="ci-not-at-holm-level", file="bench/analysis/verdict.py",
+         original="        result = _at_level(result, float(level))",
+         replacement="        result = _at_level(result, alpha)",
+         tests=STATS, note="the interval shown is unadjusted while the verdict is Holm-adjusted"),
+    dict(id="holm-family-pools-modes", file="bench/analysis/evaluate.py",
+         original='    return f"{case_id}/{mode}"', replacement="    return case_id",
+         tests=STATS, note="a matched run joins the as-written Holm family and moves its verdicts"),
+    dict(id="diverged-rank-result-dropped", file="bench/analysis/verdict.py",
+         original='    if result.paired and result.n_pairs < 2 and result.primary.name != "wilcoxon_all_seeds":',
+         replacement="    if result.paired and result.n_pairs < 2:",
+         tests=STATS, note="fewer than 2 finite pairs discard a decided all-seeds rank test"),
+    dict(id="diverged-mde-survivors-t", file="bench/stats/kinds/common.py",
+         original='    if result.primary.name == "wilcoxon_all_seeds":\n        # The MDE of the test that decides',
+         replacement="    if False:\n        # The MDE of the test that decides",
+         tests=STATS, note="the printed MDE is a paired t's on the survivors, not the rank test's that decides"),
+    dict(id="diverged-absurd-finite", file="bench/stats/kinds/common.py",
+         original="    bad = ~np.isfinite(table)\n",
+         replacement="    dev = np.abs(table - np.median(table, axis=0))\n"
+                     "    bad = ~np.isfinite(table) | (dev > 50 * (np.median(dev, axis=0) + 1e-12))\n",
+         tests=STATS, note="a finite but far-out value is ranked as if the run had diverged"),
+    dict(id="trend-min-effect-sum", file="bench/analysis/verdict.py",
+         original='    if claim.kind == "trend":\n        # The quantity',
+         replacement="    if False:\n        # The quantity",
+         tests=STATS, note="a trend's smallest effect is the weighted sum of every arm's reported figure"),
+    dict(id="trend-ci-ignores-search", file="bench/stats/kinds/trend.py",
+         original="    level = 1.0 - alpha / max(1, k - 2)", replacement="    level = 1.0 - alpha",
+         tests=STATS, note="the trend interval ignores the data-driven choice of the peak"),
+    dict(id="trend-agreement-own-peaks", file="bench/analysis/verdict.py",
+         original='    if a.kind == "trend" and a.table and b.table:', replacement="    if False:",
+         tests=STATS, note="TF's peak contrast compared with PyTorch's at another peak"),
+    dict(id="skew-caveat-dropped", file="bench/analysis/verdict.py",
+         original="    if not any(part in metric for part in SKEWED):", replacement="    if True:",
+         tests=STATS, note="no caveat beside a t interval on a skewed metric"),
+    # --- planted bugs -----------------------------------------------------------------------------------
+    dict(id="torch-group-bn-keras-momentum", file="bench/backends/torch/layers/norm.py",
+         original="training,\n                           1.0 - momentum, eps)",
+         replacement="training,\n                           momentum, eps)",
+         tests=GROUP_STATE, note="vectorized PyTorch BatchNorm gets Keras's momentum, not 1 - momentum"),
+    dict(id="gate-one-sided-not-halved", file="bench/publish/check.py",
+         original="return (res.p_value / 2 if res.statistic > 0 else 1 - res.p_value / 2), \"\"",
+         replacement="return (res.p_value if res.statistic > 0 else 1 - res.p_value / 2), \"\"",
+         tests=GATE, note="the gate's one-sided p is the two-sided one (the gate runs at 0.025)"),
+    dict(id="c1a-reported-typo", file="suites/c1_dropout_l2.py",
+         original='("dropout", "0.9635")', replacement='("dropout", "0.9365")',
+         tests=CLAIMS, note="C1a's post figure typed 0.9365 for 0.9635"),
+    dict(id="tf-dropout-one-stream", file="bench/backends/tf/layers/__init__.py",
+         original='streams.key(seed, "layer_seed", k)', replacement='streams.key(seed, "layer_seed", 0)',
+         tests=GROUP_STATE, note="every TF dropout layer of an arm shares one seed stream"),
 ]

@@ -15,6 +15,9 @@ the forest plot draws them), and provides:
 * ``decide(result, p, alpha, label)``: verdict and reason from a defined primary p;
 * ``robust_note(result, alpha)``: where a robustness check disagrees with the primary;
 * ``power(result, alpha)``: the ``bench.stats.power.Power`` of its primary test;
+* ``interval(result, alpha)``: the estimate and CI the verdict is decided by when the
+  primary p is compared with ``alpha`` (Holm's adjusted level for that claim), as
+  ``ClaimResult`` fields (``estimate``, ``ci_low``, ``ci_high``, ``ci_level``, ``ci_label``);
 * ``label(result, fmt)``: the primary test as the report names it.
 
 Adding a kind is adding a module here (and its tests). ``common`` holds what the
@@ -30,7 +33,7 @@ import pkgutil
 from bench.errors import SpecError
 
 REQUIRED = ("NAME", "ORDER", "TEST", "MDE_UNIT", "NEEDED_UNIT", "SIZED", "MARGIN_SIDES",
-            "validate", "analyse", "decide", "robust_note", "power", "label")
+            "validate", "analyse", "decide", "robust_note", "power", "label", "interval")
 
 
 @functools.lru_cache(maxsize=None)

@@ -62,5 +62,19 @@ def power(result, alpha: float) -> powerlib.Power:
     return powerlib.binary_exact(a[1], b[1], n_a, n_b, False, alpha)
 
 
+def interval(result, alpha: float) -> dict:
+    """Newcombe's CI of the rate difference at level 1 - ``alpha``. It is the unpaired
+    interval, not the one the paired McNemar test inverts: the label says so."""
+    level = 1.0 - alpha
+    label = f"{common.level_text(level)} Newcombe{common.holm_note(alpha)} (unpaired; McNemar decides)"
+    if len(result.rates) != 2 or not all(math.isfinite(r) for _, r, _, _ in result.rates):
+        return dict(ci_level=level, ci_label=label)
+    n = {s.arm: s.n_finite for s in result.arm_summary}
+    arms = [np.r_[np.ones(round(rate * n[arm])), np.zeros(n[arm] - round(rate * n[arm]))]
+            for arm, rate, _, _ in result.rates]
+    ci = proportions.rate_difference(arms[0], arms[1], level)
+    return dict(ci_low=ci.low, ci_high=ci.high, ci_level=level, ci_label=label)
+
+
 def label(result, fmt) -> str:
     return common.primary_name(result)

@@ -12,7 +12,7 @@ import math
 from dataclasses import replace
 
 import numpy as np
-from scipy.stats import rankdata
+from scipy.stats import rankdata, t as _t
 
 from bench.errors import SpecError
 from bench.stats import power as powerlib, significance as stats
@@ -46,6 +46,17 @@ def weights(claim) -> np.ndarray:
     return np.array([w for _, w in claim.contrast], dtype=float)
 
 
+def contrast_of(table: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The per-seed contrast ``table @ w`` (n_pairs,), snapped to one exact value when it is
+    constant up to the rounding of the arm values it is computed from
+    (``bench.stats.significance.is_constant``: scale = the largest sum of |w| x |value| on a seed)."""
+    c = table @ w
+    if c.size == 0:
+        return c
+    scale = float(np.max(np.abs(table) @ np.abs(w)))
+    return stats.snap_constant(c, scale=scale)
+
+
 def oriented(claim, samples: dict):
     """The two arms' finite values, positive-weight arm first."""
     (arm_a, w_a), (arm_b, _) = claim.contrast
@@ -75,6 +86,12 @@ def worst_rank_contrast(claim, samples: dict, higher_is_better: bool):
     return int(bad.any(axis=1).sum()), contrast
 
 
+def _diverged_signs(everything: np.ndarray, n_div: int) -> tuple[int, ...]:
+    """The side each diverged seed falls on (+1, -1; 0 where diverged runs cancelled)."""
+    signs = [int(np.sign(v)) for v in everything if math.isinf(v)]
+    return tuple(signs) + (0,) * (n_div - len(signs))
+
+
 def ranked(contrast: np.ndarray) -> np.ndarray:
     """Infinite contrasts replaced by finite ones that rank above every finite |value|."""
     finite = contrast[np.isfinite(contrast)]
@@ -96,7 +113,7 @@ def base(seeds, contrast, excluded, ci, primary, robustness, effect, **extra) ->
 
 def paired_primary(contrast: np.ndarray) -> stats.TestResult:
     """Paired t, or the exact sign-flip p when the contrast is one nonzero constant (t undefined)."""
-    if contrast.size >= 2 and np.all(contrast == contrast[0]) and contrast[0] != 0:
+    if contrast.size >= 2 and stats.is_constant(contrast) and not np.all(contrast == 0):
         return stats.constant_sign_flip(contrast)
     return stats.paired_t(contrast)
 
@@ -118,7 +135,8 @@ def with_diverged(fields: dict, claim, samples, higher_is_better, contrast) -> d
                       note=f"{n_div} seed(s) with a diverged run ranked worst" + (
                           f"; {primary.note}" if primary.note else ""))
     fields.update(primary=primary, robustness=fields["primary"], sensitivity=fields["primary"],
-                  n_diverged=n_div)
+                  n_diverged=n_div,
+                  diverged_signs=_diverged_signs(everything, n_div))
     return fields
 
 
@@ -147,28 +165,81 @@ def signed_effect(result) -> float:
     return result.estimate
 
 
+# Primary tests whose interval is the one the report shows (the verdict's own CI): only for
+# these may a CI that lies wholly below the smallest effect that matters decide a verdict
+# the test itself did not reach.
+INVERTS_CI = ("paired_t", "welch_t", "peak_iut_t")
+
+
 def decide_direction(result, p: float, alpha: float, label: str) -> tuple[str, str]:
     """Reproduced, smaller than claimed, contradicted or inconclusive from a two-sided
-    primary ``p`` and the sign of the effect (``p`` defined, enough pairs)."""
+    primary ``p`` (decided at ``alpha``), the sign of the effect and the result's CI, which
+    is the interval at the level ``p`` is decided at (``ci_label``).
+
+    The ladder is monotone in the true effect: a significant effect of the opposite sign
+    contradicts the claim; a CI wholly below the smallest effect that matters says the
+    claimed effect is absent, whether or not the CI also excludes 0 ("smaller than
+    claimed"); a significant effect of the claimed sign whose CI reaches the smallest
+    effect that matters reproduces it; anything else is inconclusive.
+    """
     if result.primary.note == stats.EQUAL:
         return "inconclusive", "contrast is exactly 0 on every paired seed"
-    if p >= alpha:
-        return "inconclusive", f"{label} = {p:.3g} >= alpha = {alpha:g}"
     claimed = 1.0 if result.direction == "greater" else -1.0
     # The sign of a rank test over every seed is its statistic's; else the estimate's.
     sign = float(np.sign(signed_effect(result)))
-    significant = f"{label} = {p:.3g} < {alpha:g} and the contrast has"
+    significant = p < alpha
+    if significant and sign == -claimed:
+        return "contradicted", f"{label} = {p:.3g} < {alpha:g} and the contrast has the opposite sign"
+    smallest = result.min_effect
+    near = result.ci_high if claimed > 0 else -result.ci_low   # the CI's end on the claimed side
+    width = result.ci_high - result.ci_low
+    own_ci = result.primary.name in INVERTS_CI and width > 0
+    if (smallest is not None and math.isfinite(near) and near < smallest
+            and ((significant and sign == claimed) or own_ci)):
+        test = f"{label} = {p:.3g} {'<' if significant else '>='} {alpha:g}"
+        zero = "" if significant else ", whatever the sign of its other end"
+        return "smaller than claimed", (f"{test}, and its {result.ci_label} CI lies entirely below the "
+                                        f"smallest effect that matters, {smallest:.3g} "
+                                        f"({result.min_effect_source}): the claimed effect is absent{zero}")
+    if not significant:
+        return "inconclusive", f"{label} = {p:.3g} >= alpha = {alpha:g}"
     if sign == claimed:
-        smallest = result.min_effect
-        near = result.ci_high if claimed > 0 else -result.ci_low
-        if smallest is not None and math.isfinite(near) and near < smallest:
-            return "smaller than claimed", (f"{significant} the claimed sign, but its {result.ci_label} CI "
-                                            f"lies entirely below the smallest effect that matters, "
-                                            f"{smallest:.3g} ({result.min_effect_source})")
-        return "reproduced", f"{significant} the claimed sign"
-    if sign == -claimed:
-        return "contradicted", f"{significant} the opposite sign"
+        return "reproduced", f"{label} = {p:.3g} < {alpha:g} and the contrast has the claimed sign"
     return "inconclusive", "mean contrast is 0"
+
+
+def level_text(confidence: float) -> str:
+    """95 % -> "95%", 1 - 0.05 / 3 -> "98.3%"."""
+    return f"{100 * confidence:.3g}%"
+
+
+def holm_note(alpha: float, base: float = 0.05) -> str:
+    """" (Holm: alpha 0.05 / 3)" when the level is adjusted, else ""."""
+    if alpha >= base * (1 - 1e-9):
+        return ""
+    return f" (Holm: alpha {base:g} / {base / alpha:.3g})"
+
+
+def paired_interval(result, alpha: float) -> dict:
+    """The t CI of the per-seed contrast at level 1 - ``alpha`` (Welch's for the unpaired
+    fallback), i.e. the interval the t test decided at ``alpha`` inverts."""
+    level = 1.0 - alpha
+    if not result.paired:
+        a, b = result.arm_summary
+        ua, ub = a.sd ** 2 / a.n_finite, b.sd ** 2 / b.n_finite
+        if not (ua + ub > 0) or min(a.n_finite, b.n_finite) < 2:
+            return dict(ci_level=level)
+        df = (ua + ub) ** 2 / (ua ** 2 / (a.n_finite - 1) + ub ** 2 / (b.n_finite - 1))
+        half = float(_t.ppf(1 - alpha / 2, df)) * math.sqrt(ua + ub)
+        return dict(ci_low=result.estimate - half, ci_high=result.estimate + half, ci_level=level,
+                    ci_label=f"{level_text(level)} Welch t{holm_note(alpha)}")
+    ci = stats.t_ci([v for _, v in result.contrast], level) if result.contrast else None
+    label = f"{level_text(level)} t{holm_note(alpha)}"
+    if result.primary.name == "wilcoxon_all_seeds":
+        label += ", surviving seeds (the all-seeds rank test decides, not this interval)"
+    if ci is None:
+        return dict(ci_level=level, ci_label=label)
+    return dict(estimate=ci.estimate, ci_low=ci.low, ci_high=ci.high, ci_level=level, ci_label=label)
 
 
 def robust_note(result, alpha: float) -> str:
@@ -209,9 +280,10 @@ def contrast_sd(result) -> float:
 def paired_power(result, alpha: float) -> powerlib.Power:
     """Power of a paired continuous contrast's primary test at level ``alpha``.
 
-    The all-seeds rank test (diverged seeds) uses the paired t on the surviving
-    seeds, and the unpaired fallback a paired t with the variance of a
-    difference of two independent arms: both approximations, said in ``method``.
+    The all-seeds rank test (diverged seeds) gets its own MDE
+    (``bench.stats.power.signed_rank_all_seeds``: "not decidable at this n" when no
+    outcome can reach ``alpha``), and the unpaired fallback a paired t with the variance
+    of a difference of two independent arms (an approximation, said in ``method``).
     """
     if not result.paired:
         # Unpaired fallback: a paired t with the variance of a difference of independent arms.
@@ -219,10 +291,12 @@ def paired_power(result, alpha: float) -> powerlib.Power:
         spread = math.sqrt(a.sd ** 2 + b.sd ** 2)
         found = powerlib.paired_t(result.estimate, spread, min(a.n_finite, b.n_finite), alpha)
         return replace(found, method="approximate: Welch by a paired t with independent arms' variance")
-    found = powerlib.paired_t(result.estimate, contrast_sd(result), result.n_pairs, alpha)
     if result.primary.name == "wilcoxon_all_seeds":
-        return replace(found, method="approximate: paired t on the surviving seeds")
-    return found
+        # The MDE of the test that decides: the rank test over every seed, not a t on the survivors.
+        return powerlib.signed_rank_all_seeds(contrast_sd(result), result.n_pairs, result.diverged_signs,
+                                              alpha, effect=result.estimate,
+                                              direction=1.0 if result.direction == "greater" else -1.0)
+    return powerlib.paired_t(result.estimate, contrast_sd(result), result.n_pairs, alpha)
 
 
 def primary_name(result) -> str:

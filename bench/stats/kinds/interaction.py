@@ -17,6 +17,7 @@ TEST = ("paired t-test on the per-seed 2x2 contrast (both - dropout) - (l2 - non
 MDE_UNIT = ""
 NEEDED_UNIT = ""
 SIZED = True
+interval = common.paired_interval
 MARGIN_SIDES = ()
 
 decide = common.decide_direction
@@ -30,7 +31,7 @@ def validate(claim) -> None:
 
 def analyse(claim, samples, random_state, n_resamples, higher_is_better=None) -> dict:
     seeds, table, excluded = common.pair(claim, samples)
-    contrast = table @ common.weights(claim)
+    contrast = common.contrast_of(table, common.weights(claim))
     ci = stats.t_ci(contrast, 0.95)
     fields = common.base(seeds, contrast, excluded, ci, common.paired_primary(contrast),
                          stats.wilcoxon_signed_rank(contrast), stats.hedges_gz(contrast),

@@ -16,12 +16,14 @@ NAME = "noninferiority"
 ORDER = 4
 TEST = ("non-inferiority against the declared margin: paired t of the per-seed contrast "
         "(oriented so the claimed direction is positive) against -margin, one-sided p "
-        "doubled; 'reproduced' means the 95 % t CI shown (the interval this test inverts) "
-        "lies above -margin, 'contradicted' that it lies below; Wilcoxon on the shifted "
-        "contrast as robustness.")
+        "doubled (each side at alpha / 2, the level equivalence uses); 'reproduced' means the "
+        "t CI shown (95 %, or Holm's adjusted level: the interval this test inverts) lies above "
+        "-margin, 'contradicted' that it lies below; a contrast of exactly -margin on every seed "
+        "is neither; Wilcoxon on the shifted contrast as robustness.")
 MDE_UNIT = ""
 NEEDED_UNIT = ""
 SIZED = False
+interval = common.paired_interval
 MARGIN_SIDES = (-1.0,)
 
 robust_note = common.no_robust_note
@@ -36,11 +38,18 @@ def analyse(claim, samples, random_state, n_resamples, higher_is_better=None) ->
     """"At least as good as": the contrast in the claimed direction must be shown above -margin."""
     margin, sign = claim.margin, (1.0 if claim.direction == "greater" else -1.0)
     seeds, table, excluded = common.pair(claim, samples)
-    contrast = table @ common.weights(claim)
+    contrast = common.contrast_of(table, common.weights(claim))
     # The doubled one-sided t p < 0.05 exactly when this 95 % t CI excludes -margin.
     ci = stats.t_ci(contrast, 0.95)
-    shifted = sign * contrast + margin
-    if shifted.size >= 2 and np.all(shifted == shifted[0]) and shifted[0] != 0:
+    # The contrast's distance above -margin, snapped like the contrast: a contrast of exactly
+    # -margin on every seed (up to the rounding of the values and the margin) is 0, not +-1e-18.
+    scale = float(np.max(np.abs(table) @ np.abs(common.weights(claim)))) + margin if table.size else margin
+    shifted = stats.snap_constant(sign * contrast + margin, scale=scale)
+    if shifted.size >= 2 and np.all(shifted == 0):
+        note = "contrast exactly -margin on every seed: neither side shown"
+        better = stats.TestResult("noninferior", 0.0, 1.0, shifted.size, note)
+        worse = stats.TestResult("inferior", 0.0, 1.0, shifted.size, note)
+    elif shifted.size >= 2 and np.all(shifted == shifted[0]):
         flip = stats.constant_sign_flip(shifted)   # two-sided = the doubled one-sided exact p
         better = replace(flip, name="noninferior", p_value=flip.p_value if shifted[0] > 0 else 1.0)
         worse = replace(flip, name="inferior", p_value=flip.p_value if shifted[0] < 0 else 1.0)

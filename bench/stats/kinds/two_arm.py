@@ -19,6 +19,7 @@ TEST = ("paired t-test on the per-seed difference (primary); Wilcoxon signed-ran
 MDE_UNIT = ""
 NEEDED_UNIT = ""
 SIZED = True
+interval = common.paired_interval
 MARGIN_SIDES = ()
 
 validate = common.check_two_opposite_arms
@@ -29,7 +30,7 @@ power = common.paired_power
 
 def analyse(claim, samples, random_state, n_resamples, higher_is_better=None) -> dict:
     seeds, table, excluded = common.pair(claim, samples)
-    contrast = table @ common.weights(claim)
+    contrast = common.contrast_of(table, common.weights(claim))
     _, _, a, b = common.oriented(claim, samples)
     unpaired = (stats.welch_t(a, b), stats.mann_whitney(a, b))
     if len(seeds) < 2 and min(a.size, b.size) >= 2:
