@@ -110,7 +110,7 @@ def test_report_opens_with_the_scoreboard_and_links_down(published):
     per_claim = claims.drop_duplicates(["case", "claim"])
     for line, (case, claim) in zip(board, zip(per_claim.case, per_claim.claim)):
         assert line.startswith(f"| [{claim}](#case-{case})") and f'<a id="case-{case}"></a>' in text, (line, case)
-        for row in claims[(claims.claim == claim) & (claims["mode"] == "as_written")].itertuples():
+        for row in claims[(claims.case == case) & (claims.claim == claim) & (claims["mode"] == "as_written")].itertuples():
             assert f"{row.verdict}: {fmt(row.estimate)} [" in line, (line, row.framework)
     method = (path.parent / "METHOD.md").read_text()
     assert "How to read this" in method and "(METHOD.md)" in text
