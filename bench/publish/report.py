@@ -23,7 +23,7 @@ from bench.records import adaptive_log, atomic, staging, store
 from bench.stats import kinds
 from bench.spec import registry
 from bench.analysis import verdict
-from bench.analysis.evaluate import evaluate
+from bench.analysis.evaluate import evaluate, family
 from bench.errors import StoreError
 from bench.publish.tables import agreement_rows, arm_table, claim_csv_rows, claim_rows, environment_rows, notes
 
@@ -226,12 +226,12 @@ def overrides_lines(records: list[dict]) -> list[str]:
 
 def _family(evaluated) -> str:
     sizes = {}
-    for case, _, _, res in evaluated:
-        sizes[case.id] = res.family_size
+    for case, _, mode, res in evaluated:
+        sizes[family(case.id, mode)] = res.family_size
     undefined = sum(res.primary.p_value != res.primary.p_value for *_, res in evaluated)
     extra = f" ({undefined} more with an undefined p-value stay inconclusive)" if undefined else ""
     families = ", ".join(f"{case} {m}" for case, m in sizes.items()) or "none"
-    return (f"Holm families (one per case: its claims x frameworks x modes), sizes: {families}{extra}. "
+    return (f"Holm families (one per case and mode: its claims x frameworks), sizes: {families}{extra}. "
             f"Benjamini-Hochberg runs over all {len(evaluated)} results as a suite-level figure.")
 
 

@@ -125,7 +125,8 @@ def markdown(evaluated) -> list[str]:
         return ["No claim could be tested: none has records for all of its arms."]
     return [f"**{headline(evaluated)}**", "",
             "Each cell: the verdict, then the estimate it is decided by with its interval "
-            "(95 % t CI; 90 % for equivalence; the claims table names each).", "",
+            "at the level its verdict is decided at: 95 % for a claim alone in its Holm family, higher where Holm "
+            "asks for it (the cell names the level; `ci_level` in claims.csv).", "",
             tabulate(table, headers="keys", tablefmt="github")]
 
 
