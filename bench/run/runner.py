@@ -52,7 +52,8 @@ def jobs_for(case: Case, profile: str, frameworks, modes, arm_names=None) -> lis
     for mode in modes:
         if mode not in MODES:
             raise SpecError(f"unknown mode {mode!r}; choose from {MODES}.")
-    arms = [case.arm(a) for a in arm_names] if arm_names else list(case.arms)
+    # each arm as the profile trains it (``Profile.width``); the case itself stays as declared
+    arms = [case.arm_at(a, profile) for a in (arm_names or [arm.name for arm in case.arms])]
     return [Job(case, arm, fw, mode, profile, budget)
             for fw in frameworks for mode in modes if backends.plans(fw, mode)
             for arm in arms]
