@@ -329,3 +329,19 @@ def test_every_published_record_is_still_current():
     for case_id, entry in baseline["cases"].items():
         assert entry["spec_hash"] == hashes[case_id], case_id
         assert entry["claims_hash"] == identity.claims_hash(registry.get(case_id)), case_id
+
+
+def test_the_pairs_table_shows_both_verdicts_and_budgets(tmp_path):
+    from bench.publish import pairs
+    (tmp_path / "quick").mkdir()
+    (tmp_path / "quick" / "claims.csv").write_text(
+        "case,claim,framework,mode,verdict\n"
+        "l1_srivastava2014_mnist,l1a,tf,as_written,reproduced\n"
+        "l1_srivastava2014_mnist,l1a,torch,as_written,inconclusive\n"
+        "c1,c1b,tf,as_written,contradicted\n", encoding="utf-8")
+    found = [r for r in pairs.rows(tmp_path) if r["claim"] == "l1a"]
+    assert len(found) == 1 and found[0]["profile"] == "quick" and found[0]["paired claim"] == "c1b"
+    assert found[0]["verdicts"] == "tf: ✅ reproduced; torch: ❔ inconclusive"
+    assert found[0]["paired verdicts"] == "tf: ❌ contradicted"
+    assert found[0]["budget"] == registry.get("l1_srivastava2014_mnist").profile("quick").notes
+    assert [r["claim"] for r in pairs.rows(tmp_path)] == ["l1a"]   # pairs with no verdict on either side left out
