@@ -38,12 +38,12 @@ def bernoulli(rate: float):
     return Dropout(rate)
 
 
-def profiles(quick_width: float, quick_notes: str, full_notes: str) -> dict:
+def profiles(quick_width: float, quick_notes: str, full_notes: str, quick_epochs: int = 10) -> dict:
     """smoke (CI: every arm trains), quick (a CPU's: narrower nets on 10,000 images), full (the
     paper's widths on all 60,000 images, 50 epochs: a GPU's)."""
     return {
         "smoke": Profile(seeds=2, epochs=2, train_subsample=1000, test_subsample=1000, width=0.0625,
                          notes="1000 train / 1000 test images, 2 epochs, every width x 1/16, 2 seeds"),
-        "quick": Profile(seeds=5, epochs=10, train_subsample=10000, width=quick_width, notes=quick_notes),
+        "quick": Profile(seeds=5, epochs=quick_epochs, train_subsample=10000, width=quick_width, notes=quick_notes),
         "full": Profile(seeds=10, notes=full_notes),
     }
