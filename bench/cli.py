@@ -164,6 +164,8 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--write", metavar="README", default=None,
                      help="put it between the verdicts markers of this file instead of printing it")
     ver.add_argument("--results-dir", default="results", help="the published results (default: results)")
+    ver.add_argument("--pairs", action="store_true",
+                     help="instead, each claim beside the claims it pairs with (Claim.pairs_with), both verdicts")
     _verbosity(ver, top=False)
 
     base = sub.add_parser("baseline", help="freeze a run's records as the regression baseline")
@@ -407,8 +409,11 @@ def _adaptive(args, options) -> int:
 
 
 def _verdicts(args) -> int:
-    from bench.publish import matrix
+    from bench.publish import matrix, pairs
 
+    if args.pairs:
+        print(pairs.markdown(args.results_dir))
+        return 0
     if args.write:
         print(f"bench: wrote the verdict matrix into {matrix.write(args.write, args.results_dir)}", file=sys.stderr)
     else:

@@ -41,13 +41,13 @@ CASES = [Case(
     claims=(
         Claim("c1a", "Dropout + L2 is worse than dropout alone.", "test_accuracy",
               (("both", 1.0), ("dropout", -1.0)), "less",
-              reported=(("both", "0.9496"), ("dropout", "0.9635"))),
+              reported=(("both", 0.9496), ("dropout", 0.9635))),
         Claim("c1b", "Dropout + L2 is worse than L2 alone.", "test_accuracy",
               (("both", 1.0), ("l2", -1.0)), "less",
-              reported=(("both", "0.9496"), ("l2", "0.9652"))),
+              reported=(("both", 0.9496), ("l2", 0.9652))),
         Claim("c1c", "Dropout + L2 is worse than no regularization at all.", "test_accuracy",
               (("both", 1.0), ("none", -1.0)), "less",
-              reported=(("both", "0.9496"), ("none", "not reported")), agreement_margin=ACC_MARGIN),
+              reported=(("both", 0.9496),), reported_note="none not reported", agreement_margin=ACC_MARGIN),
         Claim("c1d", "Dropout x L2 interaction is negative: on MNIST, adding one "
               "regularizer to the other only hurts.", "test_accuracy",
               (("both", 1.0), ("dropout", -1.0), ("l2", -1.0), ("none", 1.0)), "less",

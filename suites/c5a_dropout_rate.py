@@ -41,7 +41,7 @@ CASES = [Case(
         Claim("c5a", "Validation accuracy against the dropout rate is an inverted U: some interior rate "
               "beats both no dropout and the highest rate.", "val_accuracy",
               tuple((a.name, 1.0) for a in ARMS), "greater", kind="trend",
-              reported=(("rate20", "example only; no sweep reported"),)),
+              reported_note="rate20 example only; no sweep reported"),
     ),
     profiles={
         # CI: 1000 images (800 train / 200 validation), 1 epoch (25 steps of 32), 2 seeds.

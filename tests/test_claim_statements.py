@@ -111,6 +111,13 @@ READINGS = {
              {"all": HIGHER, "es": SAME}),
     "c5j2": ("Early stopping with dropout and weight decay beats dropout and weight decay alone.",
              {"all": HIGHER, "reg": SAME}),
+    "l1a": ("Dropout + L2 gives a lower test error than L2 alone.", {"dropout_l2": LOWER, "l2": SAME}),
+    "l1b": ("Dropout + max-norm gives a lower test error than dropout + L2.",
+            {"dropout_maxnorm": LOWER, "dropout_l2": SAME}),
+    "l2a": ("Gaussian dropout of the same variance is no worse than Bernoulli dropout.",
+            {"gaussian": LOWER, "bernoulli": SAME}),
+    "l3a": ("Test accuracy against the hidden dropout rate is an inverted U: some interior rate beats both no "
+            "dropout and rate 0.9.", {"rate00": SAME, "rate20": HIGHER, "rate50": HIGHER, "rate90": SAME}),
 }
 
 SEEDS = range(12)

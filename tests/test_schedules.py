@@ -33,7 +33,7 @@ def test_schedule_values_per_epoch():
 
 
 @pytest.mark.parametrize("schedule, match", [
-    (Schedule("cosine", 0.5, 0.0), "unknown schedule kind"),
+    (Schedule("warmup", 0.5, 0.0), "unknown schedule kind"),
     (Schedule("constant", 0.5, 0.0), "takes no end value"),
     (Schedule("linear", 0.5), "needs an end value"),
     (Schedule("linear", 0.5, 0.0, at=0.0), "fraction of the run"),

@@ -192,7 +192,7 @@ def test_agreement_margin_defaults():
     declared = replace(two_arm(), agreement_margin=0.02, min_effect=0.05)
     assert verdict.agreement_margin(declared) == 0.02
     assert verdict.agreement_margin(replace(declared, agreement_margin=None)) == 0.05
-    post = replace(two_arm(), reported=(("a", "0.97"), ("b", "0.95")))
+    post = replace(two_arm(), reported=(("a", 0.97), ("b", 0.95)))
     assert verdict.agreement_margin(post) == pytest.approx(verdict.MIN_EFFECT_FRACTION * 0.02)
     assert verdict.agreement_source(post).startswith("min effect: 0.5 x the post's")
     assert verdict.agreement_margin(two_arm()) is None
@@ -208,7 +208,7 @@ def test_constant_agreement_gap_is_decided_by_sign_flips():
 
 def test_smaller_than_claimed():
     # Significant in the claimed direction but far below the post's effect of 0.2.
-    claim = replace(two_arm(), reported=(("a", "0.9"), ("b", "0.7")))
+    claim = replace(two_arm(), reported=(("a", 0.9), ("b", 0.7)))
     small = [0.010, 0.012, 0.011, 0.009, 0.010, 0.011, 0.012, 0.010]
     r = verdict.evaluate_claim(claim, samples_from(small), **FAST)
     assert r.min_effect == pytest.approx(0.1) and "post" in r.min_effect_source

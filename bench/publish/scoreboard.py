@@ -61,7 +61,7 @@ def estimate_text(res) -> str:
 
 
 def reported_text(claim) -> str:
-    return ", ".join(f"{arm} {value}" for arm, value in claim.reported) or "—"
+    return claim.reported_text()
 
 
 def _short(text: str, width: int = 70) -> str:

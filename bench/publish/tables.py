@@ -90,7 +90,7 @@ def claim_rows(evaluated) -> list[dict]:
     rows = []
     for case, fw, mode, res in evaluated:
         claim = next(c for c in case.claims if c.id == res.claim_id)
-        reported = ", ".join(f"{a} {v}" for a, v in claim.reported) or "—"
+        reported = claim.reported_text()
         if res.rates:
             ours = ", ".join(f"{arm} {fmt(p, 3)} [{fmt(lo, 3)}, {fmt(hi, 3)}]" for arm, p, lo, hi in res.rates)
         else:

@@ -3,8 +3,8 @@
 A record is identified by (case, arm, framework, mode, seed) *and* the hash of
 the case spec it was trained under (``spec_hash``). The hash covers what can
 change a result under one profile: the case with only that profile's budget,
-minus prose (titles, sources, notes, claim statements, the post's reported
-numbers) and minus the claims, which decide verdicts rather than what trains
+minus prose (titles, sources, notes, claim statements, the source's reported
+numbers and notes, the pairing of a claim with another source's) and minus the claims, which decide verdicts rather than what trains
 (``claims_hash`` covers them, for the regression gate). So rewording a
 docstring or re-reading a claim keeps it, but any hyperparameter, layer, arm,
 metric or budget change does not. Fields left at their default
@@ -31,7 +31,7 @@ from bench.spec import registry
 from bench.records import store
 from bench.spec import Case
 
-PROSE_FIELDS = frozenset({"title", "source", "notes", "statement", "reported"})
+PROSE_FIELDS = frozenset({"title", "source", "notes", "statement", "reported", "reported_note", "pairs_with"})
 # A case's claims are analysis: their contrasts, directions, kinds and margins choose a verdict,
 # not what a seed-run trains. They stay out of a record's identity (re-reading a claim keeps every
 # record current) and have a hash of their own, which the regression gate watches.

@@ -141,7 +141,7 @@ def step_work(case: Case, profile: str) -> float:
 
     shape = tuple(case.input_shape)
     per_arm = []
-    for arm in case.profile_arms(profile):
+    for arm in (case.arm_at(a.name, profile) for a in case.profile_arms(profile)):
         total = 0
         for layer, seen, out in zip(arm.layers, layer_inputs(arm.layers, shape), layer_shapes(arm.layers, shape)):
             kernel = layer.param_shapes(seen).get("kernel")

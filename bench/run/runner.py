@@ -52,8 +52,9 @@ def jobs_for(case: Case, profile: str, frameworks, modes, arm_names=None) -> lis
     for mode in modes:
         if mode not in MODES:
             raise SpecError(f"unknown mode {mode!r}; choose from {MODES}.")
-    # --arm names any arm of the case; without it, the arms the profile runs (Profile.arms)
-    arms = [case.arm(a) for a in arm_names] if arm_names else list(case.profile_arms(profile))
+    # --arm names any arm of the case; without it, the arms the profile runs (Profile.arms),
+    # each as the profile trains it (``Profile.width``); the case itself stays as declared
+    arms = [case.arm_at(a, profile) for a in (arm_names or [arm.name for arm in case.profile_arms(profile)])]
     return [Job(case, arm, fw, mode, profile, budget)
             for fw in frameworks for mode in modes if backends.plans(fw, mode)
             for arm in arms]

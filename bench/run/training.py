@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from bench.errors import SpecError
-from bench.spec import Job
+from bench.spec import EarlyStopping, Job
 from bench.data import holdout, standardize
 from bench.run.seeds import batch_order, initial_params, initializer_for
 from bench.run.stopping import Stopper
@@ -92,9 +92,16 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
     ``curve`` (one point per epoch), ``diverged``, ``diverged_step``, ``steps``,
     ``group`` (its size and seeds) and the timings, where ``wall_s`` is the
     group's wall time divided by its size: the cost of one seed-run.
-    An arm with a schedule (``Arm.dropout_schedule``, ``Arm.lr_schedule``) has the
-    trainer's ``set_schedule(dropout_rate=..., lr=...)`` called before each epoch
-    with that epoch's values, which its curve keeps (``dropout_rate``, ``lr``).
+    An arm with a schedule (``Arm.schedules``: its own or the case optimizer's) has the
+    trainer's ``set_schedule(dropout_rate=..., lr=..., momentum=..., lr_steps=...)`` called
+    before each epoch with that epoch's values (``lr_steps``: a per-step learning rate's
+    values for each of the epoch's steps), which its curve keeps (``dropout_rate``, ``lr``,
+    ``momentum``; a per-step ``lr`` as its epoch's first step's).
+    ``Data.select`` judges each seed at the epoch with the best value of a validation metric:
+    the neutral early-stopping rule with a patience longer than the run (it never stops),
+    restoring that epoch, unless the arm has its own ``early_stopping``; the outcome's
+    ``selected_epoch`` names it. A case declaring an ``*_error`` metric gets ``error`` =
+    1 - accuracy beside each evaluation's accuracy.
     Regression cases add ``regression_outcomes``; a case asking for a gradient metric
     (``bench.spec.gradients``) has the trainers' ``grad_norms()`` read after each epoch
     (curves ``grad_norm_<j>``, metrics from ``grad_metrics``). ``on_steps(n)``, when given, is
@@ -122,6 +129,10 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
 
     runs = [_Run() for _ in seeds]
     rule = job.arm.early_stopping
+    selecting = rule is None and job.data.select is not None
+    if selecting:   # a patience the run cannot reach: the rule only remembers the best epoch
+        rule = EarlyStopping(job.data.epochs + 1, job.data.select, restore_best_weights=True)
+    errors = _wants_error(job, rule)
     stoppers = [Stopper(rule) for _ in seeds] if rule is not None else None
     wants_sparsity = any(m.name == "weight_sparsity" for m in job.case.metrics)
     wants_norms = wants_grad_norms(job.case)   # the trainers record the kernel gradient norms
@@ -134,9 +145,11 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
         if not live:
             break
         chunks = [order[epoch * per_epoch:(epoch + 1) * per_epoch] for order in orders]
-        scheduled = job.arm.schedule_at(epoch, job.data.epochs)   # this epoch's dropout rate / lr, if scheduled
+        # this epoch's dropout rate / lr / momentum, if scheduled
+        scheduled = job.arm.schedule_at(epoch, job.data.epochs, job.case.optimizer, per_epoch)
         if scheduled:
             trainer.set_schedule(**scheduled)
+        scheduled = {k: v for k, v in scheduled.items() if not k.endswith("_steps")}
         t0 = time.perf_counter()
         if on_steps is None:
             losses = np.asarray(trainer.fit_epoch(chunks), dtype=np.float64)
@@ -154,6 +167,8 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
         t0 = time.perf_counter()
         finals = trainer.evaluate(x_test, y_test)
         vals = trainer.evaluate(*val) if val is not None else [{}] * len(seeds)
+        if errors:
+            finals, vals = _with_error(finals), _with_error(vals)
         eval_s += time.perf_counter() - t0
         for i in live:
             runs[i].after_eval(finals[i], vals[i])
@@ -172,12 +187,14 @@ def train_group(job: Job, backend, arrays: tuple, seeds: list[int], vectorized: 
             t0 = time.perf_counter()
             train_mae = float(trainer.evaluate(x_train, y_train)[i]["mae"])
             eval_s += time.perf_counter() - t0
-        outcomes.append(run.outcome(job, train_mae, y_train, y_test))
+        outcomes.append(run.outcome(job, train_mae, y_train, y_test if val is None else val[1]))
         if sparsity is not None and not outcomes[-1]["diverged"]:
             outcomes[-1]["metrics"]["weight_sparsity"] = sparsity[i]
         if wants_norms and not outcomes[-1]["diverged"]:
             outcomes[-1]["metrics"].update(grad_metrics(run.norm_sums, run.steps))
-        if stoppers:
+        if selecting:
+            outcomes[-1]["selected_epoch"] = stoppers[i].best_epoch
+        elif stoppers:
             outcomes[-1]["early_stopping"] = {"stopped_epoch": stoppers[i].stopped_epoch,
                                               "best_epoch": stoppers[i].best_epoch}
     wall = time.perf_counter() - started
@@ -243,6 +260,17 @@ def _fit_reporting(trainer, chunks, wants_norms: bool, pace: _Pace, report) -> t
     return np.concatenate(losses, axis=1), (np.concatenate(norms, axis=1) if wants_norms else None)
 
 
+def _wants_error(job: Job, rule) -> bool:
+    """Whether the case asks for an ``*_error`` metric (declared, watched or selected on)."""
+    names = [m.name for m in job.case.metrics] + ([rule.monitor] if rule is not None else [])
+    return job.case.loss.name == "softmax_cross_entropy" and any(n.endswith("_error") for n in names)
+
+
+def _with_error(evaluations: list) -> list:
+    """Each evaluation with ``error`` = 1 - ``accuracy`` beside its accuracy."""
+    return [{**e, "error": 1.0 - e["accuracy"]} if "accuracy" in e else e for e in evaluations]
+
+
 def _watch(rule, stoppers, runs, live, epoch, finals, vals, trainer, best_params) -> None:
     """Feed each live seed's monitored value to its ``Stopper``; with
     ``restore_best_weights`` keep the best epoch's evaluation (and weights, when
@@ -299,7 +327,10 @@ class _Run:
         if not _finite([*final.values(), *val.values()]):
             self.diverged, self.diverged_step = True, self.steps
 
-    def outcome(self, job: Job, train_mae, y_train, y_test) -> dict:
+    def outcome(self, job: Job, train_mae, y_train, y_held_out) -> dict:
+        """``y_held_out``: the targets of the rows ``*_val_mae`` are on (validation rows, where
+        the case holds some out; else the test rows)."""
+        y_test = y_held_out
         diverged = self.diverged
         if diverged:
             metrics = {m.name: float("nan") for m in job.case.metrics}
@@ -312,15 +343,19 @@ class _Run:
             if train_mae is not None and not math.isfinite(train_mae):
                 diverged, self.diverged_step = True, self.steps
                 metrics = {m.name: float("nan") for m in job.case.metrics}
-            metrics.update(regression_outcomes(self.curve.get("test_mae", []), diverged, train_mae, y_train, y_test))
+            held_out = self.curve.get("val_mae", self.curve.get("test_mae", []))   # validation rows, where any
+            metrics.update(regression_outcomes(held_out, diverged, train_mae, y_train, y_test))
         return {"metrics": metrics, "curve": self.curve, "diverged": diverged,
                 "diverged_step": self.diverged_step, "steps": self.steps}
 
 
 def regression_outcomes(val_mae, diverged: bool, train_mae, y_train, y_test) -> dict:
-    """The per-seed outcomes of the tabular cases (C2, C3), from the validation
+    """The per-seed outcomes of the tabular cases (C2, C3), from the held-out
     MAE curve (one value per epoch end) and, if measured, the inference-mode
-    training MAE at the end.
+    training MAE at the end. The held-out rows are the validation rows where the
+    case has some (``Data.validation_split``), else the test rows, the posts' one
+    held-out set (``y_test`` is then those rows' targets); the curve's last point
+    is ``test_mae`` there.
 
     ``min_val_mae``/``final_val_mae``: the best and the last point of the curve
     (NaN when diverged: a run that blew up has no final model to judge).

@@ -1,6 +1,7 @@
 """A case: a base model's arms, the budget per profile, its metrics and claims."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
@@ -13,7 +14,8 @@ from bench.spec.layers import LAYER_TYPES, Dense, Dropout, Layer
 from bench.spec.schedules import Schedule
 from bench.spec.shapes import layer_shapes
 from bench.spec.throughput import Throughput
-from bench.spec.training import L1, L2, Data, EarlyStopping, Loss, Metric, Optimizer
+from bench.spec.training import (L1, L2, Data, EarlyStopping, Loss, Metric, Optimizer, check_lr_schedule,
+                                 check_momentum_schedule)
 
 MODES = ("as_written", "matched")
 
@@ -30,9 +32,12 @@ class Arm:
     # Per-epoch schedules (``bench.spec.schedules``); None: the constant rate / the optimizer's lr.
     # ``dropout_schedule`` *replaces* the rate of every ``Dropout`` layer (not the other
     # noise layers) at each epoch, so every such layer must be declared at its epoch-0
-    # value (``start``). ``lr_schedule`` replaces the optimizer's learning rate at each epoch.
+    # value (``start``). ``lr_schedule`` replaces the optimizer's learning rate (per epoch or per
+    # step), ``momentum_schedule`` SGD's momentum (per epoch); either replaces the case's own
+    # (``Optimizer.lr_schedule`` / ``Optimizer.momentum_schedule``) for this arm.
     dropout_schedule: Optional[Schedule] = None
     lr_schedule: Optional[Schedule] = None
+    momentum_schedule: Optional[Schedule] = None
 
     def standardizes(self, data: "Data") -> bool:
         return data.standardize if self.standardize is None else self.standardize
@@ -64,27 +69,44 @@ class Arm:
         if self.dropout_schedule is not None:
             with _where("dropout_schedule"):
                 self.dropout_schedule.validate(0.0, 1.0, what="dropout rate")
+                if self.dropout_schedule.per != "epoch":
+                    raise SpecError(f"a dropout schedule runs per epoch; got per={self.dropout_schedule.per!r}.")
                 rates = [layer.rate for layer in self.layers if type(layer) is Dropout]
                 if not rates or any(r != self.dropout_schedule.start for r in rates):
                     raise SpecError(f"arm {self.name!r} needs Dropout layers declared at the schedule's start "
                                     f"rate {self.dropout_schedule.start}; its Dropout rates are {rates}.")
         if self.lr_schedule is not None:
             with _where("lr_schedule"):
-                self.lr_schedule.validate(what="learning rate")
-                if min(v for v in (self.lr_schedule.start, self.lr_schedule.end) if v is not None) <= 0:
-                    raise SpecError(f"a learning rate schedule's values must be > 0; got {self.lr_schedule}.")
+                check_lr_schedule(self.lr_schedule)
+        if self.momentum_schedule is not None:
+            with _where("momentum_schedule"):
+                check_momentum_schedule(self.momentum_schedule, "sgd")
         if self.dropout_schedule is not None and self.inference is not None and self.inference.mode != "inverted":
             raise SpecError(f"arm {self.name!r}: a dropout schedule drives inverted Dropout layers; "
                             f"it cannot be combined with inference mode {self.inference.mode!r}.")
 
-    def schedule_at(self, epoch: int, epochs: int) -> dict:
-        """This arm's scheduled values at ``epoch`` of ``epochs`` (``dropout_rate``, ``lr``),
-        only those it schedules; empty without a schedule."""
+    def schedules(self, optimizer: Optional[Optimizer] = None) -> dict:
+        """``{"dropout_rate" | "lr" | "momentum": Schedule}``: this arm's schedules, an arm's own
+        replacing the case's ``optimizer``'s."""
+        case_lr = optimizer.lr_schedule if optimizer is not None else None
+        case_momentum = optimizer.momentum_schedule if optimizer is not None else None
+        found = {"dropout_rate": self.dropout_schedule, "lr": self.lr_schedule or case_lr,
+                 "momentum": self.momentum_schedule or case_momentum}
+        return {key: s for key, s in found.items() if s is not None}
+
+    def schedule_at(self, epoch: int, epochs: int, optimizer: Optional[Optimizer] = None,
+                    steps_per_epoch: int = 1) -> dict:
+        """This arm's scheduled values for epoch ``epoch`` of ``epochs`` (``dropout_rate``, ``lr``,
+        ``momentum``), only those it schedules; empty without a schedule. A per-step learning
+        rate gives ``lr`` (the epoch's first step's) and ``lr_steps``, one value per step."""
         out = {}
-        if self.dropout_schedule is not None:
-            out["dropout_rate"] = self.dropout_schedule.value(epoch, epochs)
-        if self.lr_schedule is not None:
-            out["lr"] = self.lr_schedule.value(epoch, epochs)
+        for key, schedule in self.schedules(optimizer).items():
+            if schedule.per == "step":
+                ticks = epochs * steps_per_epoch
+                steps = [schedule.value(t, ticks) for t in range(epoch * steps_per_epoch, (epoch + 1) * steps_per_epoch)]
+                out[key], out[f"{key}_steps"] = steps[0], steps
+            else:
+                out[key] = schedule.value(epoch, epochs)
         return out
 
 
@@ -95,13 +117,26 @@ class Profile:
     """A budget. ``None`` keeps the case's own value; ``notes`` says what was cut.
     ``arms``: the arms this profile runs (None: every arm of the case); like ``seeds`` it
     says which seed-runs to make, not what one of them trains, so it is no part of a
-    record's spec hash (``bench.records.identity``)."""
+    record's spec hash (``bench.records.identity``).
+
+    ``width`` scales the net: every ``Dense`` layer of every arm but its last (the output)
+    gets ``max(1, round(units * width))`` units, half up (``Case.arm_at``), so a CPU profile
+    can train a smaller copy of a wide net; None keeps the declared widths."""
     seeds: int
     epochs: Optional[int] = None
     train_subsample: Optional[int] = None
     test_subsample: Optional[int] = None
     notes: str = ""
     arms: Optional[tuple[str, ...]] = None
+    width: Optional[float] = None
+
+    def resized(self, layers: tuple) -> tuple:
+        """``layers`` with this profile's ``width`` applied (the output ``Dense`` kept)."""
+        if self.width is None:
+            return layers
+        last = len(layers) - 1
+        return tuple(replace(layer, units=max(1, int(layer.units * self.width + 0.5)))
+                     if type(layer) is Dense and k != last else layer for k, layer in enumerate(layers))
 
 
 PROFILES = ("smoke", "quick", "mid", "full")   # mid: a case's documented stand-in for full on a CPU
@@ -136,7 +171,14 @@ class Case:
         for metric in self.metrics:
             if metric.name == name:
                 return metric
-        raise SpecError(f"case {self.id!r} has no metric {name!r}.")
+        raise SpecError(f"case {self.id!r} has no metric {name!r}; its metrics are "
+                        f"{', '.join(m.name for m in self.metrics) or 'none'}.")
+
+    def arm_at(self, name: str, profile: str) -> Arm:
+        """Arm ``name`` as ``profile`` trains it: its layers resized by ``Profile.width``."""
+        arm = self.arm(name)
+        layers = self.profile(profile).resized(arm.layers)
+        return arm if layers == arm.layers else replace(arm, layers=layers)
 
     def profile(self, name: str) -> Profile:
         if name not in self.profiles:
@@ -170,6 +212,7 @@ class Case:
         for i, metric in enumerate(self.metrics):
             check_types(metric, f"{where}, metric {i}")
         for claim in self.claims:
+            claim.check_reported(self.id)   # before the type check: its sentence says what a value must be
             check_types(claim, f"{where}, claim {claim.id!r}")
         for name, prof in self.profiles.items():
             if not isinstance(prof, Profile):
@@ -196,17 +239,23 @@ class Case:
             with _where(f"arm {arm.name!r}"):
                 arm.validate()
                 layer_shapes(arm.layers, self.input_shape)
+                if arm.momentum_schedule is not None:
+                    check_momentum_schedule(arm.momentum_schedule, self.optimizer.name)
         if self.throughput is not None:
             with _where("throughput"):
                 self.throughput.validate()
             for arm in self.arms:
-                if arm.dropout_schedule is not None or arm.lr_schedule is not None:
+                if arm.schedules(self.optimizer):
                     raise SpecError(f"arm {arm.name!r} has a per-epoch schedule, which a speed case (timed steps, "
                                     f"no epochs) would not apply; leave schedules out of speed cases.")
         check_metrics(self)
         for claim in self.claims:
-            self.metric(claim.metric)
+            if claim.metric not in [m.name for m in self.metrics]:
+                raise SpecError(f"claim {claim.id!r} tests metric {claim.metric!r}, which case {self.id!r} does "
+                                f"not declare; its metrics are {', '.join(m.name for m in self.metrics) or 'none'}.")
             for arm_name in claim.arms:
+                self.arm(arm_name)
+            for arm_name, _ in claim.reported:
                 self.arm(arm_name)
             if claim.direction not in ("greater", "less"):
                 raise SpecError(f"claim {claim.id!r} direction must be 'greater' or 'less'.")
@@ -223,8 +272,13 @@ class Case:
                 if unknown or not prof.arms or len(set(prof.arms)) != len(prof.arms):
                     raise SpecError(f"profile {name!r} of case {self.id!r} runs arms {list(prof.arms)}; each must "
                                     f"be one of the case's arms {names}, named once, and at least one is needed.")
+            if prof.width is not None and not (0 < prof.width < math.inf):
+                raise SpecError(f"profile {name!r} of case {self.id!r}: width scales Dense units, a number > 0; "
+                                f"got {prof.width}.")
             with _where(f"profile {name!r}"):
                 self.budget(name).validate()
+                for arm in self.arms:
+                    layer_shapes(self.arm_at(arm.name, name).layers, self.input_shape)
 
 
 
@@ -236,9 +290,9 @@ def producible_metrics(case: "Case") -> tuple[str, ...]:
         return ("diverged", "train_loss", "steps_per_second")
     names = ["diverged", "train_loss", "test_loss", "weight_sparsity", *GRAD_METRICS]   # bench.spec.gradients
     classify = case.loss.name == "softmax_cross_entropy"
-    names.append("test_accuracy" if classify else "test_mae")
+    names += ["test_accuracy", "test_error"] if classify else ["test_mae"]
     if case.data.validation_split:
-        names += ["val_loss", "val_accuracy" if classify else "val_mae"]
+        names += ["val_loss", *(("val_accuracy", "val_error") if classify else ("val_mae",))]
     if not classify:   # bench.run.training.regression_outcomes
         names += ["min_val_mae", "final_val_mae", "baseline_val_mae", "fit_failed"]
         if case.data.eval_train:
@@ -254,6 +308,9 @@ def check_metrics(case: "Case") -> None:
         if arm.early_stopping is not None and arm.early_stopping.monitor not in known:
             raise SpecError(f"arm {arm.name!r} stops early on {arm.early_stopping.monitor!r}, "
                             f"which the engine does not compute for it (val_* needs Data.validation_split).")
+    if case.data.select is not None and case.data.select not in known:
+        raise SpecError(f"data selects on {case.data.select!r}, which the engine does not compute for this case; "
+                        f"it computes {', '.join(known)}.")
     for metric in case.metrics:
         if metric.name not in known:
             raise SpecError(f"metric {metric.name!r} is not one this case can produce; the engine computes "

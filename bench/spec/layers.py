@@ -49,12 +49,24 @@ class LayerRules:
         return {}
 
 
+MAX_NORM_EPS = 1e-7   # Keras's backend epsilon, in MaxNorm's denominator
+
+
 @dataclass(frozen=True)
 class Dense(LayerRules):
-    """``{"kernel": (fan_in, units), "bias": (units,)}`` (no bias when ``use_bias`` is false)."""
+    """``{"kernel": (fan_in, units), "bias": (units,)}`` (no bias when ``use_bias`` is false).
+
+    ``max_norm=c`` constrains each unit's incoming weights after every optimizer update
+    (Srivastava et al. 2014's max-norm; never at initialization, never the bias): with
+    ``n_j`` the L2 norm of unit j's incoming weights, they become ``w_j * min(n_j, c) /
+    (1e-7 + n_j)``, Keras's ``MaxNorm(c, axis=0)`` formula. The axis differs by framework:
+    a Keras (and the neutral) kernel is ``(in, out)``, so unit j's weights are column j and
+    the norm runs over axis 0; a PyTorch ``nn.Linear.weight`` is ``(out, in)``, so they are
+    row j and the norm runs over dim 1. None: no constraint."""
     units: int
     activation: str = "linear"
     use_bias: bool = True
+    max_norm: Optional[float] = None
 
     needs: ClassVar[Optional[str]] = "flat"
     owns_params: ClassVar[bool] = True
@@ -75,6 +87,17 @@ class Dense(LayerRules):
             raise SpecError(f"Dense units must be >= 1, got {self.units}.")
         if self.activation not in ACTIVATIONS:
             raise SpecError(f"unknown activation {self.activation!r}; choose from {ACTIVATIONS}.")
+        if self.max_norm is not None and not (0 < self.max_norm < math.inf):
+            raise SpecError(f"Dense max_norm bounds each unit's incoming weight norm, a number > 0; "
+                            f"got {self.max_norm}.")
+
+
+def max_norm_numpy(kernel: np.ndarray, c: float) -> np.ndarray:
+    """The max-norm constraint on a neutral ``(in, out)`` kernel, in float64 (for tests and
+    readers): each column scaled to ``min(n, c) / (1e-7 + n)`` of itself."""
+    k = np.asarray(kernel, np.float64)
+    norms = np.sqrt((k * k).sum(axis=0, keepdims=True))
+    return k * (np.minimum(norms, c) / (MAX_NORM_EPS + norms))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal, Optional
 
 from bench.errors import SpecError
+from bench.spec.schedules import Schedule
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,14 @@ class Optimizer:
     ``"adamw"`` is Adam with *decoupled* weight decay (Loshchilov & Hutter 2019),
     as Keras's ``AdamW`` and PyTorch's ``AdamW`` do it: before each Adam update
     every trainable tensor (biases included) becomes ``p - lr * weight_decay * p``.
-    It is not ``L2``, whose gradient passes through Adam's scaling."""
+    It is not ``L2``, whose gradient passes through Adam's scaling.
+
+    ``lr_schedule`` and ``momentum_schedule`` (``bench.spec.schedules``) are the case's
+    schedules, declared once for every arm; an arm's own ``Arm.lr_schedule`` /
+    ``Arm.momentum_schedule`` replaces them for that arm. A momentum schedule is SGD's,
+    per epoch. Under a changing learning rate with momentum the frameworks' SGD differ:
+    Keras folds each step's lr into its velocity (``v = m v - lr g``), PyTorch scales its
+    buffer by the current lr (``b = m b + g; p -= lr b``); with a constant lr they agree."""
     name: Literal["adam", "sgd", "adamw"]
     lr: Optional[float] = None
     beta1: Optional[float] = None
@@ -24,6 +32,8 @@ class Optimizer:
     eps: Optional[float] = None
     momentum: float = 0.0
     weight_decay: Optional[float] = None   # adamw only
+    lr_schedule: Optional[Schedule] = None
+    momentum_schedule: Optional[Schedule] = None
 
     def validate(self) -> None:
         if self.name not in ("adam", "sgd", "adamw"):
@@ -33,6 +43,28 @@ class Optimizer:
         if self.weight_decay is not None and (self.name != "adamw" or not 0 <= self.weight_decay < math.inf):
             raise SpecError(f"weight_decay is AdamW's decoupled decay, a finite number >= 0 with "
                             f"Optimizer('adamw'); got {self.weight_decay} with {self.name!r} (for L2 use Arm.l2).")
+        check_lr_schedule(self.lr_schedule)
+        check_momentum_schedule(self.momentum_schedule, self.name)
+
+
+def check_lr_schedule(schedule: Optional[Schedule]) -> None:
+    """A learning rate schedule's values are > 0, on either clock."""
+    if schedule is None:
+        return
+    schedule.validate(what="learning rate")
+    if min(v for v in (schedule.start, schedule.end) if v is not None) <= 0:
+        raise SpecError(f"a learning rate schedule's values must be > 0; got {schedule}.")
+
+
+def check_momentum_schedule(schedule: Optional[Schedule], optimizer: str) -> None:
+    """A momentum schedule is SGD's, per epoch, its values in [0, 1)."""
+    if schedule is None:
+        return
+    if optimizer != "sgd":
+        raise SpecError(f"a momentum schedule drives SGD's momentum; this case's optimizer is {optimizer!r}.")
+    schedule.validate(0.0, 1.0, what="momentum")
+    if schedule.per != "epoch":
+        raise SpecError(f"a momentum schedule runs per epoch; got per={schedule.per!r}.")
 
 
 @dataclass(frozen=True)
@@ -99,13 +131,27 @@ class Data:
     # rows, taken before any shuffling, are held out and never trained on; the
     # model is evaluated on them after each epoch (metrics ``val_accuracy``,
     # ``val_loss``; ``val_mae`` for regression). 0 = no held-out set.
+    # With it a case has three disjoint sets: the rows it trains on, the validation rows
+    # (``val_*``, and a regression case's ``min_val_mae``/``final_val_mae``/``gap_mae``) and the
+    # test rows (``test_*``: the dataset's test split, or a tabular set's 30 %), which nothing
+    # selects on. ``select`` ("val_loss", "val_accuracy", "val_error", "val_mae") picks, per seed,
+    # the epoch whose model is judged: the one with the best value of that validation metric
+    # (training still runs every epoch), so every metric but ``train_loss`` is that epoch's.
+    # None: the last epoch's.
     validation_split: float = 0.0
+    select: Optional[str] = None
 
     def validate(self) -> None:
         if self.batch_size < 1 or self.epochs < 1:
             raise SpecError(f"batch_size and epochs must be >= 1, got {self.batch_size}, {self.epochs}.")
         if not (0.0 <= self.validation_split < 1.0):
             raise SpecError(f"validation_split must lie in [0, 1), got {self.validation_split}.")
+        if self.select is not None:
+            if self.select not in SELECT_MONITORS:
+                raise SpecError(f"select picks an epoch by a validation metric, one of {sorted(SELECT_MONITORS)}; "
+                                f"got {self.select!r}.")
+            if not self.validation_split:
+                raise SpecError(f"select={self.select!r} needs validation rows: set validation_split > 0.")
         for n in (self.train_subsample, self.test_subsample):
             if n is not None and n < 1:
                 raise SpecError(f"subsample sizes must be >= 1, got {n}.")
@@ -119,8 +165,10 @@ class Metric:
 
 
 # Epoch-end metrics early stopping can watch, and whether lower is better.
-STOP_MONITORS = {"val_loss": True, "val_mae": True, "val_accuracy": False,
-                 "test_loss": True, "test_mae": True, "test_accuracy": False}
+STOP_MONITORS = {"val_loss": True, "val_mae": True, "val_accuracy": False, "val_error": True,
+                 "test_loss": True, "test_mae": True, "test_accuracy": False, "test_error": True}
+# The validation metrics ``Data.select`` can pick an epoch by.
+SELECT_MONITORS = {k: v for k, v in STOP_MONITORS.items() if k.startswith("val_")}
 
 
 @dataclass(frozen=True)

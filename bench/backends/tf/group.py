@@ -35,7 +35,7 @@ from bench.backends.tf import device  # noqa: E402,F401  (sets up the GPUs befor
 from bench.backends.tf import inference  # noqa: E402
 from bench.backends.tf.defaults import table  # noqa: E402
 from bench.backends.tf.layers import kit_for, layer_stream  # noqa: E402
-from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
+from bench.backends.tf.optimizer import build_optimizer, set_scheduled  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
 from bench.spec import MC_ROWS, arm_input_shape, layer_shapes  # noqa: E402
 from bench.spec.gradients import recorded, wants_grad_norms  # noqa: E402
@@ -80,7 +80,11 @@ class GroupTrainer:
         self._weights = self._stack(params)
         self.trainable = [v for kit, w in zip(self._owners, self._weights)
                           for name, v in w.items() if name not in kit.STATE]
-        self.optimizer = build_optimizer(job.case.optimizer, self._defaults)
+        self.optimizer = build_optimizer(job.case.optimizer, self._defaults, job.arm.schedules(job.case.optimizer))
+        # (kit, spec layer, stacked kernel) of each max-norm layer, constrained after every update
+        self._max_norms = [(kit, layer, w["kernel"]) for kit, layer, w in
+                           zip(self._owners, [lr for lr, kit in zip(job.arm.layers, self._kits) if kit.PARAMS], self._weights)
+                           if getattr(layer, "max_norm", None) is not None]
         self.optimizer.build(self.trainable)
         l2 = job.arm.l2
         self.l2_coef = 0.0 if l2 is None else float(l2.coef)
@@ -206,11 +210,18 @@ class GroupTrainer:
             norms = tf.stack([tf.stack([tf.norm(p) for p in kit.seed_parts(grads[i], self.S)])
                               for kit, i in self._kernel_at], axis=1)
             self.optimizer.apply(grads, self.trainable)
+            self._constrain()
             self._draws.assign_add(1)
             return losses, norms
         self.optimizer.apply(grads, self.trainable)
+        self._constrain()
         self._draws.assign_add(1)
         return losses
+
+    def _constrain(self) -> None:
+        """Max-norm after the update, as Keras applies a kernel constraint (``Dense.max_norm``)."""
+        for kit, layer, kernel in self._max_norms:
+            kernel.assign(kit.constrain(layer, kernel, self.S))
 
     def _train_epoch(self, index, lengths):
         if self._kernel_at:
@@ -313,13 +324,12 @@ class GroupTrainer:
         case that asks for them (``bench.spec.gradients``)."""
         return recorded(self._norms)
 
-    def set_schedule(self, dropout_rate=None, lr=None) -> None:
+    def set_schedule(self, dropout_rate=None, lr=None, momentum=None, lr_steps=None) -> None:
         """This epoch's scheduled values, as ``bench.backends.tf.single.Trainer.set_schedule``:
         ``dropout_rate`` replaces every spec ``Dropout`` layer's rate (a constant of the
         traced epoch, so a new one retraces it; the draw counter steps on at rate 0 too),
-        ``lr`` the optimizer's learning rate variable."""
-        if lr is not None:
-            self.optimizer.learning_rate = float(lr)
+        ``lr``, ``lr_steps`` and ``momentum`` the optimizer's variables."""
+        set_scheduled(self.optimizer, lr, momentum, lr_steps)
         if dropout_rate is None:
             return
         layers = [(k, kit.with_rate(layer, float(dropout_rate)) if kit.SCHEDULED else layer, shape)

@@ -22,7 +22,7 @@ from bench.backends.tf import device  # noqa: E402,F401  (sets up the GPUs befor
 from bench.backends.tf import inference  # noqa: E402
 from bench.backends.tf.defaults import table  # noqa: E402
 from bench.backends.tf.layers import keras_layer, kit_for, scheduled_rate  # noqa: E402
-from bench.backends.tf.optimizer import build_optimizer  # noqa: E402
+from bench.backends.tf.optimizer import build_optimizer, set_scheduled  # noqa: E402
 from bench.errors import SpecError  # noqa: E402
 from bench.spec import MC_ROWS, Job, arm_input_shape, layer_shapes  # noqa: E402
 from bench.spec.gradients import recorded, wants_grad_norms  # noqa: E402
@@ -62,7 +62,7 @@ class Trainer:
         # (kit, Keras layer) of each parameter-owning layer, in arm order: the neutral parameter list's order
         self._owners = [(kit, built) for kit, built in zip(map(kit_for, job.arm.layers), body) if kit.PARAMS]
         self._set_params(params)
-        self.optimizer = build_optimizer(job.case.optimizer, defaults)
+        self.optimizer = build_optimizer(job.case.optimizer, defaults, job.arm.schedules(job.case.optimizer))
         # Build the optimizer's slots now: variables cannot be created inside the graph loop.
         self.optimizer.build(self.model.trainable_variables)
         self.l2_coef, self.l2_vars = self._penalized(job.arm.l2)
@@ -222,17 +222,18 @@ class Trainer:
         for a case that asks for them (``bench.spec.gradients``)."""
         return recorded(self._norms)
 
-    def set_schedule(self, dropout_rate=None, lr=None) -> None:
+    def set_schedule(self, dropout_rate=None, lr=None, momentum=None, lr_steps=None) -> None:
         """This epoch's scheduled values (``bench.spec.Schedule``): ``dropout_rate`` becomes
         the rate of every Keras ``Dropout`` layer (the spec's ``Dropout``), ``lr`` the
-        optimizer's learning rate (a variable the graphs read). A rate is a Python constant
+        optimizer's learning rate (a variable the graphs read), ``lr_steps`` one learning rate
+        per step of the epoch and ``momentum`` SGD's (``bench.backends.tf.optimizer``; variables
+        too, so neither retraces). A rate is a Python constant
         in the traced graphs, so a new one retraces them: the same ops as a constant-rate
         run at that rate, hence the same masks. Keras skips drawing at rate 0 and so does
         not advance its seed; ``fit_epoch`` advances it by the epoch's steps instead, so a
         layer's j-th step draws with the seed ``[stream, j]`` whatever the rates before,
         as the vectorized path's shared draw counter does."""
-        if lr is not None:
-            self.optimizer.learning_rate = float(lr)
+        set_scheduled(self.optimizer, lr, momentum, lr_steps)
         if dropout_rate is None:
             return
         self._idle_dropout = float(dropout_rate) == 0.0

@@ -159,6 +159,10 @@ class GroupTrainer:
             self.optimizer = torch_adam.SeedAdam(self.optimizer)
         self._keras_eps = matched_eps(job, self.optimizer)
         self._t = 0
+        # (parameter layer, kit, spec layer) of each max-norm layer, constrained after every update
+        self._max_norms = [(i, kit, layer) for i, (kit, layer) in enumerate(self._owners)
+                           if getattr(layer, "max_norm", None) is not None]
+        self._lr_steps = None   # this epoch's per-step learning rates (set_schedule), else None
         self._gens = [torch.Generator(self.device).manual_seed(int(s)) for s in seeds]
         self._streams = _mask_streams(job.arm.layers, self._gens, self.device)
         self._x = self._y = None
@@ -342,6 +346,10 @@ class GroupTrainer:
         if self._l1:
             penalty = penalty + self._l1_penalty()
         self.optimizer.step()
+        if self._max_norms:   # each seed's block alone, at its own size, as the per-seed path
+            with torch.no_grad():
+                for i, kit, layer in self._max_norms:
+                    kit.constrain_blocks(layer, self._stores[i]["kernel"], self.S)
         return losses.detach() + penalty
 
     def _mc_out(self, rows, gens: list, streams):
@@ -392,6 +400,9 @@ class GroupTrainer:
         losses = torch.empty(len(sizes), self.S, device=self.device)
         norms = torch.empty(len(sizes), self.S, len(self._kernels), device=self.device) if self._kernels else None
         for i, idx in enumerate(torch.split(index, sizes, dim=1)):
+            if self._lr_steps is not None:
+                for group in self.optimizer.param_groups:
+                    group["lr"] = self._lr_steps[i]
             rows = idx.reshape(-1)   # index_select: a plain gather, faster than advanced indexing
             x = self._x.index_select(0, rows).reshape(*idx.shape, -1)
             losses[i] = self._step(x, self._y.index_select(0, rows).reshape(*idx.shape, *self._y.shape[1:]))
@@ -408,13 +419,17 @@ class GroupTrainer:
         case that asks for them (``bench.spec.gradients``)."""
         return recorded(self._norms)
 
-    def set_schedule(self, dropout_rate=None, lr=None) -> None:
+    def set_schedule(self, dropout_rate=None, lr=None, momentum=None, lr_steps=None) -> None:
         """This epoch's scheduled values, as ``bench.backends.torch.single.Trainer.set_schedule``:
         ``dropout_rate`` replaces every spec ``Dropout`` layer's rate (its kit reads it at
-        each draw), ``lr`` every parameter group's learning rate."""
-        if lr is not None:
-            for group in self.optimizer.param_groups:
+        each draw), ``lr`` every parameter group's learning rate, ``lr_steps`` its value at
+        each step of the epoch, ``momentum`` SGD's momentum."""
+        self._lr_steps = None if lr_steps is None else [float(v) for v in lr_steps]
+        for group in self.optimizer.param_groups:
+            if lr is not None and lr_steps is None:
                 group["lr"] = float(lr)
+            if momentum is not None:
+                group["momentum"] = float(momentum)
         if dropout_rate is not None:
             self._layers = [(kit, kit.with_rate(layer, float(dropout_rate)) if kit.scheduled else layer, shape)
                             for kit, layer, shape in self._layers]

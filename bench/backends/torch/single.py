@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from bench.backends.torch.defaults import table
 from bench.backends.torch import inference
 from bench.backends.torch.device import training_device as _device
-from bench.backends.torch.layers import build, scheduled_rate
+from bench.backends.torch.layers import build, kit_for, scheduled_rate
 from bench.backends.torch.optimizer import build_optimizer, matched_eps, set_keras_eps
 from bench.errors import SpecError
 from bench.spec import MC_ROWS
@@ -46,6 +46,11 @@ class Trainer:
         self._load(params)
         self.model.to(self.device)
         self.optimizer = build_optimizer(job.case.optimizer, list(self.model.parameters()), defaults, job.mode)
+        # (kit, spec layer, module) of each max-norm layer, constrained after every update
+        owner_layers = [layer for layer in job.arm.layers if kit_for(layer).weights]
+        self._max_norms = [(kit, layer, module) for (kit, module), layer in zip(self._owners, owner_layers)
+                           if getattr(layer, "max_norm", None) is not None]
+        self._lr_steps = None   # this epoch's per-step learning rates (set_schedule), else None
         self._keras_eps = matched_eps(job, self.optimizer)
         self._t = 0
         self._l2_coef, self._l2_params = self._penalized(job.arm.l2)
@@ -162,6 +167,10 @@ class Trainer:
         if self._kernels:   # the gradient norms, before the update (bench.spec.gradients)
             self._step_norms = torch.stack([torch.linalg.vector_norm(t.grad) for t in self._kernels])
         self.optimizer.step()
+        if self._max_norms:
+            with torch.no_grad():
+                for kit, layer, module in self._max_norms:
+                    kit.constrain(layer, module)
         return loss.detach()
 
     # --- the interface ---------------------------------------------------------
@@ -181,6 +190,9 @@ class Trainer:
         self.model.train()
         with self._own_rng():
             for i, idx in enumerate(torch.split(flat, sizes)):
+                if self._lr_steps is not None:
+                    for group in self.optimizer.param_groups:
+                        group["lr"] = self._lr_steps[i]
                 losses[i] = self._step(self._x.index_select(0, idx), self._y.index_select(0, idx))
                 if norms is not None:
                     norms[i] = self._step_norms
@@ -193,13 +205,17 @@ class Trainer:
         for a case that asks for them (``bench.spec.gradients``)."""
         return recorded(self._norms)
 
-    def set_schedule(self, dropout_rate=None, lr=None) -> None:
+    def set_schedule(self, dropout_rate=None, lr=None, momentum=None, lr_steps=None) -> None:
         """This epoch's scheduled values (``bench.spec.Schedule``): ``dropout_rate`` becomes
         ``p`` of every ``nn.Dropout`` (the spec's ``Dropout``; at p = 0 it draws nothing,
-        as the vectorized path), ``lr`` every parameter group's learning rate."""
-        if lr is not None:
-            for group in self.optimizer.param_groups:
+        as the vectorized path), ``lr`` every parameter group's learning rate, ``lr_steps``
+        its value at each step of the epoch, ``momentum`` SGD's momentum."""
+        self._lr_steps = None if lr_steps is None else [float(v) for v in lr_steps]
+        for group in self.optimizer.param_groups:
+            if lr is not None and lr_steps is None:
                 group["lr"] = float(lr)
+            if momentum is not None:
+                group["momentum"] = float(momentum)
         if dropout_rate is not None:
             scheduled_rate(self.model, float(dropout_rate))
 

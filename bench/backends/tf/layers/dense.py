@@ -26,7 +26,17 @@ class DenseKit(Kit):
 
     @staticmethod
     def build(layer, stream, defaults):
-        return keras.layers.Dense(layer.units, activation=layer.activation, use_bias=layer.use_bias)
+        # max-norm: Keras's own constraint, which its optimizers apply after every update
+        constraint = keras.constraints.MaxNorm(layer.max_norm, axis=0) if layer.max_norm is not None else None
+        return keras.layers.Dense(layer.units, activation=layer.activation, use_bias=layer.use_bias,
+                                  kernel_constraint=constraint)
+
+    @staticmethod
+    def constrain(layer, kernel, seeds: int):
+        """A group's (S, in, out) kernel with max-norm applied to each seed's (in, out) slice by
+        Keras's ``MaxNorm(c, axis=0)``, one op per seed as the per-seed path."""
+        constraint = keras.constraints.MaxNorm(layer.max_norm, axis=0)
+        return tf.stack([constraint(part) for part in tf.unstack(kernel, num=seeds)])
 
     @staticmethod
     def variables(built):

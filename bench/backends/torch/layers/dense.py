@@ -7,6 +7,15 @@ from torch import nn
 
 from bench.backends.torch.layers.activation import activate, activation_modules
 from bench.backends.torch.layers.kit import Kit
+from bench.spec.layers import MAX_NORM_EPS
+
+
+def max_norm_(weight, c: float, dim: int) -> None:
+    """Keras's ``MaxNorm`` in place: ``w * (clip(n, 0, c) / (eps + n))`` with ``n`` each unit's
+    incoming-weight norm over ``dim`` (1 for an ``nn.Linear.weight`` (out, in), 0 for a
+    neutral (in, out) kernel), the same ops in the same order."""
+    norms = torch.sqrt(torch.sum(torch.square(weight), dim=dim, keepdim=True))
+    weight.mul_(torch.clamp(norms, 0.0, c) / (MAX_NORM_EPS + norms))
 
 
 class _AddBias(torch.autograd.Function):
@@ -46,6 +55,16 @@ class DenseKit(Kit):
 
     def kernel_tensors(self, module):
         return [module.weight]
+
+    def constrain(self, layer, module) -> None:
+        """Max-norm (``Dense.max_norm``) on the per-seed path: ``nn.Linear.weight`` is (out, in),
+        so each unit's incoming weights are a row (dim 1)."""
+        max_norm_(module.weight, layer.max_norm, 1)
+
+    def constrain_blocks(self, layer, joined, seeds: int) -> None:
+        """Max-norm on a group's (S, in, out) kernel, each seed's (in, out) block alone (dim 0)."""
+        for block in self.blocks(joined, seeds):
+            max_norm_(block, layer.max_norm, 0)
 
     def stack(self, layer, name, arr):
         return arr[:, None, :] if name == "bias" else arr     # (S, 1, out) / (S, in, out)
