@@ -17,15 +17,15 @@ ROOT = Path(__file__).resolve().parents[1]
 C4_MNIST = registry.get("c4_mnist")
 
 
-def test_c4_mnist_full_runs_the_anchor_arm_on_three_seeds():
+def test_c4_mnist_full_runs_the_anchor_arm_on_five_seeds():
     prof = C4_MNIST.profile("full")
-    assert prof.arms == ("fc",) and prof.seeds == 3
+    assert prof.arms == ("fc",) and prof.seeds == 5
     jobs = runner.jobs_for(C4_MNIST, "full", ["tf", "torch"], ["as_written"])
     assert sorted({j.arm.name for j in jobs}) == ["fc"] and len(jobs) == 2
     made = plan.make(RunOptions([C4_MNIST], "full", ["tf", "torch"], ["as_written"], results_dir="/nonexistent"),
                      rate_dirs=[])
     (c,) = made.cases
-    assert (c.arms, c.seeds, c.runs) == (1, 3, 6)
+    assert (c.arms, c.seeds, c.runs) == (1, 5, 10)
     # an explicit --arm still names any arm of the case
     assert {j.arm.name for j in runner.jobs_for(C4_MNIST, "full", ["tf"], ["as_written"], ["none", "fc"])} == {"none", "fc"}
 
@@ -68,5 +68,5 @@ def test_bench_list_names_a_profiles_arms(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     section = out.split("c4_mnist:", 1)[1].split("\nc5a:", 1)[0]
-    assert "profile full: 3 seeds of arms fc;" in section
+    assert "profile full: 5 seeds of arms fc;" in section
     assert "profile mid: 10 seeds;" in section
