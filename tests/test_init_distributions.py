@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from bench.run.seeds import conv_init, dense_init
+from bench.spec.initializers import conv_init, dense_init
 
 
 def _uniform(values: np.ndarray, limit: float) -> None:
