@@ -16,12 +16,13 @@ from bench.spec import PROFILES, registry
 
 
 def _verdicts(found: dict, profile: str, case_id: str, claim_id: str) -> str:
-    entry = found.get((profile, case_id, claim_id))
-    if not entry:
+    """``"tf: ✅ reproduced; torch: ..."`` for one claim at one profile, or "not run"."""
+    entry = found.get((case_id, claim_id), {})
+    columns = [k for k in entry if k.startswith(f"{profile} ")]
+    if not columns:
         return "not run"
-    columns = sorted((k for k in entry if k not in ("profile", "case", "claim")),
-                     key=lambda c: (c.split(" ")[0], " " in c))
-    return "; ".join(f"{c}: {MARKS.get(entry[c], '')} {entry[c]}".replace("  ", " ") for c in columns)
+    return "; ".join(f"{c.split(' ', 1)[1]}: {MARKS.get(entry[c], '')} {entry[c]}".replace("  ", " ")
+                     for c in columns)
 
 
 def _budget(case, profile: str) -> str:
@@ -34,7 +35,7 @@ def rows(results_dir, cases=None) -> list[dict]:
     """One dict per (profile, claim, paired claim) with a verdict on either side, fullest profile first."""
     cases = registry.discover() if cases is None else cases
     owner = {claim.id: case for case in cases.values() for claim in case.claims}
-    found = {(r["profile"], r["case"], r["claim"]): r for r in matrix_rows(results_dir)}
+    found = {(r["case"], r["claim"]): r for r in matrix_rows(results_dir)}
     out = []
     for profile in reversed(PROFILES):
         for case in cases.values():
