@@ -72,3 +72,13 @@ def test_every_matrix_row_names_one_claim_of_one_case():
     labels = [line.split("|")[1].strip() for line in matrix.markdown(RESULTS).splitlines()
               if line.startswith("|") and not line.startswith("|--")][1:]
     assert labels and len(labels) == len(set(labels)), [x for x in labels if labels.count(x) > 1]
+
+
+def test_the_pairs_table_in_the_results_page_follows_from_the_claims_tables():
+    """docs/results.md shows each paper claim beside the post's: the table must be what
+    ``bench verdicts --pairs`` gives from the committed claims tables, not typed."""
+    from bench.publish import pairs
+
+    page = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
+    block = page.split("<!-- pairs:", 1)[1].split("-->", 1)[1].split("<!-- /pairs -->", 1)[0]
+    assert block.strip() == pairs.markdown(RESULTS).strip()
