@@ -153,5 +153,5 @@ def test_smoke_profile_produces_a_report(tmp_path):
     text = path.read_text()
     for claim in ("c1a", "c1b", "c1c", "c1d"):
         assert text.count(f"| {claim} ") >= 3  # tf row, torch row, agreement row
-    assert "paired" in text and "sizes: c1 8" in text
+    assert "paired" in text and "sizes: c1/as_written 8" in text
     assert (path.parent / "claims.csv").exists() and (path.parent / "c1_curves.png").exists()

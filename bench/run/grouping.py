@@ -18,7 +18,7 @@ from typing import Optional
 from bench import backends
 from bench.backends import EVAL_ROWS  # rows per inference pass in the group trainers
 from bench.errors import SpecError
-from bench.spec import Conv2D, arm_input_shape, layer_inputs, layer_shapes
+from bench.spec import arm_input_shape, layer_inputs, layer_shapes
 
 BYTES_PER_FLOAT = 4
 ACTIVATION_COPIES = 4   # each layer's output, the copy autograd keeps, its gradient, a mask or noise tensor
@@ -64,24 +64,19 @@ GroupSize.AUTO = GroupSize("auto")
 GroupSize.PER_SEED = GroupSize("per_seed", 1)
 
 
-# Layer types whose vectorized groups train slower per seed than the per-seed path on a CPU:
-# a group's convolution is a grouped convolution, 1.3-1.7x the per-seed cost for C4's net in
-# both frameworks (results/speed/c4_rates/estimate.txt). ``--group-size auto`` trains them per seed there.
-CPU_PER_SEED_LAYERS = (Conv2D,)
-
-
 def trains_per_seed(case, size: GroupSize, gpu: Optional[bool] = None) -> bool:
     """Whether ``case``'s seeds train one by one on the per-seed reference path: when asked
     (``GroupSize.PER_SEED``), when the case resplits its data per seed (every seed has
     its own arrays, so its seeds cannot share a group), when an arm holds a layer type
     that has no group path (its rules say ``vectorized = False``, e.g. LSTM), or, under
     ``GroupSize.AUTO`` without a GPU, when an arm holds a layer type whose groups are the
-    slower path on a CPU (``CPU_PER_SEED_LAYERS``). ``gpu`` None asks the backends
+    slower path on a CPU (its rules say ``cpu_group_slower``: a convolution's group is a grouped
+    convolution, 1.3-1.7x the per-seed cost for C4's net in both frameworks, results/speed/c4_rates/). ``gpu`` None asks the backends
     (``bench.backends.gpu_visible``). The one place this is decided."""
     layers = [layer for arm in case.arms for layer in arm.layers]
     if size.kind == "per_seed" or bool(case.data.resplit) or any(not layer.vectorized for layer in layers):
         return True
-    if size.kind != "auto" or not any(isinstance(layer, CPU_PER_SEED_LAYERS) for layer in layers):
+    if size.kind != "auto" or not any(layer.cpu_group_slower for layer in layers):
         return False
     return not (backends.gpu_visible() if gpu is None else gpu)
 

@@ -31,6 +31,12 @@ class LayerRules:
     vectorized: ClassVar[bool] = True             # False: no backend trains it on the group path, so a case
     #                                               holding it trains seed by seed (``bench.run.grouping``)
     stochastic: ClassVar[bool] = False            # draws noise in training
+    # a matmul over a "kernel" parameter: its forward is 2 x (output positions) x (kernel entries)
+    # FLOPs per example (``bench.speed.flops``)
+    kernel_matmul: ClassVar[bool] = False
+    # its vectorized group trains slower per seed than the per-seed path on a CPU (a convolution's
+    # group is a grouped convolution), so ``--group-size auto`` trains it per seed there
+    cpu_group_slower: ClassVar[bool] = False
     # the arm inference modes it allows (``bench.spec.inference``): a layer that draws nothing is the
     # same under each; a noise layer allows only "inverted" unless its kits implement the others
     inference_modes: ClassVar[tuple] = INFERENCE_MODES
@@ -63,6 +69,7 @@ class Dense(LayerRules):
     a Keras (and the neutral) kernel is ``(in, out)``, so unit j's weights are column j and
     the norm runs over axis 0; a PyTorch ``nn.Linear.weight`` is ``(out, in)``, so they are
     row j and the norm runs over dim 1. None: no constraint."""
+    kernel_matmul: ClassVar[bool] = True
     units: int
     activation: str = "linear"
     use_bias: bool = True
@@ -165,6 +172,8 @@ PADDINGS = ("valid", "same")
 class Conv2D(LayerRules):
     """A 2-D convolution, stride 1, over a channels-last (H, W, C) map:
     ``{"kernel": (kh, kw, cin, filters), "bias": (filters,)}``."""
+    kernel_matmul: ClassVar[bool] = True
+    cpu_group_slower: ClassVar[bool] = True
     filters: int
     kernel_size: Union[int, tuple[int, int]]
     activation: str = "linear"

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import math
 
-from bench.spec import Conv2D, Dense, layer_inputs, layer_shapes
+from bench.spec import layer_inputs, layer_shapes
 
 
 def forward_flops(layers, input_shape) -> list[int]:
-    """The forward FLOPs per example of each Conv2D and Dense layer, in order."""
+    """The forward FLOPs per example of each kernel-matmul layer (Dense, Conv2D), in order."""
     out = []
     for layer, shape_in, shape_out in zip(layers, layer_inputs(layers, input_shape),
                                           layer_shapes(layers, input_shape)):
-        if isinstance(layer, (Conv2D, Dense)):
+        if layer.kernel_matmul:
             kernel = layer.param_shapes(shape_in)["kernel"]
             out.append(2 * math.prod(shape_out[:-1]) * math.prod(kernel))
     return out
