@@ -83,11 +83,15 @@ def test_a_wrong_address_is_one_sentence_within_seconds(tmp_path):
     assert not (tmp_path / "smoke").exists()   # refused before anything ran
 
 
+# enough seeds that the run is still going when its first records are in and the head is killed
+SEEDS = 30
+
+
 @pytest.mark.slow
 def test_a_lost_cluster_says_how_many_records_were_kept_and_how_to_resume(tmp_path, ray_head):
     address, temp = ray_head
     records = tmp_path / "smoke" / "records.jsonl"
-    run = subprocess.Popen([sys.executable, "-m", "bench", *C2, "--seeds", "6", "--address", address,
+    run = subprocess.Popen([sys.executable, "-m", "bench", *C2, "--seeds", str(SEEDS), "--address", address,
                             "--results-dir", str(tmp_path)], cwd=ROOT, env=_env(BENCH_RAY_LOST_AFTER_S="3"),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -108,4 +112,4 @@ def test_a_lost_cluster_says_how_many_records_were_kept_and_how_to_resume(tmp_pa
     assert len(errors) == 1 and errors[0] == err.strip().splitlines()[-1], err
     assert errors[0].startswith(f"bench: error: lost the Ray cluster at {address}")
     assert f"the {kept} record(s) this run finished are kept in {records}" in errors[0]
-    assert "rerun the same command to resume" in errors[0] and 1 <= kept < 6
+    assert "rerun the same command to resume" in errors[0] and 1 <= kept < SEEDS
