@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import importlib
 
-from bench.run import allocator
+from bench.host import allocator
 from bench.backends import quiet
 from bench.errors import SpecError
 from bench.spec.defaults import check_mode
