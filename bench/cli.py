@@ -258,7 +258,8 @@ def _notes(quiet: bool):
 
 def _run(args) -> int:
     from bench import arguments
-    from bench.run import devices, environment, grouping, workers
+    from bench.host import devices
+    from bench.run import environment, grouping, workers
     from bench.run.options import AdaptiveOptions, RunOptions
     from bench.records import lock
     from bench.backends import quiet

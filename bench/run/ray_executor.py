@@ -29,7 +29,8 @@ import os
 import sys
 from typing import Callable, Iterable, Iterator, Optional
 
-from bench.run import devices, environment
+from bench.host import devices
+from bench.run import environment
 from bench.errors import BenchError
 from bench.run.workers import TaskError, WorkerDied
 

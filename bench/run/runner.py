@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from bench import backends, data
-from bench.run import devices, environment, grouping, progress, throughput, workers as pool
+from bench.host import devices
+from bench.run import environment, grouping, progress, throughput, workers as pool
 from bench.run.grouping import GroupSize
 from bench.records import identity, store
 from bench.spec import Job
@@ -199,7 +200,7 @@ def _group_size(case: Case, jobs: list[Job], n_seeds: int, requested: GroupSize,
     per_seed = max(grouping.seed_bytes(case, job.arm, job.data.batch_size) for job in jobs)
     free = [backends.load(fw).free_memory() for fw in {job.framework for job in jobs}]
     host = grouping.host_free_bytes()
-    # A GPU's memory is shared only by the workers pinned to it (bench.run.devices); the host's by all.
+    # A GPU's memory is shared only by the workers pinned to it (bench.host.devices); the host's by all.
     known = [f // devices.sharing(workers) if f is not None else host // workers
              for f in free if f is not None or host is not None]
     size, message = grouping.plan(n_seeds, requested.requested, per_seed, min(known) if known else None)
