@@ -47,7 +47,7 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=default, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from bench.run import environment
+        from bench.host import environment
 
         print(f"bench {environment.code_version()}")
         parser.exit()
@@ -258,8 +258,8 @@ def _notes(quiet: bool):
 
 def _run(args) -> int:
     from bench import arguments
-    from bench.host import devices
-    from bench.run import environment, grouping, workers
+    from bench.host import devices, environment
+    from bench.run import grouping, workers
     from bench.run.options import AdaptiveOptions, RunOptions
     from bench.records import lock
     from bench.backends import quiet
@@ -400,7 +400,8 @@ def _speed(args) -> int:
     from tabulate import tabulate
 
     from bench import arguments
-    from bench.run import environment, grouping, workers
+    from bench.host import environment
+    from bench.run import grouping, workers
     from bench.speed import measure as speed
 
     conv = args.case == "c4"
@@ -496,7 +497,7 @@ def _publish(args) -> int:
 
 def _compare(args) -> int:
     from bench.publish import compare
-    from bench.run import environment
+    from bench.host import environment
 
     profile = args.profile
     if profile == "auto":   # the same choice as `bench run --profile auto`

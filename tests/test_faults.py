@@ -568,7 +568,8 @@ def test_bad_arguments_and_data_are_refused_before_any_framework_import(tmp_path
 def test_framework_logging_is_quiet_in_the_parent_and_in_workers():
     script = """
         from bench import backends
-        from bench.run import environment, workers
+        from bench.host import environment
+        from bench.run import workers
         from bench.backends import quiet
         quiet.configure(verbose=False)
         backends.load("tf")                                   # the parent's import, as a run does it

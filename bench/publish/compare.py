@@ -49,7 +49,7 @@ from scipy import stats as _st
 from tabulate import tabulate
 
 from bench import backends
-from bench.run import environment
+from bench.host import environment
 from bench.records import identity, store
 from bench.spec import registry
 from bench.spec.throughput import TIMED_METRICS

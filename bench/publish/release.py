@@ -17,7 +17,7 @@ profile, case by case, refusing:
 * one seed-run present twice with different outcomes.
 
 Cases may come from different commits and machines; the report header
-(``bench.run.environment.summary``) states which commit and machine each case's
+(``bench.host.environment.summary``) states which commit and machine each case's
 records come from. The records file is replaced atomically.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.run import environment
+from bench.host import environment
 from bench.records import identity, store
 from bench.errors import StoreError
 

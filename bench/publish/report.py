@@ -99,7 +99,7 @@ def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
     return REPORT.md's path and the scoreboard as terminal text."""
     from bench.publish import plots, scoreboard
 
-    from bench.run import environment
+    from bench.host import environment
     from bench.records import identity
 
     loaded = identity.load(results_dir, profile)   # current records only: never two specs in one table
@@ -165,7 +165,7 @@ def publish(results_dir, profile: str, html: bool = False) -> tuple[Path, str]:
 def partial_lines(records: list[dict], case, profile: str) -> list[str]:
     """A warning when some arm x framework x mode of ``case`` has fewer ok seeds than ``profile``
     defines (a seed range published before the rest has run): its verdicts rest on fewer seeds."""
-    from bench.run.environment import commit_of, seed_ranges
+    from bench.host.environment import commit_of, seed_ranges
 
     wanted = case.profile(profile).seeds
     seeds: dict = defaultdict(set)

@@ -30,7 +30,7 @@ import sys
 from typing import Callable, Iterable, Iterator, Optional
 
 from bench.host import devices
-from bench.run import environment
+from bench.host import environment
 from bench.errors import BenchError
 from bench.run.workers import TaskError, WorkerDied
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from bench import backends, data
-from bench.host import devices
-from bench.run import environment, grouping, progress, throughput, workers as pool
+from bench.host import devices, environment
+from bench.run import grouping, progress, throughput, workers as pool
 from bench.run.grouping import GroupSize
 from bench.records import identity, store
 from bench.spec import Job
