@@ -258,7 +258,7 @@ def _notes(quiet: bool):
 
 def _run(args) -> int:
     from bench import arguments
-    from bench.host import devices, environment
+    from bench.host import devices
     from bench.run import grouping, workers
     from bench.run.options import AdaptiveOptions, RunOptions
     from bench.records import lock
@@ -277,13 +277,13 @@ def _run(args) -> int:
     profile = args.profile
     if profile == "auto":
         with quiet.framework_import():
-            profile = "full" if device != "cpu" and environment.gpu_visible() else "quick"
+            profile = "full" if device != "cpu" and backends.gpu_visible() else "quick"
         if not args.quiet:
             print(f"bench: profile auto -> {profile} ({'GPU visible' if profile == 'full' else 'no GPU visible'})")
         _check_run_arguments(args, cases, profile)
     if count is None:
         with quiet.framework_import():
-            gpus = len(devices.gpus_for(device)) if device != "cpu" and environment.gpu_visible() else 0
+            gpus = len(devices.gpus_for(device)) if device != "cpu" and backends.gpu_visible() else 0
         count = workers.default_count(gpus, grouping.host_free_bytes())
     if args.overrides:
         from bench.spec import overrides
@@ -400,7 +400,6 @@ def _speed(args) -> int:
     from tabulate import tabulate
 
     from bench import arguments
-    from bench.host import environment
     from bench.run import grouping, workers
     from bench.speed import measure as speed
 
@@ -421,7 +420,7 @@ def _speed(args) -> int:
     if conv:
         return _speed_conv(args, loops, sizes)
     counts = [arguments.worker_count(c) for c in args.workers]
-    counts = [workers.default_count(environment.gpu_visible(), grouping.host_free_bytes()) if c is None else c
+    counts = [workers.default_count(backends.gpu_visible(), grouping.host_free_bytes()) if c is None else c
               for c in counts]
     rows, peak = speed.measure(loops, args.epochs, sizes, data_dir=args.data_dir, worker_counts=counts)
     print(f"peak fp32 matmul ({speed.PEAK_N}x{speed.PEAK_N}, torch, same threads): {peak / 1e9:.1f} GFLOP/s")
@@ -497,11 +496,10 @@ def _publish(args) -> int:
 
 def _compare(args) -> int:
     from bench.publish import compare
-    from bench.host import environment
 
     profile = args.profile
     if profile == "auto":   # the same choice as `bench run --profile auto`
-        profile = "full" if environment.gpu_visible() else "quick"
+        profile = "full" if backends.gpu_visible() else "quick"
     result = compare.run(args.results_dir, args.published, profile)
     print(compare.render(result, args.all))
     return 0 if result.passed else 1

@@ -568,15 +568,14 @@ def test_bad_arguments_and_data_are_refused_before_any_framework_import(tmp_path
 def test_framework_logging_is_quiet_in_the_parent_and_in_workers():
     script = """
         from bench import backends
-        from bench.host import environment
         from bench.run import workers
         from bench.backends import quiet
         quiet.configure(verbose=False)
         backends.load("tf")                                   # the parent's import, as a run does it
-        environment.gpu_visible()                             # asks CUDA: 'failed call to cuInit' on a CPU
+        backends.gpu_visible()                                # asks CUDA: 'failed call to cuInit' on a CPU
         with workers.Pool(1) as pool:                         # a spawned worker: the same two steps
             list(pool.map(backends.load, [("tf",)]))           # (the module itself does not pickle back)
-            list(pool.map(environment.gpu_visible, [()]))
+            list(pool.map(backends.gpu_visible, [()]))
         print("done", flush=True)
     """
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "BENCH_FRAMEWORK_LOGS")}

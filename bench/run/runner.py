@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from bench import backends, data
-from bench.host import devices, environment
-from bench.run import grouping, progress, throughput, workers as pool
+from bench.host import devices
+from bench.run import grouping, progress, stamp, throughput, workers as pool
 from bench.run.grouping import GroupSize
 from bench.records import identity, store
 from bench.spec import Job
@@ -178,7 +178,7 @@ def _run_speed(jobs: list[Job], arrays, seed: int, emit, summary: Summary, bar) 
     """Time one repetition of a speed case (``bench.run.throughput``) and ``emit`` a record
     per arm; one that raises fails every arm of the repetition, and the run goes on."""
     backend = backends.load(jobs[0].framework)
-    env = environment.describe(backend.versions())
+    env = stamp.describe(backend.versions())
     first = jobs[0]
     bar.set_postfix_str(f"{first.case.id}/{first.framework}/{first.mode} repetition {seed}")
     try:
@@ -214,7 +214,7 @@ def _run_group(job: Job, arrays, seed_ids, emit, summary: Summary, bar, vectoriz
     that runs out of memory is halved and retried; one that raises otherwise is
     retried seed by seed, so a seed that crashes fails alone."""
     backend = backends.load(job.framework)
-    env = environment.describe(backend.versions())
+    env = stamp.describe(backend.versions())
     name = f"{job.case.id}/{job.arm.name}/{job.framework}/{job.mode}"
     bar.set_postfix_str(f"{name} seeds {seed_ids[0]}-{seed_ids[-1]}" if len(seed_ids) > 1 else f"{name} seed {seed_ids[0]}")
     done = [0]
@@ -277,7 +277,7 @@ def _run_in_workers(groups, count: int, data_dir, writer, summary: Summary, bar,
                     bar.write(line, file=sys.stderr)
                 bar.advance(job, rest)
                 continue
-            env = environment.describe(backends.load(job.framework).versions())
+            env = stamp.describe(backends.load(job.framework).versions())
             _fail(job, seed_ids, f"{type(value).__name__}: {value}", getattr(value, "traceback", ""), env,
                   writer.append, summary)
             bar.advance(job, rest)
