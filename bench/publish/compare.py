@@ -48,7 +48,6 @@ import numpy as np
 from scipy import stats as _st
 from tabulate import tabulate
 
-from bench import backends
 from bench.host import environment
 from bench.records import identity, store
 from bench.spec import registry
@@ -199,10 +198,16 @@ def arm_rows(published: list[dict], fresh: list[dict], case) -> list[Row]:
 
 # --- bits ----------------------------------------------------------------------
 
+# A record's env entries that are not a library's version (``bench.run.stamp.describe``); every
+# other entry is one, so the library names come from the records, not from the installed backends.
+NOT_VERSIONS = frozenset({"bench", "commit", "dirty", "python", "platform", "processor", "cpu", "cpu_model",
+                          "cpu_flags", "cores", "device", "threads"})
+
+
 def _bits_key(r: dict) -> tuple:
     """What must match for seed i to repeat bit for bit: CPU, threads, library versions, path, commit."""
     env = r.get("env", {})
-    versions = tuple(sorted((k, env.get(k)) for k in {"numpy", *backends.libraries()}))
+    versions = tuple(sorted((k, v) for k, v in env.items() if k not in NOT_VERSIONS))
     return (env.get("device"), env.get("cpu"), env.get("threads"), versions,
             (r.get("group") or {}).get("path"), env.get("commit"))
 
