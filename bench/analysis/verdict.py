@@ -209,7 +209,7 @@ def evaluate_claim(claim: Claim, samples: dict, alpha: float = ALPHA, random_sta
         p_holm=None, verdict="inconclusive", reason="", agreement_margin=agreement_margin(claim),
         agreement_source=agreement_source(claim), min_effect=smallest, min_effect_source=source, **fields)
     result = replace(result, robust_note=_robust_note(result, alpha), power=_power(result, alpha))
-    verdict, reason = _decide(result, result.primary.p_value, alpha, "unadjusted p")
+    verdict, reason = decide(result, result.primary.p_value, alpha, "unadjusted p")
     return replace(result, verdict=verdict, reason=reason)
 
 
@@ -223,7 +223,7 @@ def _power(result: ClaimResult, alpha: float) -> powerlib.Power:
     return kinds.get(result.kind).power(result, alpha)
 
 
-def _decide(result: ClaimResult, p: float, alpha: float, label: str) -> tuple[str, str]:
+def decide(result: ClaimResult, p: float, alpha: float, label: str) -> tuple[str, str]:
     """Verdict and one-sentence reason from the primary p-value ``p``, named ``label``."""
     if result.paired and result.n_pairs < 2:
         plural = "" if result.n_pairs == 1 else "s"
@@ -264,7 +264,7 @@ def adjust(results: list[ClaimResult], alpha: float = ALPHA, families=None) -> l
         m = size[label]
         result = replace(result, p_holm=float(p), q_bh=float(q), family_size=m, family=label,
                          power=_power(result, alpha / m))
-        verdict, reason = _decide(result, float(p), alpha, "Holm-adjusted p")
+        verdict, reason = decide(result, float(p), alpha, "Holm-adjusted p")
         out.append(replace(result, verdict=verdict, reason=reason))
     return out
 

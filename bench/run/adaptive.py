@@ -281,7 +281,7 @@ def run(options: RunOptions) -> Outcome:
                                                               if k not in keys]
             for j, nominal in step_down(p, done, look, max_seeds, batch, alpha, spending):
                 res = evaluated[idx[j]][3]
-                found, _ = verdict._decide(res, res.primary.p_value, nominal, "primary p")
+                found, _ = verdict.decide(res, res.primary.p_value, nominal, "primary p")
                 if found == "inconclusive":
                     continue
                 outcome.decided[keys[idx[j]]] = (found, n)
