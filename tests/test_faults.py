@@ -26,7 +26,7 @@ from bench.publish import baseline, check, report
 from bench.records import identity, store
 from bench.spec import registry
 from bench.cli import main
-from bench.errors import StoreError
+from bench.errors import SpecError, StoreError
 
 ROOT = Path(__file__).resolve().parents[1]
 C2_RUN = ["run", "--case", "c2", "--arm", "plain", "--framework", "torch", "--workers", "1",
@@ -520,6 +520,14 @@ def test_an_unimportable_suite_file_is_listed_as_broken(extra_suites, capsys):
     assert [b.file for b in broken] == ["suites/zz_syntax.py"] and "SyntaxError" in broken[0].error
     assert main(["list"]) == 0
     assert "suites/zz_syntax.py: BROKEN" in capsys.readouterr().out
+
+
+def test_a_suites_package_without_the_dataset_catalogue_is_one_sentence(monkeypatch, capsys):
+    monkeypatch.delattr(suites, "DATASETS")
+    with pytest.raises(SpecError, match="suites names no DATASETS"):
+        registry.scan()
+    assert main(["list"]) == 2
+    one_sentence(capsys.readouterr().err)
 
 
 def test_a_broken_case_is_refused_before_any_framework_import(tmp_path):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass
-from typing import Optional
+from typing import Collection, Optional
 
 from bench.errors import SpecError
 from bench.spec import Case
@@ -25,18 +25,27 @@ class Broken:
     error: str
 
 
-def _check_dataset(case: Case) -> None:
-    from bench import data   # numpy only: no framework
-
-    if case.data.dataset not in data.LOADERS:
+def _check_dataset(case: Case, known) -> None:
+    if case.data.dataset not in known:
         raise SpecError(f"case {case.id!r}, data, field 'dataset': unknown dataset {case.data.dataset!r}; "
-                        f"known datasets are {sorted(data.LOADERS)}.")
+                        f"known datasets are {sorted(known)}.")
+
+
+def _datasets(package) -> Collection[str]:
+    """The dataset catalogue the suites package hands over (``suites.DATASETS``): the data package
+    reads the spec, so the spec cannot import it."""
+    known = getattr(package, "DATASETS", None)
+    if known is None:
+        raise SpecError(f"{package.__name__} names no DATASETS; its __init__.py must import the catalogue "
+                        f"(from bench.data import LOADERS as DATASETS).")
+    return known
 
 
 def scan() -> tuple[dict[str, Case], list[Broken]]:
     """The valid cases by id, and the broken files and cases."""
     import suites
 
+    known = _datasets(suites)
     cases: dict[str, Case] = {}
     broken: list[Broken] = []
     for info in sorted(pkgutil.iter_modules(suites.__path__), key=lambda m: m.name):
@@ -55,7 +64,7 @@ def scan() -> tuple[dict[str, Case], list[Broken]]:
                 if case_id in cases:
                     raise SpecError(f"case id {case_id!r} is defined twice (second time here).")
                 case.validate()
-                _check_dataset(case)
+                _check_dataset(case, known)
             except SpecError as exc:
                 broken.append(Broken(where, case_id, f"{where}: {exc}"))
                 continue
