@@ -375,7 +375,7 @@ def _verdicts(args) -> int:
 
 
 def _report(results_dir: str, profile, html: bool = False) -> None:
-    from bench.spec import profiles
+    from bench.records import profiles
     from bench.publish import report
 
     profile = profiles.infer(results_dir, profile)
@@ -461,7 +461,7 @@ def _gpu_check(args) -> int:
 
 def _baseline(args) -> int:
     from bench.publish import baseline
-    from bench.spec import profiles
+    from bench.records import profiles
 
     from bench.records import identity
 
@@ -475,7 +475,7 @@ def _baseline(args) -> int:
 
 def _check(args) -> int:
     from bench.publish import check
-    from bench.spec import profiles
+    from bench.records import profiles
 
     profile = profiles.infer(args.results_dir, args.profile)
     rows = check.run(args.results_dir, profile, args.baseline, args.method, args.case or None)
