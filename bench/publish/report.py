@@ -5,7 +5,7 @@ is typed in. Claims are evaluated per (framework, mode) with the test that
 matches their kind; Holm's correction runs within each case (its claims x
 frameworks x modes are one family), and Benjamini-Hochberg over the whole
 report as a suite-level figure (``bench.analysis.evaluate``). After ``bench run
---adaptive`` the verdicts shown are the sequential ones (``bench.run.adaptive.apply``).
+--adaptive`` the verdicts shown are the sequential ones (``bench.analysis.decisions.apply``).
 The tables themselves are built in ``bench.publish.tables``; this module only renders.
 """
 from __future__ import annotations
@@ -213,8 +213,8 @@ def _family(evaluated) -> str:
 
 def adaptive_verdicts(evaluated, out_dir: Path):
     """After ``bench run --adaptive``: the sequential decisions replace the fixed-n verdicts."""
-    from bench.run import adaptive
-    return adaptive.apply(evaluated, out_dir)
+    from bench.analysis import decisions
+    return decisions.apply(evaluated, out_dir)
 
 
 def adaptive_section(out_dir: Path) -> list[str]:
