@@ -1,5 +1,5 @@
 """Everything the TensorFlow backend knows per layer type: one kit per spec layer
-class (``KITS``, found by ``kit_for``; ``base.Kit`` says what a kit holds), so a
+class (``KITS``, found by ``kit_for``; ``kit.Kit`` says what a kit holds), so a
 new layer type adds one kit and one entry here. ``keras_layer`` builds the
 per-seed path's Keras layer for one spec layer, ``layer_stream`` seeds it.
 
@@ -14,7 +14,7 @@ import numpy as np
 
 from bench import spec
 from bench.backends.tf.layers.activation import ActivationKit
-from bench.backends.tf.layers.base import Kit
+from bench.backends.tf.layers.kit import Kit
 from bench.backends.tf.layers.conv import Conv2DKit, FlattenKit, MaxPool2DKit
 from bench.backends.tf.layers.dense import DenseKit
 from bench.backends.tf.layers.noise import (ClassicDropout, DropBlock, DropBlockKit, DropoutKit, GaussianDropoutKit,

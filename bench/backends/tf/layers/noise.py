@@ -20,7 +20,7 @@ import math
 import keras
 import tensorflow as tf
 
-from bench.backends.tf.layers.base import Kit
+from bench.backends.tf.layers.kit import Kit
 
 
 def dropblock_gamma(keep_prob: float, block_size: int, h: int, w: int) -> float:

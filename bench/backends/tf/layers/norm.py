@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bench.backends.tf.layers.base import Kit
+from bench.backends.tf.layers.kit import Kit
 from bench.spec.defaults import batchnorm_settings
 
 
