@@ -266,4 +266,4 @@ def test_torch_mask_streams_refuse_a_non_float32_activation():
                                        for s in (0, 1)], [0, 1])
     assert group._streams is not None
     with pytest.raises(SpecError, match="float32"):
-        group._keep_mask(torch.zeros(2, 4, 8, dtype=torch.float64), lambda n: (n, 8), 0.5, maps_last=True)
+        group.keep_mask(torch.zeros(2, 4, 8, dtype=torch.float64), lambda n: (n, 8), 0.5, maps_last=True)
