@@ -189,8 +189,8 @@ def test_tf_group_dropout_is_keras_stateless_dropout_per_seed(case_id, arm):
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(x)
             got = kit_for(layer).group_forward(group, k, layer, shape, x, None, True)
-            parts = group._slices(x)
-            want = group._join([tf.nn.experimental.stateless_dropout(p, rate=layer.rate, seed=group._seed(k, s))
+            parts = group.slices(x)
+            want = group.join([tf.nn.experimental.stateless_dropout(p, rate=layer.rate, seed=group.draw_seed(k, s))
                                 for s, p in enumerate(parts)], flat)
             got2, want2 = tf.reduce_sum(got * got), tf.reduce_sum(want * want)
         np.testing.assert_array_equal(got.numpy(), want.numpy())

@@ -48,7 +48,7 @@ class GroupTrainer:
     initial weights (``bench.run.seeds.initial_params``)."""
 
     def __init__(self, job, params: list[list[dict]], seeds: list[int]):
-        self._defaults = table(job.mode)
+        self.defaults = table(job.mode)
         if job.framework != "tf":
             raise SpecError(f"the tf backend got a job for framework {job.framework!r}.")
         if len(params) != len(seeds) or not seeds:
@@ -80,7 +80,7 @@ class GroupTrainer:
         self._weights = self._stack(params)
         self.trainable = [v for kit, w in zip(self._owners, self._weights)
                           for name, v in w.items() if name not in kit.STATE]
-        self.optimizer = build_optimizer(job.case.optimizer, self._defaults)
+        self.optimizer = build_optimizer(job.case.optimizer, self.defaults)
         self.optimizer.build(self.trainable)
         l2 = job.arm.l2
         self.l2_coef = 0.0 if l2 is None else float(l2.coef)
@@ -134,20 +134,20 @@ class GroupTrainer:
 
     # --- the forward pass ---------------------------------------------------------
 
-    # The stochastic kits draw through _seed, _slices and _join.
+    # The stochastic kits draw through draw_seed, slices and join.
 
-    def _seed(self, k: int, s: int):
+    def draw_seed(self, k: int, s: int):
         """The stateless seed Keras's layer k of seed s uses for its current draw."""
         pair = tf.stack([self._streams[k][s], self._draws])
         return tf.cast(tf.math.floormod(pair, inference.INT32_MOD), tf.int32)
 
-    def _slices(self, x):
+    def slices(self, x):
         """Seed s's part of ``x``, in the per-seed path's layout. ``unstack``/``split``
         rather than indexing: their gradients are one ``stack``/``concat``, where
         S index ops would each pad a full-size gradient (S**2 work)."""
         return tf.unstack(x) if len(x.shape) == 3 else tf.split(x, self.S, axis=-1)
 
-    def _join(self, parts, flat: bool):
+    def join(self, parts, flat: bool):
         return tf.stack(parts) if flat else tf.concat(parts, axis=-1)
 
     def _forward(self, x, training: bool):

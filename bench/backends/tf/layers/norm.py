@@ -36,7 +36,7 @@ class BatchNormKit(Kit):
     @staticmethod
     def group_forward(trainer, k, layer, shape, x, v, training):
         """Keras's BatchNormalization (moments over the batch, biased variance), per seed."""
-        momentum, eps = batchnorm_settings(layer, trainer._defaults)
+        momentum, eps = batchnorm_settings(layer, trainer.defaults)
         if training:   # per-seed ops, for the reason of the group trainer's _seedwise
             moments = [tf.nn.moments(part, axes=[0], keepdims=True) for part in tf.unstack(x)]
             mean, var = tf.stack([m for m, _ in moments]), tf.stack([v_ for _, v_ in moments])
