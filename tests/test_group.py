@@ -26,7 +26,7 @@ FRAMEWORKS = ["torch", "tf"]
 
 
 def _setup(case_id, arm, framework, mode="as_written"):
-    pytest.importorskip({"tf": "tensorflow", "torch": "torch"}[framework])
+    pytest.importorskip(backends.package(framework))
     case = registry.get(case_id)
     budget = case.budget("smoke")
     arrays = data.prepare(data.load(case.data.dataset), budget)
