@@ -59,7 +59,7 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=default, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from bench.run import environment
+        from bench.host import environment
 
         print(f"bench {environment.code_version()}")
         parser.exit()
@@ -262,7 +262,8 @@ def _notes(quiet: bool):
 
 def _run(args) -> int:
     from bench import arguments
-    from bench.run import devices, environment, grouping, limits, workers
+    from bench.host import devices
+    from bench.run import grouping, limits, workers
     from bench.spec import overrides
     from bench.run.options import AdaptiveOptions, RunOptions
     from bench.records import lock
@@ -282,7 +283,7 @@ def _run(args) -> int:
     _check_run_arguments(args, cases if profile == "auto" else _varied(cases, profile, parsed), profile)
     if profile == "auto":
         with quiet.framework_import():
-            profile = "full" if device != "cpu" and environment.gpu_visible() else "quick"
+            profile = "full" if device != "cpu" and backends.gpu_visible() else "quick"
         if not args.quiet:
             print(f"bench: profile auto -> {profile} ({'GPU visible' if profile == 'full' else 'no GPU visible'})")
         cases = registry.select(args.case, profile)
@@ -290,7 +291,7 @@ def _run(args) -> int:
     cases = _varied(cases, profile, parsed)
     if count is None:
         with quiet.framework_import():
-            gpus = len(devices.gpus_for(device)) if device != "cpu" and environment.gpu_visible() else 0
+            gpus = len(devices.gpus_for(device)) if device != "cpu" and backends.gpu_visible() else 0
         count = workers.default_count(gpus, grouping.host_free_bytes())
     elif args.executor == "local":
         count, warning = limits.cap_workers(count, len(workers.usable_cores()), grouping.host_free_bytes())
@@ -422,7 +423,7 @@ def _verdicts(args) -> int:
 
 
 def _report(results_dir: str, profile, html: bool = False) -> None:
-    from bench.spec import profiles
+    from bench.records import profiles
     from bench.publish import report
 
     profile = profiles.infer(results_dir, profile)
@@ -447,7 +448,7 @@ def _speed(args) -> int:
     from tabulate import tabulate
 
     from bench import arguments
-    from bench.run import environment, grouping, workers
+    from bench.run import grouping, workers
     from bench.speed import measure as speed
 
     conv = args.case == "c4"
@@ -471,7 +472,7 @@ def _speed(args) -> int:
         from bench.backends import quiet
 
         with quiet.framework_import():   # the probe imports the frameworks: no start-up logging
-            auto = workers.default_count(environment.gpu_visible(), grouping.host_free_bytes())
+            auto = workers.default_count(backends.gpu_visible(), grouping.host_free_bytes())
         counts = [auto if c is None else c for c in counts]
     rows, peak = speed.measure(loops, args.epochs, sizes, data_dir=args.data_dir, worker_counts=counts)
     print(f"peak fp32 matmul ({speed.PEAK_N}x{speed.PEAK_N}, torch, same threads): {peak / 1e9:.1f} GFLOP/s")
@@ -512,7 +513,7 @@ def _gpu_check(args) -> int:
 
 def _baseline(args) -> int:
     from bench.publish import baseline
-    from bench.spec import profiles
+    from bench.records import profiles
 
     from bench.records import identity
 
@@ -526,7 +527,7 @@ def _baseline(args) -> int:
 
 def _check(args) -> int:
     from bench.publish import check
-    from bench.spec import profiles
+    from bench.records import profiles
 
     profile = profiles.infer(args.results_dir, args.profile)
     rows = check.run(args.results_dir, profile, args.baseline, args.method, args.case or None)
@@ -547,11 +548,10 @@ def _publish(args) -> int:
 
 def _compare(args) -> int:
     from bench.publish import compare
-    from bench.run import environment
 
     profile = args.profile
     if profile == "auto":   # the same choice as `bench run --profile auto`
-        profile = "full" if environment.gpu_visible() else "quick"
+        profile = "full" if backends.gpu_visible() else "quick"
     result = compare.run(args.results_dir, args.published, profile)
     print(compare.render(result, args.all))
     return result.exit_code

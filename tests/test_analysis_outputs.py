@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import bench
-from bench.spec import profiles
+from bench.records import profiles
 from bench.publish import report
 from bench.publish.tables import fmt
 from bench.records import store

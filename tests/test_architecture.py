@@ -1,5 +1,6 @@
 """The architecture's rules, read from the source with ``ast`` (nothing is imported but the registry):
-no import cycles among the modules of ``bench``, and framework knowledge only in ``bench/backends/``.
+no import cycles among the modules of ``bench`` nor among its packages, no private name (a leading
+underscore) reached across packages, and framework knowledge only in ``bench/backends/``.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "bench"
 # Framework modules, whatever the registry says: a backend being added must not leak either.
 FRAMEWORK_MODULES = {"tensorflow", "torch", "keras", "numba", "jax", "jaxlib", "flax"}
+# The top that wires the packages together: it may import any of them, and none may import it.
+TOP = {"bench", "bench.cli", "bench.__main__"}
 
 
 def _modules() -> dict[str, Path]:
@@ -126,6 +129,49 @@ def _cycle_in(component: set[str], graph) -> list[str]:
     return sorted(component)
 
 
+def package_of(module: str) -> str:
+    """``bench.run.runner`` -> ``bench.run``; a module directly under ``bench`` is its own package."""
+    return ".".join(module.split(".")[:2])
+
+
+def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Package -> the packages its modules import (the top, ``TOP``, left out: it wires them together)."""
+    out: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        if module in TOP:
+            continue
+        mine = out.setdefault(package_of(module), set())
+        mine |= {package_of(t) for t in targets if t not in TOP and package_of(t) != package_of(module)}
+    return out
+
+
+def private_reaches(path: Path, module: str, known: dict) -> list[str]:
+    """Where ``module`` takes a private name (leading underscore) from a module of another package:
+    ``from bench.x import _y`` or ``x._y`` on a name bound by importing ``bench.x``."""
+    tree = ast.parse(path.read_text(), str(path))
+    where = path.relative_to(ROOT) if ROOT in path.parents else path.name
+    mine, bound, out = package_of(module), {}, []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            for alias, candidates in zip(node.names, _imported(node, module, path.name == "__init__.py")):
+                target = _resolve(candidates, known)
+                if not target or package_of(target) == mine:
+                    continue
+                if target == candidates[0]:      # ``from bench.x import y`` where y is a module
+                    bound[alias.asname or alias.name] = target
+                elif alias.name.startswith("_"):
+                    out.append(f"{where}:{node.lineno} imports {alias.name} from {target}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname and alias.name in known and package_of(alias.name) != mine:
+                    bound[alias.asname] = alias.name
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                and isinstance(node.value, ast.Name) and node.value.id in bound):
+            out.append(f"{where}:{node.lineno} uses {bound[node.value.id]}.{node.attr}")
+    return out
+
+
 def _docstrings(tree) -> set[int]:
     """ids of the docstring nodes of a module, its classes and functions (they document, so they may
     name a framework)."""
@@ -175,6 +221,19 @@ def test_bench_has_no_import_cycles():
         " -> ".join(cycle) for cycle in found)
 
 
+def test_bench_packages_have_no_import_cycles():
+    found = cycles(package_graph(import_graph()))
+    assert not found, "package-level import cycles (bench.cli and bench/__init__ exempt):\n" + "\n".join(
+        " -> ".join(cycle) for cycle in found)
+
+
+def test_no_private_name_is_reached_across_packages():
+    known = _modules()
+    reaches = [reach for module, path in known.items() if module not in TOP
+               for reach in private_reaches(path, module, known)]
+    assert not reaches, "private names used from another package:\n" + "\n".join(reaches)
+
+
 def test_no_framework_outside_the_backends():
     names = _framework_names()
     leaks = [leak for path in _outside_backends() for leak in framework_leaks(path, names)]
@@ -188,6 +247,26 @@ def test_the_cycle_finder_names_a_cycle():
     graph = {"bench.a": {"bench.b"}, "bench.b": {"bench.c"}, "bench.c": {"bench.a"}, "bench.d": {"bench.a"}}
     assert cycles(graph) == [["bench.a", "bench.b", "bench.c", "bench.a"]]
     assert cycles({"bench.a": {"bench.b"}, "bench.b": set()}) == []
+
+
+def test_the_package_graph_folds_modules_and_leaves_out_the_top():
+    graph = {"bench.run.runner": {"bench.backends", "bench.run.seeds"}, "bench.run.seeds": set(),
+             "bench.backends": {"bench.run.devices"}, "bench.run.devices": set(), "bench.cli": {"bench.run.runner"},
+             "bench.errors": set(), "bench.spec": {"bench.errors", "bench"}, "bench": set()}
+    packages = package_graph(graph)
+    assert packages == {"bench.run": {"bench.backends"}, "bench.backends": {"bench.run"}, "bench.errors": set(),
+                        "bench.spec": {"bench.errors"}}
+    assert cycles(packages) == [["bench.backends", "bench.run", "bench.backends"]]
+
+
+def test_the_private_finder_sees_both_forms_but_not_its_own_package(tmp_path):
+    known = {"bench.analysis": None, "bench.analysis.verdict": None, "bench.run": None, "bench.run.seeds": None}
+    path = tmp_path / "probe.py"
+    path.write_text("from bench.analysis import verdict\nfrom bench.analysis.verdict import _decide, decide\n"
+                    "from bench.run import seeds\n\n\ndef f(x):\n    return verdict._decide(x), seeds._draw(x), "
+                    "x._private, verdict.__name__\n")
+    found = [reach.split(" ", 1)[1] for reach in private_reaches(path, "bench.run.adaptive", known)]
+    assert found == ["imports _decide from bench.analysis.verdict", "uses bench.analysis.verdict._decide"]
 
 
 def test_function_level_and_relative_imports_count():

@@ -8,7 +8,7 @@ from bench.cli import main
 from bench.data import sources
 from bench.errors import DataError, StoreError
 from bench.records import adaptive_log
-from bench.run import adaptive
+from bench.analysis import decisions
 
 C2 = ["--case", "c2", "--arm", "plain", "--framework", "torch", "--profile", "smoke", "--seeds", "1"]
 
@@ -75,7 +75,7 @@ def test_a_malformed_adaptive_log_is_one_sentence_naming_the_field(tmp_path, cap
     path = tmp_path / "smoke" / "adaptive.json"
     path.write_text(text)
     with pytest.raises(StoreError, match="adaptive.json ") as exc:
-        adaptive.apply([], tmp_path / "smoke")
+        decisions.apply([], tmp_path / "smoke")
     assert says in str(exc.value) and str(path) in str(exc.value)
     assert adaptive_log.read(tmp_path / "nothing") is None
 

@@ -8,7 +8,8 @@ import pytest
 
 from bench.publish import check
 from bench import cli
-from bench.run import devices, grouping, runner, workers
+from bench.host import devices
+from bench.run import grouping, runner, workers
 from bench.spec import registry
 
 

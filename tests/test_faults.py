@@ -26,7 +26,7 @@ from bench.publish import baseline, check, report
 from bench.records import identity, store
 from bench.spec import registry
 from bench.cli import main
-from bench.errors import StoreError
+from bench.errors import SpecError, StoreError
 
 ROOT = Path(__file__).resolve().parents[1]
 C2_RUN = ["run", "--case", "c2", "--arm", "plain", "--framework", "torch", "--workers", "1",
@@ -522,6 +522,14 @@ def test_an_unimportable_suite_file_is_listed_as_broken(extra_suites, capsys):
     assert "suites/zz_syntax.py: BROKEN" in capsys.readouterr().out
 
 
+def test_a_suites_package_without_the_dataset_catalogue_is_one_sentence(monkeypatch, capsys):
+    monkeypatch.delattr(suites, "DATASETS")
+    with pytest.raises(SpecError, match="suites names no DATASETS"):
+        registry.scan()
+    assert main(["list"]) == 2
+    one_sentence(capsys.readouterr().err)
+
+
 def test_a_broken_case_is_refused_before_any_framework_import(tmp_path):
     pkg = tmp_path / "suites"
     shutil.copytree(ROOT / "suites", pkg, ignore=shutil.ignore_patterns("__pycache__"))
@@ -568,14 +576,14 @@ def test_bad_arguments_and_data_are_refused_before_any_framework_import(tmp_path
 def test_framework_logging_is_quiet_in_the_parent_and_in_workers():
     script = """
         from bench import backends
-        from bench.run import environment, workers
+        from bench.run import workers
         from bench.backends import quiet
         quiet.configure(verbose=False)
         backends.load("tf")                                   # the parent's import, as a run does it
-        environment.gpu_visible()                             # asks CUDA: 'failed call to cuInit' on a CPU
+        backends.gpu_visible()                                # asks CUDA: 'failed call to cuInit' on a CPU
         with workers.Pool(1) as pool:                         # a spawned worker: the same two steps
             list(pool.map(backends.load, [("tf",)]))           # (the module itself does not pickle back)
-            list(pool.map(environment.gpu_visible, [()]))
+            list(pool.map(backends.gpu_visible, [()]))
         print("done", flush=True)
     """
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "BENCH_FRAMEWORK_LOGS")}

@@ -205,7 +205,7 @@ def test_bench_data_lists_each_dataset_where_found_and_verified(tmp_path, monkey
 def test_plan_and_provenance_find_the_repository_beside_the_package():
     """The planner reads the published rates from the repository's ``results/`` and the records'
     commit comes from the checkout holding ``bench/``, wherever those modules sit in the package."""
-    from bench.run import environment
+    from bench.host import environment
 
     repo = Path(__file__).resolve().parents[1]
     assert plan.ROOT_RESULTS == repo / "results"

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from bench.run import environment
+from bench.host import environment
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 

@@ -26,7 +26,7 @@ FRAMEWORKS = ["torch", "tf"]
 
 
 def _setup(case_id, arm, framework, mode="as_written"):
-    pytest.importorskip({"tf": "tensorflow", "torch": "torch"}[framework])
+    pytest.importorskip(backends.package(framework))
     case = registry.get(case_id)
     budget = case.budget("smoke")
     arrays = data.prepare(data.load(case.data.dataset), budget)
@@ -189,8 +189,8 @@ def test_tf_group_dropout_is_keras_stateless_dropout_per_seed(case_id, arm):
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(x)
             got = kit_for(layer).group_forward(group, k, layer, shape, x, None, True)
-            parts = group._slices(x)
-            want = group._join([tf.nn.experimental.stateless_dropout(p, rate=layer.rate, seed=group._seed(k, s))
+            parts = group.slices(x)
+            want = group.join([tf.nn.experimental.stateless_dropout(p, rate=layer.rate, seed=group.draw_seed(k, s))
                                 for s, p in enumerate(parts)], flat)
             got2, want2 = tf.reduce_sum(got * got), tf.reduce_sum(want * want)
         np.testing.assert_array_equal(got.numpy(), want.numpy())
@@ -266,4 +266,4 @@ def test_torch_mask_streams_refuse_a_non_float32_activation():
                                        for s in (0, 1)], [0, 1])
     assert group._streams is not None
     with pytest.raises(SpecError, match="float32"):
-        group._keep_mask(torch.zeros(2, 4, 8, dtype=torch.float64), lambda n: (n, 8), 0.5, maps_last=True)
+        group.keep_mask(torch.zeros(2, 4, 8, dtype=torch.float64), lambda n: (n, 8), 0.5, maps_last=True)

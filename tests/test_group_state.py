@@ -78,5 +78,5 @@ def test_tf_dropout_layers_of_one_arm_draw_independent_masks():
     drops = [(k, layer) for k, layer, _ in group._layers if type(layer).__name__ == "Dropout"]
     assert len(drops) >= 2
     for s in range(len(seeds)):
-        _independent([tf.nn.experimental.stateless_dropout(x, rate=layer.rate, seed=group._seed(k, s))
+        _independent([tf.nn.experimental.stateless_dropout(x, rate=layer.rate, seed=group.draw_seed(k, s))
                       for k, layer in drops[:2]])

@@ -1,6 +1,6 @@
 """A new layer type touches the spec and the torch backend's layers package only: the
 trainers (``single.py``, ``group.py``) name no spec layer class and test no torch
-layer class, and every spec layer class has a kit in ``TORCH_LAYERS``."""
+layer class, and every spec layer class has a kit in ``KITS``."""
 import ast
 import typing
 from dataclasses import dataclass
@@ -72,7 +72,7 @@ def test_the_rules_see_a_spec_class_and_an_isinstance(tmp_path):
 
 @pytest.mark.parametrize("cls", SPEC_CLASSES, ids=lambda c: c.__name__)
 def test_every_spec_layer_class_has_a_kit(cls):
-    kits = [kit for kind, kit in torch_layers.TORCH_LAYERS.items() if issubclass(cls, kind)]
+    kits = [kit for kind, kit in torch_layers.KITS.items() if issubclass(cls, kind)]
     assert len(kits) == 1 and isinstance(kits[0], torch_layers.Kit)
 
 

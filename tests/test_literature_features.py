@@ -319,7 +319,7 @@ def test_every_published_record_is_still_current():
     smoke baseline's spec hashes are today's."""
     import json
     from pathlib import Path
-    from bench.spec import profiles
+    from bench.records import profiles
     root = Path(__file__).resolve().parents[1] / "results"
     for profile in profiles.present(root):
         loaded = identity.load(root, profile)

@@ -5,7 +5,8 @@ import pytest
 
 import suites.c1_dropout_l2 as c1_module
 from bench import arguments
-from bench.run import environment, runner
+from bench.host import environment
+from bench.run import runner
 from bench.records import identity, store
 from bench.spec import registry
 from bench.cli import main

@@ -1,7 +1,7 @@
 """bench publish on synthetic records: what it copies, merges and refuses (modified tree, mixed commits or specs)."""
 import pytest
 
-from bench.run import environment
+from bench.host import environment
 from bench.records import identity, store
 from bench.publish import release as publish
 from bench.spec import registry

@@ -135,7 +135,8 @@ def test_the_command_line_picks_the_executor():
 
 
 def test_records_from_other_code_are_refused():
-    from bench.run import environment, runner as r
+    from bench.host import environment
+    from bench.run import runner as r
 
     ours = {"env": {"bench": environment.code_version()}}
     ray_executor._same_code(([ours], r.Summary()))   # this checkout's: kept

@@ -23,7 +23,7 @@ HASH = identity.spec_hash(registry.get("c1"), "smoke")
 SLOW = textwrap.dedent("""
     import os, sys, time
     from bench.publish import plots
-    from bench.run import environment
+    from bench.host import environment
     environment.git_state = lambda: ("%s", False)   # publish refuses a modified checkout
     original = plots._save
     def slow(fig, out_dir, name):

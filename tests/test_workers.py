@@ -6,7 +6,8 @@ import pytest
 
 from bench import arguments
 from bench.run.options import RunOptions
-from bench.run import allocator, runner, workers
+from bench.host import allocator
+from bench.run import runner, workers
 from bench.spec import registry
 from bench.records import store
 from bench.errors import SpecError

@@ -237,12 +237,12 @@ def evaluate_claim(claim: Claim, samples: dict, alpha: float = ALPHA, random_sta
         agreement_source=agreement_source(claim), min_effect=smallest, min_effect_source=source, **fields)
     result = replace(result, robust_note=_robust_note(result, alpha), power=_power(result, alpha),
                      caveat=skew_caveat(claim.metric))
-    result = _at_level(result, alpha)
-    verdict, reason = _decide(result, result.primary.p_value, alpha, "unadjusted p")
+    result = at_level(result, alpha)
+    verdict, reason = decide(result, result.primary.p_value, alpha, "unadjusted p")
     return replace(result, verdict=verdict, reason=reason)
 
 
-def _at_level(result: ClaimResult, level: float) -> ClaimResult:
+def at_level(result: ClaimResult, level: float) -> ClaimResult:
     """``result`` with the estimate and interval its verdict is decided by when the raw
     primary p is compared with ``level`` (per kind: ``interval``)."""
     return replace(result, alpha_applied=float(level), **kinds.get(result.kind).interval(result, level))
@@ -272,7 +272,7 @@ def _power(result: ClaimResult, alpha: float) -> powerlib.Power:
     return kinds.get(result.kind).power(result, alpha)
 
 
-def _decide(result: ClaimResult, p: float, alpha: float, label: str) -> tuple[str, str]:
+def decide(result: ClaimResult, p: float, alpha: float, label: str) -> tuple[str, str]:
     """Verdict and one-sentence reason from the primary p-value ``p``, named ``label``."""
     if result.paired and result.n_pairs < 2 and result.primary.name != "wilcoxon_all_seeds":
         plural = "" if result.n_pairs == 1 else "s"
@@ -318,8 +318,8 @@ def adjust(results: list[ClaimResult], alpha: float = ALPHA, families=None) -> l
         m = size[label]
         result = replace(result, p_holm=float(p), q_bh=float(q), family_size=m, family=label,
                          power=_power(result, alpha / m))
-        result = _at_level(result, float(level))
-        verdict, reason = _decide(result, float(p), alpha, "Holm-adjusted p")
+        result = at_level(result, float(level))
+        verdict, reason = decide(result, float(p), alpha, "Holm-adjusted p")
         out.append(replace(result, verdict=verdict, reason=reason))
     return out
 

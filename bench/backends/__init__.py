@@ -10,60 +10,16 @@ group), ``defaults(mode)`` (its column of ``bench.spec.defaults``),
 C1's MLP and C4's CNN, in its ``reference`` module)
 ``GPU_CHECK`` (timed by ``bench gpu-check``) and ``MEASURES_PEAK``. ``load`` imports the framework and the trainers.
 
-Each backend package exposes a ``Trainer`` class with this interface (all
-arrays are numpy; weights use the neutral layout of ``bench.run.seeds``):
-
-``Trainer(job, params, seed)``
-    Build ``job.arm`` with the given initial ``params`` (a list of dicts from
-    ``bench.run.seeds.initial_params``), the optimizer of ``job.case`` resolved
-    for this framework and ``job.mode``, and seed the framework's own RNG
-    (dropout masks) with ``seed``.
-``set_data(x_train, y_train)``
-    Keep the training set on the device once; later steps index into it.
-``fit_epoch(batches) -> np.ndarray``
-    One optimizer step per index array in ``batches``; returns the per-step
-    training loss (data loss + L2 term), shape ``(len(batches),)``. NaN/inf
-    losses are returned, never raised.
-``step(x, y) -> float``
-    One optimizer step on an explicit batch (used by parity tests).
-``loss(x, y, training=False) -> float``
-    The objective (data loss + L2 term) on a batch.
-``predict(x, training=False) -> np.ndarray``
-    Model outputs (logits for classification).
-``evaluate(x, y) -> dict``
-    Inference-mode metrics: ``{"loss", "accuracy"}`` for classification,
-    ``{"loss", "mae"}`` for regression.
-``params() -> list[dict]``
-    Current weights in the neutral layout.
-``set_schedule(dropout_rate=None, lr=None)``
-    This epoch's scheduled values (``bench.spec.Schedule``), called by the neutral
-    loop before each epoch of an arm with a schedule: ``dropout_rate`` becomes the
-    rate of every ``Dropout`` layer, ``lr`` the optimizer's learning rate; None
-    leaves a value as it is.
-
-and a ``GroupTrainer`` class, the vectorized path, which trains several seeds
-of one arm as one wide model:
-
-``GroupTrainer(job, params, seeds)``
-    ``params[i]`` is seed i's initial weights; seed i draws its dropout masks
-    as the per-seed ``Trainer(job, params[i], seeds[i])`` would.
-``set_data(x, y)``; ``fit_epoch(batches) -> np.ndarray``
-    ``batches[i]`` is seed i's index arrays for the epoch; returns the losses,
-    shape ``(len(seeds), steps)``. No operation mixes seeds.
-``evaluate(x, y) -> list[dict]``; ``params() -> list[list[dict]]``
-    One entry per seed.
-``set_schedule(dropout_rate=None, lr=None)``
-    As the per-seed ``Trainer``'s, for every seed.
-
-and module-level ``versions() -> dict`` (framework version and device) and
-``free_memory() -> int | None`` (free bytes of the device, None for host memory).
+What a backend provides (the package, its ``Trainer`` and ``GroupTrainer``, its layer
+kits) is stated as Protocols in ``bench.backends.contract``, and tested against every
+backend registered here.
 """
 from __future__ import annotations
 
 import contextlib
 import importlib
 
-from bench.run import allocator
+from bench.host import allocator
 from bench.backends import quiet
 from bench.errors import SpecError
 from bench.spec.defaults import check_mode

@@ -59,7 +59,7 @@ from tabulate import tabulate
 from bench.analysis.evaluate import evaluate
 from bench.errors import StoreError
 from bench.records import identity, store
-from bench.run import environment
+from bench.host import environment
 from bench.spec import registry
 from bench.spec.throughput import TIMED_METRICS
 from bench.stats import proportions

@@ -9,7 +9,7 @@ profile, case by case, refusing:
 
 * a dirty working tree here, or records made from one (``env.dirty``: a
   modified tracked file or an untracked suite/package file,
-  ``bench.run.environment.git_state``): nobody could check out the code that
+  ``bench.host.environment.git_state``): nobody could check out the code that
   made them;
 * records with no commit (written before records carried their provenance);
 * failed seeds (rerun them first);
@@ -19,7 +19,7 @@ profile, case by case, refusing:
 * one seed-run present twice with different outcomes.
 
 Cases may come from different commits and machines; the report header
-(``bench.run.environment.summary``) states which commit and machine each case's
+(``bench.host.environment.summary``) states which commit and machine each case's
 records come from. The records and the report are written into a staging folder
 first and put in place together (``bench.records.staging``): an interrupt or
 an error leaves the published folder exactly as it was.
@@ -32,7 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.run import environment
+from bench.host import environment
 from bench.records import identity, staging, store
 from bench.errors import StoreError
 

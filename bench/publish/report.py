@@ -8,7 +8,7 @@ is typed in. Claims are evaluated per (framework, mode) with the test that
 matches their kind; Holm's correction runs within each case (its claims x
 frameworks x modes are one family), and Benjamini-Hochberg over the whole
 report as a suite-level figure (``bench.analysis.evaluate``). After ``bench run
---adaptive`` the verdicts shown are the sequential ones (``bench.run.adaptive.apply``).
+--adaptive`` the verdicts shown are the sequential ones (``bench.analysis.decisions.apply``).
 The tables themselves are built in ``bench.publish.tables``; this module only renders.
 """
 from __future__ import annotations
@@ -124,7 +124,7 @@ def render(results_dir, profile: str, into: Path, html: bool = False, records_fr
     (default ``results_dir``), laid out as a results directory. Returns the scoreboard."""
     from bench.publish import plots, scoreboard
 
-    from bench.run import environment
+    from bench.host import environment
     from bench.records import identity
 
     loaded = identity.load(records_from or results_dir, profile)   # current records only: never two specs in one table
@@ -189,7 +189,7 @@ def render(results_dir, profile: str, into: Path, html: bool = False, records_fr
 def partial_lines(records: list[dict], case, profile: str) -> list[str]:
     """A warning when some arm x framework x mode of ``case`` has fewer ok seeds than ``profile``
     defines (a seed range published before the rest has run): its verdicts rest on fewer seeds."""
-    from bench.run.environment import commit_of, seed_ranges
+    from bench.host.environment import commit_of, seed_ranges
 
     wanted = case.profile(profile).seeds
     seeds: dict = defaultdict(set)
@@ -237,8 +237,8 @@ def _family(evaluated) -> str:
 
 def adaptive_verdicts(evaluated, out_dir: Path):
     """After ``bench run --adaptive``: the sequential decisions replace the fixed-n verdicts."""
-    from bench.run import adaptive
-    return adaptive.apply(evaluated, out_dir)
+    from bench.analysis import decisions
+    return decisions.apply(evaluated, out_dir)
 
 
 def adaptive_section(out_dir: Path) -> list[str]:

@@ -13,8 +13,7 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from bench.spec import profiles
-from bench.records import store
+from bench.records import profiles, store
 
 ID_COLUMNS = ("case", "arm", "framework", "mode", "seed", "profile")
 OUTCOME_COLUMNS = ("status", "diverged", "diverged_step", "steps", "planned_steps")

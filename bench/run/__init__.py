@@ -1,4 +1,4 @@
 """Running a benchmark: options, the runner and its workers, seed groups, the
-training loop, seeds and their random streams, early stopping, devices, the
-environment record, the plan and its time estimate, and adaptive seeding.
+training loop, seeds and their random streams, early stopping, the env stamped on
+each record, the plan and its time estimate, and adaptive seeding.
 """

@@ -37,8 +37,8 @@ Procedure (a group-sequential design with Lan-DeMets alpha spending):
   most 0.05 within its error) and power of the whole procedure with paired t.
 
 After an adaptive run the report shows these sequential decisions as its
-verdicts (``apply``); the fixed-n analysis of the same records, which is not
-valid under optional stopping, is kept only in each verdict's reason.
+verdicts (``bench.analysis.decisions.apply``); the fixed-n analysis of the same
+records, which is not valid under optional stopping, is kept only in each verdict's reason.
 """
 from __future__ import annotations
 
@@ -51,11 +51,11 @@ import numpy as np
 from scipy import optimize as _opt
 from scipy import stats as _st
 
-from bench.records import adaptive_log, atomic, identity, store
+from bench.records import atomic, identity, store
 from bench.analysis.evaluate import evaluate, family
 from bench.run import runner
 from bench.run.options import AdaptiveOptions, RunOptions
-from bench.analysis import verdict
+from bench.analysis import decisions, verdict
 from bench.errors import SpecError
 
 SPENDING = ("obrien_fleming", "pocock")
@@ -242,10 +242,6 @@ class Outcome:
     stopped_early: bool = False
 
 
-def _key(case, fw, mode, res) -> str:
-    return f"{case.id}/{res.claim_id}/{fw}/{mode}"
-
-
 def _family(key: str) -> str:
     """The Holm family of a "case/claim/framework/mode" key: its case and mode, as in the report."""
     case_id, _, _, mode = key.split("/")
@@ -275,7 +271,7 @@ def run(options: RunOptions) -> Outcome:
         records = [r for r in current if r["seed"] < n
                    and r["framework"] in frameworks and r["mode"] in modes]
         evaluated = evaluate(records, cases)
-        keys = [_key(case, fw, mode, res) for case, fw, mode, res in evaluated]
+        keys = [decisions.claim_key(case, fw, mode, res) for case, fw, mode, res in evaluated]
         family = sorted(set(family) | set(keys))
         new = []
         for group in dict.fromkeys(_family(k) for k in keys):
@@ -286,8 +282,8 @@ def run(options: RunOptions) -> Outcome:
             done = [keys[i] in outcome.decided for i in idx] + [k in outcome.decided for k in members
                                                               if k not in keys]
             for j, nominal in step_down(p, done, look, max_seeds, batch, alpha, spending):
-                res = verdict._at_level(evaluated[idx[j]][3], nominal)   # its CI at the look's level
-                found, _ = verdict._decide(res, res.primary.p_value, nominal, "primary p")
+                res = verdict.at_level(evaluated[idx[j]][3], nominal)   # its CI at the look's level
+                found, _ = verdict.decide(res, res.primary.p_value, nominal, "primary p")
                 if found == "inconclusive":
                     continue
                 outcome.decided[keys[idx[j]]] = (found, n)
@@ -318,31 +314,3 @@ def _write(outcome: Outcome, out_dir: Path, max_seeds: int, batch: int, alpha: f
          "alpha": alpha, "max_seeds": max_seeds, "batch": batch,
          "decisions": {k: {"verdict": v, "seeds": n} for k, (v, n) in sorted(outcome.decided.items())},
          "undecided": outcome.undecided}, indent=1))
-
-
-def apply(evaluated, out_dir: Path):
-    """Replace fixed-n verdicts by the adaptive run's decisions, when ``adaptive.json`` has them.
-
-    A decided claim takes its sequential verdict; an undecided member of the
-    adaptive family is inconclusive. The fixed-n verdict moves into the reason.
-    Results the adaptive run did not cover are returned unchanged.
-    """
-    log = adaptive_log.read(out_dir)   # checked: a malformed file is one sentence
-    if log is None:
-        return evaluated
-    decisions, undecided = log.get("decisions"), set(log.get("undecided", ()))
-    if decisions is None:
-        return evaluated
-    out = []
-    for case, fw, mode, res in evaluated:
-        key = _key(case, fw, mode, res)
-        fixed = f"fixed-n analysis (not valid under optional stopping): {res.verdict}, {res.reason}"
-        if key in decisions:
-            d = decisions[key]
-            res = replace(res, verdict=d["verdict"],
-                          reason=f"adaptive: decided at {d['seeds']} seeds by the group-sequential boundary; {fixed}")
-        elif key in undecided:
-            res = replace(res, verdict="inconclusive",
-                          reason=f"adaptive: not decided within {log['max_seeds']} seeds; {fixed}")
-        out.append((case, fw, mode, res))
-    return out

@@ -30,8 +30,7 @@ import bench
 from bench import backends
 from bench.run import grouping
 from bench.run.options import RunOptions
-from bench.spec import profiles
-from bench.records import identity, store
+from bench.records import identity, profiles, store
 from bench.spec import Case
 
 # A CPU's order of magnitude for C1's MLP (results/full: 0.004-0.005 s per seed-step on 2 cores);

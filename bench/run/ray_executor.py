@@ -41,7 +41,7 @@ import time
 from typing import Callable, Iterable, Iterator, Optional
 
 from bench.backends import quiet
-from bench.run import devices, environment
+from bench.host import devices, environment
 from bench.errors import BenchError
 from bench.run.workers import TaskError, WorkerDied
 

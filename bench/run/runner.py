@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from bench import backends, data
-from bench.run import devices, environment, grouping, progress, throughput, workers as pool
+from bench.host import devices
+from bench.run import grouping, progress, stamp, throughput, workers as pool
 from bench.run.grouping import GroupSize
 from bench.records import identity, store
 from bench.spec import Job
@@ -179,7 +180,7 @@ def _run_speed(jobs: list[Job], arrays, seed: int, emit, summary: Summary, bar) 
     """Time one repetition of a speed case (``bench.run.throughput``) and ``emit`` a record
     per arm; one that raises fails every arm of the repetition, and the run goes on."""
     backend = backends.load(jobs[0].framework)
-    env = environment.describe(backend.versions())
+    env = stamp.describe(backend.versions())
     first = jobs[0]
     bar.set_postfix_str(f"{first.case.id}/{first.framework}/{first.mode} repetition {seed}")
     try:
@@ -201,7 +202,7 @@ def _group_size(case: Case, jobs: list[Job], n_seeds: int, requested: GroupSize,
     per_seed = max(grouping.seed_bytes(case, job.arm, job.data.batch_size) for job in jobs)
     free = [backends.load(fw).free_memory() for fw in {job.framework for job in jobs}]
     host = grouping.host_free_bytes()
-    # A GPU's memory is shared only by the workers pinned to it (bench.run.devices); the host's by all.
+    # A GPU's memory is shared only by the workers pinned to it (bench.host.devices); the host's by all.
     known = [f // devices.sharing(workers) if f is not None else host // workers
              for f in free if f is not None or host is not None]
     size, message = grouping.plan(n_seeds, requested.requested, per_seed, min(known) if known else None)
@@ -215,7 +216,7 @@ def _run_group(job: Job, arrays, seed_ids, emit, summary: Summary, bar, vectoriz
     that runs out of memory is halved and retried; one that raises otherwise is
     retried seed by seed, so a seed that crashes fails alone."""
     backend = backends.load(job.framework)
-    env = environment.describe(backend.versions())
+    env = stamp.describe(backend.versions())
     name = f"{job.case.id}/{job.arm.name}/{job.framework}/{job.mode}"
     bar.set_postfix_str(f"{name} seeds {seed_ids[0]}-{seed_ids[-1]}" if len(seed_ids) > 1 else f"{name} seed {seed_ids[0]}")
     done = [0]
@@ -278,7 +279,7 @@ def _run_in_workers(groups, count: int, data_dir, writer, summary: Summary, bar,
                     bar.write(line, file=sys.stderr)
                 bar.advance(job, rest)
                 continue
-            env = environment.describe(backends.load(job.framework).versions())
+            env = stamp.describe(backends.load(job.framework).versions())
             _fail(job, seed_ids, f"{type(value).__name__}: {value}", getattr(value, "traceback", ""), env,
                   writer.append, summary)
             bar.advance(job, rest)

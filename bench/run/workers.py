@@ -11,7 +11,7 @@ both frameworks); PyTorch's BatchNorm is the exception, as it splits its batch
 statistics across threads, so a worker's share of the cores is fixed by the
 worker count asked for, not by how many workers a run happens to need. On a
 machine with GPUs each worker is also pinned to one GPU, dealt round-robin
-(``bench.run.devices``).
+(``bench.host.devices``).
 
 A worker that dies (killed for memory, a crash in native code) fails only the
 task it held: ``map`` yields ``WorkerDied`` for it and starts a fresh worker on
@@ -35,7 +35,7 @@ import traceback
 from collections import deque
 from typing import Callable, Iterable, Iterator, Optional
 
-from bench.run import allocator, devices
+from bench.host import allocator, devices
 from bench.errors import BenchError
 
 WORKER_BYTES = 3 << 30   # host memory a worker needs beyond its groups: the frameworks and a dataset

@@ -5,7 +5,7 @@ the layer vocabulary (``layers``), how they train (``training``), the budget per
 ``Profile`` and the ``Claim`` s to test (``claims``). Backends read these objects and
 nothing else. A field left as ``None`` means "the framework's own default"
 (``defaults`` names every TF/PyTorch difference). ``registry`` finds the suites,
-``profiles`` picks one, ``overrides`` applies ``bench run --set``.
+``overrides`` applies ``bench run --set``.
 
 Suite files import their vocabulary from here: ``from bench.spec import Case, Dense, ...``.
 """

@@ -33,21 +33,34 @@ class Broken:
     error: str
 
 
-def check_dataset(case: Case, where: str = "data, field 'dataset'") -> None:
-    """The case's dataset is one ``bench.data`` knows, with as many features per example as
-    the case's input shape holds."""
+def check_dataset(case: Case, where: str = "data, field 'dataset'", catalogue=None) -> None:
+    """The case's dataset is one the catalogue knows (its ``LOADERS``), with as many features per
+    example as the case's input shape holds (its ``FEATURES``). The catalogue is ``suites.DATASETS``
+    unless given: the data package reads the spec, so the spec cannot import it."""
     import math
 
-    from bench import data   # numpy only: no framework
+    if catalogue is None:
+        import suites
 
+        catalogue = _datasets(suites)
     name = case.data.dataset
-    if name not in data.LOADERS:
+    if name not in catalogue.LOADERS:
         raise SpecError(f"case {case.id!r}, {where}: unknown dataset {name!r}; "
-                        f"known datasets are {sorted(data.LOADERS)}.")
-    features = data.FEATURES.get(name)
+                        f"known datasets are {sorted(catalogue.LOADERS)}.")
+    features = catalogue.FEATURES.get(name)
     if features is not None and math.prod(case.input_shape) != features:
         raise SpecError(f"case {case.id!r}, {where}: {name!r} has {features} features per example, but the "
                         f"case's input shape {tuple(case.input_shape)} takes {math.prod(case.input_shape)}.")
+
+
+def _datasets(package):
+    """The dataset catalogue the suites package hands over (``suites.DATASETS``, the module
+    ``bench.data.catalog``, with its ``LOADERS`` and ``FEATURES``)."""
+    known = getattr(package, "DATASETS", None)
+    if known is None:
+        raise SpecError(f"{package.__name__} names no DATASETS; its __init__.py must import the catalogue "
+                        f"(from bench.data import catalog as DATASETS).")
+    return known
 
 
 def _import(module: str, where: str):
@@ -90,6 +103,7 @@ def scan() -> tuple[dict[str, Case], list[Broken]]:
     """The valid cases by id, and the broken files and cases."""
     import suites
 
+    known = _datasets(suites)
     cases: dict[str, Case] = {}
     files: dict[str, list[str]] = {}   # case id -> the files defining it
     broken: list[Broken] = []
@@ -112,7 +126,7 @@ def scan() -> tuple[dict[str, Case], list[Broken]]:
                 if not isinstance(case, Case):
                     raise SpecError(f"CASES holds a {type(case).__name__}, not a Case.")
                 case.validate()
-                check_dataset(case)
+                check_dataset(case, catalogue=known)
             except SpecError as exc:
                 broken.append(Broken(where, case_id, f"{where}: {exc}"))
                 continue

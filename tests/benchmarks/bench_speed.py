@@ -92,7 +92,7 @@ def test_keep_masks(benchmark, route, arrays):
     rows = [torch.empty(16, BUDGET.batch_size, width) for width in (256, 128)]
 
     def masks():
-        return [trainer._keep_mask(x, lambda n, w=x.shape[2]: (n, w), 0.5, maps_last=True) for x in rows]
+        return [trainer.keep_mask(x, lambda n, w=x.shape[2]: (n, w), 0.5, maps_last=True) for x in rows]
 
     out = benchmark(masks)
     assert [tuple(m.shape) for m in out] == [(16, BUDGET.batch_size, 256), (16, BUDGET.batch_size, 128)]

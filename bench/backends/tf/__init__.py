@@ -15,7 +15,7 @@ from bench.backends.tf.defaults import table as defaults
 
 PACKAGE = "tensorflow"                 # the pip package (and import) the backend needs
 LIBRARIES = ("tensorflow", "keras")    # versions the records carry (``versions()``)
-SUPPORT_LIBRARIES = ()                 # versions every record carries (``bench.run.environment``)
+SUPPORT_LIBRARIES = ()                 # versions every record carries (``bench.host.environment``)
 MODES = ("as_written",)                # the posts' framework: "matched" would be the same runs
 # Measured (2 shared cores, 2 workers, `bench run --profile smoke --case c1,c3`): groups of 2 seeds that
 # trained 15-16 steps took 7-40 s; the planner adds this per group (``bench.run.plan``).

@@ -13,7 +13,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bench.backends import quiet  # noqa: E402
-from bench.run import devices  # noqa: E402
+from bench.host import devices  # noqa: E402
 
 if quiet.quiet():   # TF's own Python warnings (tf.function retracing) too, unless `bench -v`
     tf.get_logger().setLevel("ERROR")

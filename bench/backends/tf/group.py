@@ -48,7 +48,7 @@ class GroupTrainer:
     initial weights (``bench.run.seeds.initial_params``)."""
 
     def __init__(self, job, params: list[list[dict]], seeds: list[int]):
-        self._defaults = table(job.mode)
+        self.defaults = table(job.mode)
         if job.framework != "tf":
             raise SpecError(f"the tf backend got a job for framework {job.framework!r}.")
         if len(params) != len(seeds) or not seeds:
@@ -80,7 +80,7 @@ class GroupTrainer:
         self._weights = self._stack(params)
         self.trainable = [v for kit, w in zip(self._owners, self._weights)
                           for name, v in w.items() if name not in kit.STATE]
-        self.optimizer = build_optimizer(job.case.optimizer, self._defaults, job.arm.schedules(job.case.optimizer))
+        self.optimizer = build_optimizer(job.case.optimizer, self.defaults, job.arm.schedules(job.case.optimizer))
         # (kit, spec layer, stacked kernel) of each max-norm layer, constrained after every update
         self._max_norms = [(kit, layer, w["kernel"]) for kit, layer, w in
                            zip(self._owners, [lr for lr, kit in zip(job.arm.layers, self._kits) if kit.PARAMS], self._weights)
@@ -138,20 +138,20 @@ class GroupTrainer:
 
     # --- the forward pass ---------------------------------------------------------
 
-    # The stochastic kits draw through _seed, _slices and _join.
+    # The stochastic kits draw through draw_seed, slices and join.
 
-    def _seed(self, k: int, s: int):
+    def draw_seed(self, k: int, s: int):
         """The stateless seed Keras's layer k of seed s uses for its current draw."""
         pair = tf.stack([self._streams[k][s], self._draws])
         return tf.cast(tf.math.floormod(pair, inference.INT32_MOD), tf.int32)
 
-    def _slices(self, x):
+    def slices(self, x):
         """Seed s's part of ``x``, in the per-seed path's layout. ``unstack``/``split``
         rather than indexing: their gradients are one ``stack``/``concat``, where
         S index ops would each pad a full-size gradient (S**2 work)."""
         return tf.unstack(x) if len(x.shape) == 3 else tf.split(x, self.S, axis=-1)
 
-    def _join(self, parts, flat: bool):
+    def join(self, parts, flat: bool):
         return tf.stack(parts) if flat else tf.concat(parts, axis=-1)
 
     def _forward(self, x, training: bool):

@@ -9,12 +9,12 @@ import time
 
 import torch
 
-from bench.run import devices
+from bench.host import devices
 
 
 @functools.lru_cache(maxsize=None)
 def training_device() -> torch.device:
-    """Chosen once per process, as ``--device`` asked (``bench.run.devices``): under auto,
+    """Chosen once per process, as ``--device`` asked (``bench.host.devices``): under auto,
     the first CUDA device if there is one."""
     wanted = devices.requested()
     if wanted not in ("cpu", "auto") and not torch.cuda.is_available():

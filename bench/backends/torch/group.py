@@ -125,7 +125,7 @@ class GroupTrainer:
         self._first = arm_input_shape(job.arm.layers, tuple(job.case.input_shape))
         shapes = [self._first] + layer_shapes(job.arm.layers, tuple(job.case.input_shape))
         self._layers = [(kit_for(layer), layer, shapes[i]) for i, layer in enumerate(job.arm.layers)]
-        self._defaults = defaults
+        self.defaults = defaults
         self._owners = [(kit, layer) for kit, layer, _ in self._layers if kit.weights]
         self._stores, self._leaves = self._stack(params)
         l2 = job.arm.l2
@@ -232,29 +232,29 @@ class GroupTrainer:
         h, w, c = self._first
         return x.reshape(self.S, x.shape[1], h, w, c).permute(1, 0, 4, 2, 3).reshape(x.shape[1], self.S * c, h, w)
 
-    def _per_seed(self, x, shape, fill, maps_last: bool = False, dtype=torch.float32):
+    def per_seed_noise(self, x, shape, fill, maps_last: bool = False, dtype=torch.float32):
         """Noise for every seed, ``fill(t, g)`` drawing it into ``t`` from seed's own
         generator ``g``, where ``t`` has the per-seed path's shape (``shape(batch)``,
         NCHW or flat) and strides: channels-last maps where ``maps_last``, for the
         per-seed path's input rows become NCHW by a permuted view, so its convolutions
         return channels-last tensors and the ``*_like`` noise of Dropout and
         GaussianDropout fills them in (n, H, W, C) order. Returns the seeds' noise
-        stacked as ``(S, *memory order)``, for ``_seed_layout``."""
+        stacked as ``(S, *memory order)``, for ``seed_layout``."""
         buf, last = self._noise_buffer(x, shape, maps_last, dtype)
         for block, g in zip(buf.unbind(0), self._gens):
             fill(block.permute(0, 3, 1, 2) if last else block, g)
         return buf
 
     def _noise_buffer(self, x, shape, maps_last: bool, dtype):
-        """``_per_seed``'s empty ``(S, *memory order)`` buffer, and whether its maps are channels-last."""
+        """``per_seed_noise``'s empty ``(S, *memory order)`` buffer, and whether its maps are channels-last."""
         n = x.shape[1] if x.ndim == 3 else x.shape[0]
         per = tuple(shape(n))
         last = maps_last and len(per) == 4
         return torch.empty(self.S, *((per[0], per[2], per[3], per[1]) if last else per), device=x.device,
                            dtype=dtype), last
 
-    def _seed_layout(self, noise, x, maps_last: bool = False):
-        """``(S, *memory order)`` noise from ``_per_seed`` laid out like ``x``:
+    def seed_layout(self, noise, x, maps_last: bool = False):
+        """``(S, *memory order)`` noise from ``per_seed_noise`` laid out like ``x``:
         ``(S, n, F)`` rows or ``(n, S*C, h, w)`` maps."""
         if x.ndim == 3:
             return noise
@@ -263,21 +263,21 @@ class GroupTrainer:
         n = noise.shape[1]
         return noise.transpose(0, 1).reshape(n, -1, *noise.shape[3:])
 
-    def _keep_mask(self, x, shape, keep: float, maps_last: bool):
+    def keep_mask(self, x, shape, keep: float, maps_last: bool):
         """Dropout's mask, scaled as the per-seed path scales it (``mask.div_(keep)``)."""
         if self._streams is not None:   # it holds the generators' states: torch must not draw now
             if x.dtype != torch.float32:
                 raise SpecError(f"the compiled dropout masks are float32; this activation is {x.dtype}.")
             kept, _ = self._noise_buffer(x, shape, maps_last, x.dtype)
             self._streams.keep_masks(kept.numpy().reshape(self.S, -1), keep)   # scaled already
-            return self._seed_layout(kept, x, maps_last)
+            return self.seed_layout(kept, x, maps_last)
         if _bernoulli_is_uniform_below(x.device):
-            uniform = self._per_seed(x, shape, lambda t, g: t.uniform_(generator=g), maps_last, torch.float64)
+            uniform = self.per_seed_noise(x, shape, lambda t, g: t.uniform_(generator=g), maps_last, torch.float64)
             # compared straight into x's dtype: a bool mask and its cast cost a pass more
             kept = torch.lt(uniform, keep, out=torch.empty(uniform.shape, dtype=x.dtype, device=x.device))
         else:
-            kept = self._per_seed(x, shape, lambda t, g: t.bernoulli_(keep, generator=g), maps_last)
-        return self._seed_layout(kept, x, maps_last).div_(keep)
+            kept = self.per_seed_noise(x, shape, lambda t, g: t.bernoulli_(keep, generator=g), maps_last)
+        return self.seed_layout(kept, x, maps_last).div_(keep)
 
     def _forward(self, x, training: bool, joined=None):
         """``x``: (S, n, features) rows. Returns (S, n, outputs). Each layer is its kit's

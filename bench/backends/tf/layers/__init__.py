@@ -1,5 +1,5 @@
-"""Everything the TensorFlow backend knows per layer type: one kit per spec layer
-class (``KITS``, found by ``kit_for``; ``base.Kit`` says what a kit holds), so a
+"""Everything the TensorFlow backend knows per layer type: one kit instance per spec
+layer class (``KITS``, found by ``kit_for``; ``kit.Kit`` says what a kit holds), so a
 new layer type adds one kit and one entry here. ``keras_layer`` builds the
 per-seed path's Keras layer for one spec layer, ``layer_stream`` seeds it.
 
@@ -14,7 +14,7 @@ import numpy as np
 
 from bench import spec
 from bench.backends.tf.layers.activation import ActivationKit
-from bench.backends.tf.layers.base import Kit
+from bench.backends.tf.layers.kit import Kit
 from bench.backends.tf.layers.conv import Conv2DKit, FlattenKit, MaxPool2DKit
 from bench.backends.tf.layers.dense import DenseKit
 from bench.backends.tf.layers.noise import (ClassicDropout, DropBlock, DropBlockKit, DropoutKit, GaussianDropoutKit,
@@ -26,23 +26,23 @@ from bench.errors import SpecError
 from bench.spec import streams
 
 # spec layer class -> its kit
-KITS: dict[type, type[Kit]] = {
-    spec.Dense: DenseKit,
-    spec.Dropout: DropoutKit,
-    spec.Conv2D: Conv2DKit,
-    spec.MaxPool2D: MaxPool2DKit,
-    spec.Flatten: FlattenKit,
-    spec.SpatialDropout2D: SpatialDropout2DKit,
-    spec.DropBlock: DropBlockKit,
-    spec.GaussianDropout: GaussianDropoutKit,
-    spec.UniformDropout: UniformDropoutKit,
-    spec.BatchNorm: BatchNormKit,
-    spec.Activation: ActivationKit,
-    spec.LSTM: LSTMKit,
+KITS: dict[type, Kit] = {
+    spec.Dense: DenseKit(),
+    spec.Dropout: DropoutKit(),
+    spec.Conv2D: Conv2DKit(),
+    spec.MaxPool2D: MaxPool2DKit(),
+    spec.Flatten: FlattenKit(),
+    spec.SpatialDropout2D: SpatialDropout2DKit(),
+    spec.DropBlock: DropBlockKit(),
+    spec.GaussianDropout: GaussianDropoutKit(),
+    spec.UniformDropout: UniformDropoutKit(),
+    spec.BatchNorm: BatchNormKit(),
+    spec.Activation: ActivationKit(),
+    spec.LSTM: LSTMKit(),
 }
 
 
-def kit_for(layer: spec.Layer) -> type[Kit]:
+def kit_for(layer: spec.Layer) -> Kit:
     """The kit of a spec layer; a SpecError for a layer type this backend lacks."""
     for kind, kit in KITS.items():
         if isinstance(layer, kind):

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from bench.backends.tf.layers.activation import activate
-from bench.backends.tf.layers.base import Kit
+from bench.backends.tf.layers.kit import Kit
 
 
 class Conv2DKit(Kit):

@@ -9,7 +9,7 @@ from Keras's seeded stateless RNG, so the two frameworks draw different masks.
 (``bench.spec.UniformDropout``), as ``torch_layers.UniformNoiseDropout``.
 
 In a group, each kit draws each seed's noise as that seed's Keras layer would:
-the same stateless op with the seed ``trainer._seed(k, s)`` on seed s's slice.
+the same stateless op with the seed ``trainer.draw_seed(k, s)`` on seed s's slice.
 All are the identity at inference.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import math
 import keras
 import tensorflow as tf
 
-from bench.backends.tf.layers.base import Kit
+from bench.backends.tf.layers.kit import Kit
 
 
 def dropblock_gamma(keep_prob: float, block_size: int, h: int, w: int) -> float:
@@ -127,9 +127,9 @@ class NoiseKit(Kit):
     def group_forward(cls, trainer, k, layer, shape, x, weights, training):
         if not training or cls.off(layer):
             return x
-        parts = trainer._slices(x)
+        parts = trainer.slices(x)
         out = [cls.draw(trainer, k, layer, shape, s, p) for s, p in enumerate(parts)]
-        return trainer._join(out, len(x.shape) == 3)
+        return trainer.join(out, len(x.shape) == 3)
 
 
 def scheduled_rate(model, rate: float, steps_done=None) -> bool:
@@ -190,8 +190,8 @@ class DropoutKit(NoiseKit):
         # ``tf.nn.experimental.stateless_dropout`` (what the per-seed path's Keras layer
         # calls) op for op, with its elementwise ops once over all seeds: each seed's
         # uniforms from its own stateless seed, kept where >= rate, scaled by 1/keep.
-        noise = trainer._join([tf.random.stateless_uniform(tf.shape(p), seed=trainer._seed(k, s), dtype=x.dtype,
-                                                           alg=None) for s, p in enumerate(trainer._slices(x))],
+        noise = trainer.join([tf.random.stateless_uniform(tf.shape(p), seed=trainer.draw_seed(k, s), dtype=x.dtype,
+                                                           alg=None) for s, p in enumerate(trainer.slices(x))],
                               len(x.shape) == 3)
         scaled = x if classic else x * tf.constant(1 / (1 - layer.rate), x.dtype)
         return tf.where(noise >= layer.rate, scaled, tf.constant(0, x.dtype))
@@ -208,7 +208,7 @@ class SpatialDropout2DKit(NoiseKit):
 
     @staticmethod
     def draw(trainer, k, layer, shape, s, p):
-        return tf.nn.experimental.stateless_dropout(p, rate=layer.rate, seed=trainer._seed(k, s),
+        return tf.nn.experimental.stateless_dropout(p, rate=layer.rate, seed=trainer.draw_seed(k, s),
                                                     noise_shape=tf.stack([tf.shape(p)[0], 1, 1, shape[-1]]))
 
 
@@ -224,7 +224,7 @@ class GaussianDropoutKit(NoiseKit):
     @staticmethod
     def draw(trainer, k, layer, shape, s, p):
         std = math.sqrt(layer.rate / (1.0 - layer.rate))
-        return p * tf.random.stateless_normal(tf.shape(p), seed=trainer._seed(k, s), mean=1.0, stddev=std)
+        return p * tf.random.stateless_normal(tf.shape(p), seed=trainer.draw_seed(k, s), mean=1.0, stddev=std)
 
 
 class UniformDropoutKit(NoiseKit):
@@ -239,7 +239,7 @@ class UniformDropoutKit(NoiseKit):
     @staticmethod
     def draw(trainer, k, layer, shape, s, p):
         lo, hi = tf.constant(1.0 - layer.half_width, p.dtype), tf.constant(1.0 + layer.half_width, p.dtype)
-        return p * tf.random.stateless_uniform(tf.shape(p), seed=trainer._seed(k, s), minval=lo, maxval=hi,
+        return p * tf.random.stateless_uniform(tf.shape(p), seed=trainer.draw_seed(k, s), minval=lo, maxval=hi,
                                                dtype=p.dtype)
 
 
@@ -254,4 +254,4 @@ class DropBlockKit(NoiseKit):
 
     @staticmethod
     def draw(trainer, k, layer, shape, s, p):
-        return dropblock(layer, p, trainer._seed(k, s))
+        return dropblock(layer, p, trainer.draw_seed(k, s))

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bench.backends.tf.layers.base import Kit
+from bench.backends.tf.layers.kit import Kit
 from bench.spec.defaults import batchnorm_settings
 
 
@@ -34,14 +34,14 @@ class BatchNormKit(Kit):
         return a[s, 0]
 
     @staticmethod
-    def group_forward(trainer, k, layer, shape, x, v, training):
+    def group_forward(trainer, k, layer, shape, x, weights, training):
         """Keras's BatchNormalization (moments over the batch, biased variance), per seed."""
-        momentum, eps = batchnorm_settings(layer, trainer._defaults)
+        momentum, eps = batchnorm_settings(layer, trainer.defaults)
         if training:   # per-seed ops, for the reason of the group trainer's _seedwise
             moments = [tf.nn.moments(part, axes=[0], keepdims=True) for part in tf.unstack(x)]
             mean, var = tf.stack([m for m, _ in moments]), tf.stack([v_ for _, v_ in moments])
-            v["mean"].assign(v["mean"] * momentum + mean * (1.0 - momentum))
-            v["var"].assign(v["var"] * momentum + var * (1.0 - momentum))
+            weights["mean"].assign(weights["mean"] * momentum + mean * (1.0 - momentum))
+            weights["var"].assign(weights["var"] * momentum + var * (1.0 - momentum))
         else:
-            mean, var = v["mean"], v["var"]
-        return tf.nn.batch_normalization(x, mean, var, v["beta"], v["gamma"], eps)
+            mean, var = weights["mean"], weights["var"]
+        return tf.nn.batch_normalization(x, mean, var, weights["beta"], weights["gamma"], eps)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import keras
 
-from bench.backends.tf.layers.base import Kit
+from bench.backends.tf.layers.kit import Kit
 from bench.errors import SpecError
 
 NO_GROUP = "LSTM has no group path; a case holding one trains seed by seed (bench.run.grouping)."

@@ -1,4 +1,4 @@
-"""The torch backend's layers: ``TORCH_LAYERS``, a table keyed by the spec's layer
+"""The torch backend's layers: ``KITS``, a table keyed by the spec's layer
 class whose entries (``kit.Kit``) hold everything both trainers know about that
 layer type (its modules and weights per seed, its seed-stacked weights and forward
 op in a group, what it draws). A new layer type adds one kit here and nothing to
@@ -23,7 +23,7 @@ from bench.errors import SpecError
 from bench.spec import (LSTM, Activation, BatchNorm, Conv2D, Dense, DropBlock, Dropout, Flatten, GaussianDropout,
                         MaxPool2D, SpatialDropout2D, UniformDropout, arm_input_shape, layer_shapes)
 
-TORCH_LAYERS: dict[type, Kit] = {
+KITS: dict[type, Kit] = {
     Dense: DenseKit(),
     Dropout: DropoutKit(),
     BatchNorm: BatchNormKit(),
@@ -41,7 +41,7 @@ TORCH_LAYERS: dict[type, Kit] = {
 
 def kit_for(layer) -> Kit:
     """The kit of a spec layer; a SpecError for a layer type the backend lacks."""
-    kit = next((kit for kind, kit in TORCH_LAYERS.items() if isinstance(layer, kind)), None)
+    kit = next((kit for kind, kit in KITS.items() if isinstance(layer, kind)), None)
     if kit is None:
         raise SpecError(f"layer {layer!r} is not supported by the torch backend.")
     return kit
@@ -49,7 +49,7 @@ def kit_for(layer) -> Kit:
 
 def image_module(layer, in_channels: int) -> nn.Module:
     """The module for one image layer of the spec; its input is NCHW."""
-    kit = next((kit for kind, kit in TORCH_LAYERS.items() if isinstance(layer, kind)), None)
+    kit = next((kit for kind, kit in KITS.items() if isinstance(layer, kind)), None)
     if kit is None or kit.module is None:
         raise TypeError(f"{layer!r} is not an image layer.")
     return kit.module(layer, in_channels)
@@ -77,6 +77,6 @@ def build(layers, input_shape: tuple, defaults: dict,
     return model, owners
 
 
-__all__ = ["ACTIVATIONS", "KEEP_MASKS", "NOISE", "TORCH_LAYERS", "ChannelsFirst", "ClassicDropout", "DropBlock2d",
+__all__ = ["ACTIVATIONS", "KEEP_MASKS", "KITS", "NOISE", "ChannelsFirst", "ClassicDropout", "DropBlock2d",
            "FlattenHWC", "GaussianNoiseDropout", "KerasLSTM", "Kit", "UniformNoiseDropout", "build", "dropblock_gamma",
            "image_module", "kit_for", "scheduled_rate"]

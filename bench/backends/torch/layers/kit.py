@@ -7,16 +7,37 @@ layer's modules, loads and saves their weights under the neutral names
 group trainer (``group``) it lays S seeds' neutral arrays out as the seed-stacked
 tensors the vectorized forward pass uses, and back, and runs that forward op,
 calling the trainer it is handed for the generic machinery (per-seed noise
-buffers, keep masks, the seed count ``trainer.S``). The defaults here are those
-of a layer without weights that draws nothing and is the identity.
+buffers, keep masks, the seed count ``trainer.S``; ``Host`` names them). The
+defaults here are those of a layer without weights that draws nothing and is the
+identity.
 """
 from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from bench.backends.contract import KitHost
 
 # What a kit draws from the seeds' generators (``Kit.draws``): nothing, only
 # Dropout-style keep masks (which the compiled streams of ``bench.backends.torch.mt``
 # can draw instead of torch), or any other noise (which only torch draws).
 KEEP_MASKS = "keep masks"
 NOISE = "noise"
+
+
+@runtime_checkable
+class Host(KitHost, Protocol):
+    """The group trainer as the torch kits see it: the seed count, the defaults, and each
+    seed's noise drawn from its own generator."""
+
+    def keep_mask(self, x, shape, keep: float, maps_last: bool):
+        """Dropout's keep mask for every seed, laid out like ``x`` and scaled by ``1 / keep``."""
+
+    def per_seed_noise(self, x, shape, fill, maps_last: bool = False, dtype=None):
+        """Each seed's noise, ``fill(t, g)`` drawing into ``t`` from the seed's generator ``g``;
+        stacked ``(S, *memory order)``."""
+
+    def seed_layout(self, noise, x, maps_last: bool = False):
+        """``per_seed_noise``'s output laid out like ``x``."""
 
 
 class Kit:

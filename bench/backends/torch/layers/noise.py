@@ -5,7 +5,7 @@ their group draws.
 Per seed, the modules draw from PyTorch's default generator, which the trainer
 swaps for its own seeded state around every forward pass. In a group, seed s
 draws from its own generator with the same calls, shapes and memory order as
-the per-seed path (through the trainer's ``_per_seed`` / ``_keep_mask``), so on
+the per-seed path (through the trainer's ``per_seed_noise`` / ``keep_mask``), so on
 the CPU the draws are the same bits. All are the identity outside training.
 """
 from __future__ import annotations
@@ -141,7 +141,7 @@ class DropoutKit(_NoiseKit):
         if layer.rate == 0.0:
             return x
         keep = 1.0 - layer.rate
-        mask = trainer._keep_mask(x, lambda n: (n, *chw), keep, maps_last=True)
+        mask = trainer.keep_mask(x, lambda n: (n, *chw), keep, maps_last=True)
         if getattr(trainer, "inference", "inverted") == "weight_scaling":
             mask = mask.sign_()   # ClassicDropout's unscaled mask: 1/keep -> 1, exactly
         return x * mask
@@ -158,7 +158,7 @@ class SpatialDropout2DKit(_NoiseKit):
         if layer.rate == 0.0:
             return x
         keep = 1.0 - layer.rate
-        return x * trainer._keep_mask(x, lambda n: (n, chw[0], 1, 1), keep, maps_last=False)
+        return x * trainer.keep_mask(x, lambda n: (n, chw[0], 1, 1), keep, maps_last=False)
 
 
 class GaussianDropoutKit(_NoiseKit):
@@ -172,8 +172,8 @@ class GaussianDropoutKit(_NoiseKit):
         std = math.sqrt(layer.rate / (1.0 - layer.rate))
         if std == 0.0:
             return x
-        noise = trainer._per_seed(x, lambda n: (n, *chw), lambda t, g: t.normal_(generator=g), maps_last=True)
-        return x * (1.0 + std * trainer._seed_layout(noise, x, maps_last=True))
+        noise = trainer.per_seed_noise(x, lambda n: (n, *chw), lambda t, g: t.normal_(generator=g), maps_last=True)
+        return x * (1.0 + std * trainer.seed_layout(noise, x, maps_last=True))
 
 
 class UniformDropoutKit(_NoiseKit):
@@ -187,9 +187,9 @@ class UniformDropoutKit(_NoiseKit):
         a = layer.half_width
         if a == 0.0:
             return x
-        noise = trainer._per_seed(x, lambda n: (n, *chw), lambda t, g: t.uniform_(1.0 - a, 1.0 + a, generator=g),
+        noise = trainer.per_seed_noise(x, lambda n: (n, *chw), lambda t, g: t.uniform_(1.0 - a, 1.0 + a, generator=g),
                                   maps_last=True)
-        return x * trainer._seed_layout(noise, x, maps_last=True)
+        return x * trainer.seed_layout(noise, x, maps_last=True)
 
 
 class DropBlockKit(_NoiseKit):
@@ -206,8 +206,8 @@ class DropBlockKit(_NoiseKit):
         c, h, w = chw
         b = layer.block_size
         gamma = dropblock_gamma(layer.keep_prob, b, h, w)
-        grid = trainer._per_seed(x, lambda n: (n, c, h - b + 1, w - b + 1), lambda t, g: t.uniform_(generator=g))
-        seeds = trainer._seed_layout(grid < gamma, x).to(x.dtype)
+        grid = trainer.per_seed_noise(x, lambda n: (n, c, h - b + 1, w - b + 1), lambda t, g: t.uniform_(generator=g))
+        seeds = trainer.seed_layout(grid < gamma, x).to(x.dtype)
         mask = 1.0 - F.max_pool2d(F.pad(seeds, (b - 1,) * 4), b, stride=1)     # (n, S*C, H, W)
         n = mask.shape[0]
         kept = mask.reshape(n, trainer.S, -1).sum((0, 2))                       # (S,) per-seed count

@@ -30,7 +30,7 @@ class BatchNormKit(Kit):
         return {"gamma": module.weight, "beta": module.bias, "mean": module.running_mean, "var": module.running_var}
 
     def group_forward(self, trainer, layer, shape, x, weights, training):
-        momentum, eps = batchnorm_settings(layer, trainer._defaults)
+        momentum, eps = batchnorm_settings(layer, trainer.defaults)
         s, n, f = x.shape
         cols = x.permute(1, 0, 2).reshape(n, s * f)
         out = F.batch_norm(cols, weights["mean"], weights["var"], weights["gamma"], weights["beta"], training,

@@ -1,7 +1,7 @@
 """What a record says about where it ran: code (commit, modified tree), Python, libraries, CPU, device.
 
-``describe`` is the ``env`` of every record; ``summary`` condenses the
-provenance of a set of records into the lines a report header states, so a
+``bench.run.stamp.describe`` puts these facts in the ``env`` of every record; ``summary``
+condenses the provenance of a set of records into the lines a report header states, so a
 report says what ran as found in its records, not as the profile declares.
 """
 from __future__ import annotations
@@ -12,11 +12,9 @@ import os
 import platform
 import subprocess
 from collections import Counter, defaultdict
-from importlib import metadata
 from pathlib import Path
 
 import bench
-from bench import backends
 
 # The checkout the package runs from (the directory holding bench/).
 REPO = Path(bench.__file__).resolve().parents[1]
@@ -78,43 +76,12 @@ def git_state(root: Path = REPO) -> tuple[str, bool]:
     return commit, bool(modified.stdout.strip() or untracked.stdout.strip())
 
 
-def _library_versions() -> dict:
-    """Versions of the numeric libraries under the backends (numpy, and each backend's
-    ``SUPPORT_LIBRARIES``, e.g. what compiles its dropout masks)."""
-    out = {}
-    for name in ("numpy", *backends.support_libraries()):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
-
-
 def cores() -> int:
     """CPU cores this process may use (its affinity), which sets the frameworks' default threads."""
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
-
-
-def describe(backend_versions: dict) -> dict:
-    commit, dirty = git_state()
-    model, _, flags = cpu_fingerprint().rpartition(" [")
-    return {
-        "bench": code_version(),
-        "commit": commit,
-        "dirty": dirty,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "processor": platform.machine(),
-        "cpu": cpu_fingerprint(),
-        "cpu_model": model,
-        "cpu_flags": flags.rstrip("]"),
-        "cores": cores(),
-        **_library_versions(),
-        **backend_versions,   # the framework's version, its device and (torch) its thread count
-    }
 
 
 def machine(env: dict) -> str:
@@ -196,8 +163,3 @@ def seed_ranges(ids: list[int]) -> str:
             out.append(f"{start}" if start == s else f"{start}-{s}")
             start = None
     return ", ".join(out)
-
-
-def gpu_visible() -> bool:
-    """True when any installed framework sees a GPU (``bench.backends.gpu_visible``)."""
-    return backends.gpu_visible()

@@ -3,12 +3,32 @@ class, so that a new layer type is one kit plus one entry in the table of
 ``bench.backends.tf.layers``. The per-seed trainer (``single``) builds the kit's
 Keras layer and reads its variables under the neutral names; the group trainer
 (``group``) stacks those per-seed arrays into seed-stacked variables and runs the
-kit's forward op on the group's activations.
+kit's forward op on the group's activations. ``Host`` names what a kit may call on the
+group trainer it is handed.
 """
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
 import numpy as np
 import tensorflow as tf
+
+from bench.backends.contract import KitHost
+
+
+@runtime_checkable
+class Host(KitHost, Protocol):
+    """The group trainer as the TensorFlow kits see it: the seed count, the defaults, and the
+    per-seed draws of a stochastic layer."""
+
+    def draw_seed(self, k: int, s: int):
+        """The stateless seed Keras's layer k of seed s uses for its current draw."""
+
+    def slices(self, x):
+        """Seed s's part of ``x``, in the per-seed path's layout."""
+
+    def join(self, parts, flat: bool):
+        """The seeds' parts back into the group's layout."""
 
 
 class Kit:
