@@ -17,6 +17,7 @@ from pathlib import Path
 
 import bench
 from bench import backends
+from bench.run import cpu_isa
 
 # The checkout the package runs from (the directory holding bench/).
 REPO = Path(bench.__file__).resolve().parents[1]
@@ -104,6 +105,7 @@ def describe(backend_versions: dict) -> dict:
         "cpu_model": model,
         "cpu_flags": flags.rstrip("]"),
         "cores": cores(),
+        "cpu_isa": cpu_isa.current(),   # the pinned code paths (bench.run.cpu_isa), or "native"
         **_library_versions(),
         **backend_versions,   # the framework's version, its device and (torch) its thread count
     }
