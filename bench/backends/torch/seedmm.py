@@ -45,9 +45,9 @@ def _bmm(a, b):
     """``torch.bmm(a, b)`` with every seed slice of ``a``, ``b`` and the result on a 64-byte boundary."""
     a, b = _padded(a), _padded(b)
     s, m, k = a.shape[0], a.shape[1], b.shape[2]
-    if (m * k) % ALIGN == 0:
+    if (m * k) % ALIGN == 0 or m * k == 1:   # one number per seed: where it is stored cannot order its sum
         return torch.bmm(a, b)
-    return torch.bmm(a, b, out=empty(s, m, k, like=a))
+    return torch.bmm(a, b, out=empty(s, m, k, like=a))   # per-seed calls, ~10 us each: only where needed
 
 
 class _Bmm(torch.autograd.Function):
@@ -69,6 +69,11 @@ class _Bmm(torch.autograd.Function):
 def bmm(a, b):
     """``torch.bmm(a, b)`` (differentiable) with every seed slice of its operands, its result and, in
     backward, its gradients' products on a 64-byte boundary."""
+    s, n, m, k = a.shape[0], a.shape[1], a.shape[2], b.shape[2]
+    if _aligned(a) and _aligned(b) and (n * k == 1 or all(size % ALIGN == 0 for size in (n * m, m * k, n * k))):
+        # so are its gradients' products (contiguous, of these sizes; for one number per seed,
+        # products over a dimension of 1, exact in any order): autograd's own
+        return torch.bmm(a, b)
     if torch.is_grad_enabled() and (a.requires_grad or b.requires_grad):
         return _Bmm.apply(a, b)
     return _bmm(a, b)
