@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bench import backends
 from bench.errors import BenchError, SpecError
+from bench.run import cpu_isa
 from bench.spec import MODES, PROFILES
 
 
@@ -34,6 +35,7 @@ environment variables:
   BENCH_RESULTS_DIR   default --results-dir (else ./runs, git-ignored)
   BENCH_DATA_DIR      directory searched first for the datasets (as --data-dir)
   BENCH_CACHE_DIR     where downloaded datasets are kept (else ~/.cache/bench)
+  BENCH_CPU_ISA       default --cpu-isa of bench run and plan (native or avx2)
   CI                  "true": the browser test of REPORT.html fails instead of skipping without Chromium
   BENCH_CHROMIUM, BENCH_CHROMEDRIVER   the browser and driver that test uses (/usr/bin/chromium, /usr/bin/chromedriver)
 """
@@ -109,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--task-cpus", type=float, default=1, help="ray: CPUs (and threads) per task")
     run.add_argument("--task-gpus", type=float, default=None,
                      help="ray: GPUs per task (default: 1 where the cluster has GPUs, else 0)")
+    run.add_argument("--cpu-isa", default=None, choices=cpu_isa.MODES,
+                     help="native (default, or BENCH_CPU_ISA): each library picks its CPU kernels; avx2: pin "
+                          "PyTorch's, MKL's and oneDNN's to paths every AVX2 CPU runs alike (records say which)")
     run.add_argument("--report", action="store_true", help="write the report afterwards")
     run.add_argument("--adaptive", action="store_true",
                      help="add seeds in batches until every claim is decided (alpha spending; see bench/run/adaptive.py)")
@@ -380,6 +385,8 @@ def _executor(args, device: str):
     """None for local workers; for ``--executor ray`` the pool that runs groups as Ray tasks."""
     if args.executor != "ray":
         return None
+    if cpu_isa.default() != "native":
+        raise SpecError("--cpu-isa pins the code paths of local worker processes only; drop it with --executor ray.")
     if args.adaptive:
         raise SpecError("--adaptive runs with the local executor only; drop --executor ray.")
     import functools
@@ -570,6 +577,8 @@ def main(argv=None) -> int:
     from bench.backends import quiet
 
     quiet.configure(args.verbose)   # before any framework import, here and in every worker
+    if args.command in ("run", "plan"):   # likewise: the kernels a framework picks are fixed when it loads
+        cpu_isa.apply(args.cpu_isa or cpu_isa.default())
     if not args.verbose:
         warnings.formatwarning = _one_line_warning
     if threading.current_thread() is threading.main_thread():

@@ -7,6 +7,10 @@ per-seed path as ``tests/test_group.py`` does it: one step per seed, and a seed'
 and in a group.
 """
 import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -169,6 +173,21 @@ def test_a_seed_record_does_not_depend_on_its_group(framework, case_id, arm):
     alone = train_group(job, backend, arrays, [2])[0]
     out = train_group(job, backend, arrays, [0, 2, 5])[1]
     assert out["metrics"] == alone["metrics"] and out["curve"] == alone["curve"]
+
+
+def test_a_seed_record_does_not_depend_on_its_group_on_an_alignment_sensitive_blas_path():
+    """The test above under MKL's SSE4.2 path, whose kernels depend on pointer alignment
+    (``tests/test_seedmm.py``), as the path MKL takes on some CPUs of other vendors may: without
+    ``bench.backends.torch.seedmm`` this C5e record moves with the seed's place in its group."""
+    torch = pytest.importorskip("torch")
+    if "mkl" not in torch.__config__.show().lower():
+        pytest.skip("this torch build has no MKL, whose SSE4.2 path the test takes")
+    root = Path(__file__).resolve().parents[1]
+    test = "tests/test_c5_features.py::test_a_seed_record_does_not_depend_on_its_group[c5e-uniform-torch]"
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test], cwd=root,
+                         capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"})
+    assert out.returncode == 0, out.stdout[-3000:]
 
 
 # --- validation_split and the metrics a case may declare ---------------------------------

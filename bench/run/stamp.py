@@ -8,6 +8,7 @@ from importlib import metadata
 
 from bench import backends
 from bench.host.environment import code_version, cores, cpu_fingerprint, git_state
+from bench.run import cpu_isa
 
 
 def _library_versions() -> dict:
@@ -36,6 +37,7 @@ def describe(backend_versions: dict) -> dict:
         "cpu_model": model,
         "cpu_flags": flags.rstrip("]"),
         "cores": cores(),
+        "cpu_isa": cpu_isa.current(),   # the pinned code paths (bench.run.cpu_isa), or "native"
         **_library_versions(),
         **backend_versions,   # the framework's version, its device and (torch) its thread count
     }

@@ -27,7 +27,9 @@ there are only equal in distribution.
 
 Group independence (a seed's record is the same bits whichever seeds share
 its group): no operation mixes seeds; a batched matmul computes each slice of a
-group of two or more alike whatever the others are (tested); reductions over
+group of two or more alike whatever the others are, once every slice starts on
+a 64-byte boundary (``bench.backends.torch.seedmm``; tested also on MKL's SSE4.2
+path, whose kernels depend on alignment); reductions over
 the seed axis are avoided (``_rowsum``, the Dense kit's bias add) because they may split
 rows differently as S changes; and the optimizer steps every seed's tensors
 alone, at their own size, so its vector loops and tails are those of S = 1
@@ -46,7 +48,7 @@ import torch.nn.functional as F
 
 from bench.backends import EVAL_ROWS
 from bench.backends.torch import adam as torch_adam
-from bench.backends.torch import inference
+from bench.backends.torch import inference, seedmm
 from bench.backends.torch.defaults import table
 from bench.backends.torch.device import training_device as _device
 from bench.backends.torch.layers import KEEP_MASKS, kit_for
@@ -63,7 +65,7 @@ def _rowsum(t):
     seed's numbers depend on the size of its group; a batched matmul computes
     each slice alike whatever the others are (S >= 2, see the module docstring)."""
     s, k = t.shape
-    return torch.bmm(t.reshape(s, 1, k), t.new_ones(1, k, 1).expand(s, k, 1)).reshape(s)
+    return seedmm.bmm(t.reshape(s, 1, k), t.new_ones(1, k, 1).expand(s, k, 1)).reshape(s)
 
 
 @functools.cache
@@ -310,7 +312,7 @@ class GroupTrainer:
         total = None
         for joined in self._l2:
             rows = joined.reshape(self.S, 1, -1)
-            squares = torch.bmm(rows, rows.transpose(1, 2)).reshape(self.S)
+            squares = seedmm.bmm(rows, rows.transpose(1, 2)).reshape(self.S)
             total = squares if total is None else total + squares
         return self._l2_coef / 2 * total
 

@@ -1,11 +1,14 @@
 """Dense: ``nn.Linear`` on the per-seed path; on the group path a batched matmul
-of ``(S, n, in)`` rows with ``(S, in, out)`` kernels, plus ``(S, 1, out)`` biases."""
+of ``(S, n, in)`` rows with ``(S, in, out)`` kernels, plus ``(S, 1, out)`` biases,
+every product through ``bench.backends.torch.seedmm`` (a seed's slices on 64-byte
+boundaries, so its bits do not depend on its place in the group)."""
 from __future__ import annotations
 
 import torch
 from torch import nn
 
 from bench.backends.torch.layers.activation import activate, activation_modules
+from bench.backends.torch import seedmm
 from bench.backends.torch.layers.kit import Kit
 from bench.spec.layers import MAX_NORM_EPS
 
@@ -31,7 +34,7 @@ class _AddBias(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         s, n, f = grad.shape
-        return grad, torch.bmm(grad.new_ones(1, 1, n).expand(s, 1, n), grad)
+        return grad, seedmm.bmm(grad.new_ones(1, 1, n).expand(s, 1, n), grad)
 
 
 class DenseKit(Kit):
@@ -76,7 +79,7 @@ class DenseKit(Kit):
         return a[s, 0] if name == "bias" else a[s]
 
     def group_forward(self, trainer, layer, shape, x, weights, training):
-        x = torch.bmm(x, weights["kernel"])
+        x = seedmm.bmm(x, weights["kernel"])
         if "bias" in weights:
             x = _AddBias.apply(x, weights["bias"])
         if layer.activation != "linear":
