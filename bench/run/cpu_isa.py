@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 
+from bench import backends
 from bench.errors import SpecError
 
 ENV = "BENCH_CPU_ISA"   # the default of ``bench run --cpu-isa``
@@ -28,7 +29,6 @@ SWITCHES = {
 }
 MODES = ("native", *SWITCHES)
 NAMES = sorted({name for switches in SWITCHES.values() for name in switches} | {"MKL_ENABLE_INSTRUCTIONS"})
-FRAMEWORKS = ("torch", "tensorflow")
 
 
 def default() -> str:
@@ -39,7 +39,7 @@ def apply(mode: str) -> None:
     """Set ``mode``'s switches for this process and the workers it spawns; before any framework loads."""
     if mode not in MODES:
         raise SpecError(f"unknown --cpu-isa {mode!r}; choose from {', '.join(MODES)}.")
-    loaded = [name for name in FRAMEWORKS if name in sys.modules]
+    loaded = [name for name in backends.FRAMEWORK_PACKAGES.values() if name in sys.modules]
     if mode != "native" and loaded:
         raise SpecError(f"--cpu-isa {mode} must be set before {' and '.join(loaded)} is imported; "
                         f"set {ENV}={mode} in the environment instead.")
