@@ -108,3 +108,10 @@ def test_run_and_plan_name_each_case_without_a_published_table(tmp_path, monkeyp
     path = store.records_path(stale, "smoke")
     path.write_text(path.read_text().replace(identity.spec_hash(c1, "smoke"), "0" * 16))
     assert coverage.published_cases([c1], "smoke", stale) == set()
+
+
+def test_a_profile_nothing_is_published_under_is_not_listed_case_by_case(tmp_path):
+    """``smoke`` is CI's profile, gated against its baseline: a smoke run must not print one
+    "no published table" line per case."""
+    assert not (tmp_path / "smoke").exists()
+    assert coverage.unpublished_lines([registry.get("c1"), registry.get("c2")], "smoke", tmp_path) == []

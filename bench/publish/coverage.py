@@ -33,7 +33,11 @@ def published_cases(cases, profile: str, published_dir: str | os.PathLike | None
 
 
 def unpublished_lines(cases, profile: str, published_dir: str | os.PathLike | None = None) -> list[str]:
-    """One line per case of ``cases`` that defines ``profile`` and has no published table of it."""
+    """One line per case of ``cases`` that defines ``profile`` and has no published table of it;
+    none where nothing at all is published under ``profile`` (``smoke`` in the repository: CI's
+    profile, judged by the regression gate against its baseline, not by ``bench compare``)."""
+    if not store.records_path(ROOT_RESULTS if published_dir is None else published_dir, profile).exists():
+        return []
     have = published_cases(cases, profile, published_dir)
     return [f"{c.id} {profile} has no published table yet: bench compare cannot judge it."
             for c in cases if profile in c.profiles and c.id not in have]
