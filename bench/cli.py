@@ -393,7 +393,7 @@ def _executor(args, device: str):
 
     from bench.run import ray_executor
 
-    ray_executor.require()   # a missing Ray, or nothing at --address, is said before any data loads
+    ray_executor.require(args.address)   # a missing Ray, or nothing at --address, is said before any data loads
     if args.address:
         ray_executor.reachable(args.address)
     return functools.partial(ray_executor.RayPool, address=args.address, task_cpus=args.task_cpus,

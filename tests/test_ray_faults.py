@@ -1,10 +1,14 @@
 """`bench run --executor ray` when the cluster is not there or goes away: one sentence, never a hang.
 
 A real local Ray head (`ray start --head` on a free port, its files in a temporary
-directory) is killed mid-run; a wrong `--address` fails within seconds."""
+directory) is killed mid-run; a wrong `--address` fails within seconds. The head
+and the run share a home of their own holding an authentication token, so the
+head uses token authentication (Ray's default wherever a token exists) whatever
+this user's own ``~/.ray`` holds."""
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -56,20 +60,42 @@ def _kill(pids) -> None:
 
 @pytest.fixture
 def ray_head():
-    """A Ray head of this test's own: (address, its directory); every process of it is killed after."""
+    """A Ray head of this test's own: (address, its directory, the environment its clients
+    share with it); every process of it is killed after."""
     temp = tempfile.mkdtemp(prefix="bench-ray-")   # short: Ray's socket paths must stay under 108 bytes
+    home = Path(temp) / "home"
+    (home / ".ray").mkdir(parents=True)
+    (home / ".ray" / "auth_token").write_text(secrets.token_hex(32))
+    env = _env(HOME=str(home))
     port = _free_port()
     try:
         proc = subprocess.run([str(RAY), "start", "--head", f"--port={port}", "--num-cpus=1", "--num-gpus=0",
                                f"--temp-dir={temp}", "--include-dashboard=false", "--disable-usage-stats",
                                "--node-ip-address=127.0.0.1"], capture_output=True, text=True, timeout=120,
-                              env=_env())
+                              env=env)
         if proc.returncode:
             pytest.skip(f"cannot start a local Ray head here: {proc.stderr[-500:]}")
-        yield f"127.0.0.1:{port}", temp
+        yield f"127.0.0.1:{port}", temp, env
     finally:
         _kill(_pids_of(temp))
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def test_a_driver_sends_the_token_a_head_would_use_unless_told_otherwise(tmp_path, monkeypatch):
+    from bench.run import ray_executor
+
+    for name in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    ray_executor.send_token_if_any()
+    assert "RAY_AUTH_MODE" not in os.environ   # no token: nothing to send
+    (tmp_path / ".ray").mkdir()
+    (tmp_path / ".ray" / "auth_token").write_text("abc\n")
+    ray_executor.send_token_if_any()
+    assert os.environ["RAY_AUTH_MODE"] == "token"
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")   # the user's own choice stands
+    ray_executor.send_token_if_any()
+    assert os.environ["RAY_AUTH_MODE"] == "disabled"
 
 
 def test_a_wrong_address_is_one_sentence_within_seconds(tmp_path):
@@ -89,17 +115,17 @@ SEEDS = 30
 
 @pytest.mark.slow
 def test_a_lost_cluster_says_how_many_records_were_kept_and_how_to_resume(tmp_path, ray_head):
-    address, temp = ray_head
+    address, temp, env = ray_head
     records = tmp_path / "smoke" / "records.jsonl"
     run = subprocess.Popen([sys.executable, "-m", "bench", *C2, "--seeds", str(SEEDS), "--address", address,
-                            "--results-dir", str(tmp_path)], cwd=ROOT, env=_env(BENCH_RAY_LOST_AFTER_S="3"),
+                            "--results-dir", str(tmp_path)], cwd=ROOT, env={**env, "BENCH_RAY_LOST_AFTER_S": "3"},
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and run.poll() is None and not (
                 records.exists() and records.read_text().strip()):
             time.sleep(0.2)
-        assert records.exists() and run.poll() is None, run.communicate()[1]
+        assert records.exists() and records.read_text().strip() and run.poll() is None, run.communicate()[1]
         _kill(_pids_of(temp))   # the head: GCS, raylet and its workers
         out, err = run.communicate(timeout=120)
     finally:

@@ -41,7 +41,7 @@ def apply(mode: str) -> None:
         raise SpecError(f"unknown --cpu-isa {mode!r}; choose from {', '.join(MODES)}.")
     loaded = [name for name in backends.FRAMEWORK_PACKAGES.values() if name in sys.modules]
     if mode != "native" and loaded:
-        raise SpecError(f"--cpu-isa {mode} must be set before {' and '.join(loaded)} is imported; "
+        raise SpecError(f"--cpu-isa {mode} must be set before {' or '.join(loaded)} is imported; "
                         f"set {ENV}={mode} in the environment instead.")
     os.environ[ENV] = mode
     for name, value in SWITCHES.get(mode, {}).items():

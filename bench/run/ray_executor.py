@@ -30,6 +30,13 @@ head (GCS) that has not answered for ``BENCH_RAY_LOST_AFTER_S`` seconds
 with the records kept (Ray's own limit before it ends the process, 60 s, is
 raised past ours). Ray's log lines and its workers' output reach the terminal
 only with ``-v``.
+
+Token authentication: a head started by ``ray start`` uses it whenever a token
+exists (``~/.ray/auth_token``, ``RAY_AUTH_TOKEN`` or ``RAY_AUTH_TOKEN_PATH``),
+but Ray's driver sends that token to an explicit ``--address`` only with
+``RAY_AUTH_MODE=token``. Where the mode is unset and a token exists, the
+driver sends it (a head without authentication accepts it too); an explicit
+``RAY_AUTH_MODE`` is left as it is.
 """
 from __future__ import annotations
 
@@ -50,6 +57,7 @@ CONNECT_TIMEOUT_S = 5.0
 LOST_AFTER_S = 15.0
 LOST_ENV = "BENCH_RAY_LOST_AFTER_S"
 _POLL_S = 1.0
+AUTH_MODE_ENV = "RAY_AUTH_MODE"
 # Ray ends a driver whose GCS stays away this long; ours must decide first.
 _RAY_RECONNECT = {"RAY_gcs_rpc_server_reconnect_timeout_s": "600"}
 
@@ -93,7 +101,29 @@ def reachable(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
                        f"and that no firewall blocks the port.")
 
 
-def require():
+def _token_exists() -> bool:
+    """Whether Ray would find an authentication token for this user (see the module's docstring)."""
+    if os.environ.get("RAY_AUTH_TOKEN", "").strip():
+        return True
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or os.path.join(os.path.expanduser("~"), ".ray", "auth_token")
+    try:
+        with open(path) as handle:
+            return bool(handle.read().strip())
+    except OSError:
+        return False
+
+
+def send_token_if_any() -> None:
+    """Set ``RAY_AUTH_MODE=token`` for a driver connecting to an address, unless the mode is set or no token exists."""
+    if AUTH_MODE_ENV not in os.environ and _token_exists():
+        os.environ[AUTH_MODE_ENV] = "token"
+
+
+def require(address: Optional[str] = None):
+    """Ray, imported; with ``address``, told first to send a token if one exists (Ray reads the
+    authentication mode once, when its configuration loads)."""
+    if address:
+        send_token_if_any()
     try:
         import ray
     except ImportError as exc:
@@ -121,7 +151,7 @@ class RayPool:
             raise RayError(f"--task-cpus must be > 0, got {task_cpus}.")
         if task_gpus is not None and task_gpus < 0:
             raise RayError(f"--task-gpus must be >= 0, got {task_gpus}.")
-        self._ray = ray = require()
+        self._ray = ray = require(address)
         self._owned = not ray.is_initialized()
         self.address = address or "a local Ray instance"
         if self._owned:
