@@ -220,4 +220,8 @@ MUTATIONS = [
     dict(id="tf-dropout-one-stream", file="bench/backends/tf/layers/__init__.py",
          original='streams.key(seed, "layer_seed", k)', replacement='streams.key(seed, "layer_seed", 0)',
          tests=GROUP_STATE, note="every TF dropout layer of an arm shares one seed stream"),
+    dict(id="ray-token-not-sent", file="bench/run/ray_executor.py",
+         original="    if address:\n        send_token_if_any()\n", replacement="",
+         tests=["tests/test_ray_faults.py"],
+         note="a driver given --address sends no token to a head that uses token authentication"),
 ]
