@@ -237,6 +237,18 @@ def test_holm_family_per_case():
     assert verdict.adjust([border, strong], families=None)[0].family_size == 2
 
 
+def test_a_claim_without_a_p_value_does_not_count_towards_its_family():
+    # Holm over the claims that can be tested: one that cannot be rejected must not make the others pay
+    strong = verdict.evaluate_claim(two_arm(cid="s"), samples_from(POSITIVE), **FAST)
+    border = verdict.evaluate_claim(two_arm(cid="b"), samples_from([1.0, 2.0, 3.0, 4.0, 0.5]), **FAST)
+    untested = replace(strong, primary=replace(strong.primary, p_value=math.nan))
+    with_it = verdict.adjust([border, strong, untested], families=["c9"] * 3)
+    without = verdict.adjust([border, strong], families=["c9"] * 2)
+    assert [r.family_size for r in with_it] == [2, 2, 2]
+    assert [r.p_holm for r in with_it[:2]] == [r.p_holm for r in without]
+    assert math.isnan(with_it[2].p_holm) and with_it[2].verdict == "inconclusive"
+
+
 def test_diverged_seeds_ranked_worst_with_exclusion_beside():
     s = samples_from(POSITIVE)
     for seed in (0, 1, 2):
