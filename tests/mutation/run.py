@@ -31,12 +31,13 @@ from mutation.mutations import MUTATIONS  # noqa: E402
 
 
 def copy_tree(dest: Path) -> None:
-    """Tracked and untracked-but-not-ignored files of the working tree, as they are now."""
+    """Tracked and untracked-but-not-ignored files of the working tree, as they are now: the published
+    results too (about 25 MB), which the compare and first-run tests read."""
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                             cwd=ROOT, check=True, capture_output=True).stdout.decode().split("\0")
     for name in filter(None, listed):
         src = ROOT / name
-        if src.is_file() and not name.startswith("results/"):
+        if src.is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / name)
 
