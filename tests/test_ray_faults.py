@@ -85,7 +85,8 @@ def test_a_driver_sends_the_token_a_head_would_use_unless_told_otherwise(tmp_pat
     from bench.run import ray_executor
 
     for name in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"):
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "")   # recorded, so what the code under test sets is undone after
+        monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(tmp_path))
     ray_executor.send_token_if_any()
     assert "RAY_AUTH_MODE" not in os.environ   # no token: nothing to send
