@@ -133,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     spd = sub.add_parser("speed", help="seconds per C1 seed-run (or C4 seed-step): the backends beside reference loops")
     spd.add_argument("--case", choices=("c1", "c4"), default="c1",
                      help="c1: the MLP, seconds per seed-run; c4: the CNN (fc arm), seconds per seed-step and "
-                          "% of the measured peak by work done (bench/speed/conv.py)")
+                          "%% of the measured peak by work done (bench/speed/conv.py)")
     spd.add_argument("--epochs", type=int, default=10, help="c1: 10 = the post's full budget")
     spd.add_argument("--steps", type=int, default=40, help="c4: batches of the long run (the short one: a quarter)")
     spd.add_argument("--repeats", type=int, default=3, help="c4: interleaved repetitions of every loop")

@@ -172,6 +172,20 @@ def test_help_documents_every_environment_variable(capsys):
         assert name in out
 
 
+def test_every_subcommand_prints_its_help(capsys):
+    """argparse formats help strings with %: a bare one (say "% of peak") crashes --help."""
+    import argparse
+
+    from bench.cli import _parser
+
+    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name in sub.choices:
+        with pytest.raises(SystemExit) as exit_:
+            main([name, "--help"])
+        assert exit_.value.code == 0, name
+        assert "usage:" in capsys.readouterr().out, name
+
+
 def test_progress_crosses_from_worker_processes(tmp_path, monkeypatch):
     pytest.importorskip("torch")
     monkeypatch.setenv("BENCH_PROGRESS_SECONDS", "1e9")
