@@ -160,7 +160,7 @@ def _dropout_outputs(trainer, framework, vectorized, x):
                 for _, layer, shape in trainer._layers if type(layer) is Dropout]
     trainer.model.train()
     with torch.no_grad(), trainer._own_rng():
-        return [m(torch.as_tensor(x)).numpy() for m in trainer.model.modules() if type(m) is torch.nn.Dropout]
+        return [m(torch.as_tensor(x)).numpy() for m in trainer.model.modules() if isinstance(m, torch.nn.Dropout)]
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)

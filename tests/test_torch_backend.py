@@ -190,3 +190,85 @@ def test_deterministic_mode_without_the_nan_fill_of_new_tensors():
     tb._device()
     assert torch.are_deterministic_algorithms_enabled()
     assert torch.utils.deterministic.fill_uninitialized_memory is False
+
+
+# --- speed-ups that must not change a bit (bench.backends.torch.masks, layers.conv) -------
+
+@pytest.mark.parametrize("shape, p", [((128, 1600), 0.5), ((7, 32, 13, 13), 0.25), ((5, 3), 0.2), ((1, 625), 0.5)])
+def test_keep_mask_dropout_draws_nn_dropouts_mask_and_leaves_its_generator_state(shape, p):
+    """The compiled mask against ``nn.Dropout``'s ``bernoulli_``: the same outputs, the same
+    gradients, and the default generator in the same state after (two calls in a row, so
+    the second starts mid-stream, and odd sizes that straddle a twist)."""
+    from bench.backends.torch import masks
+    from bench.backends.torch.layers.noise import KeepMaskDropout
+
+    x = torch.randn(*shape)
+    assert masks.keep_mask(x, 1 - p) is not None     # else the fast route is never taken here
+    results = []
+    for module in (torch.nn.Dropout(p), KeepMaskDropout(p)):
+        torch.manual_seed(123)
+        xs = [x.clone().requires_grad_(True) for _ in range(2)]
+        outs = [module.train()(xi) for xi in xs]
+        sum(o.sum() for o in outs).backward()
+        results.append(([o.detach() for o in outs], [xi.grad for xi in xs], torch.random.get_rng_state()))
+    (want_out, want_grad, want_state), (got_out, got_grad, got_state) = results
+    assert all(torch.equal(a, b) for a, b in zip(want_out, got_out))
+    assert all(torch.equal(a, b) for a, b in zip(want_grad, got_grad))
+    assert torch.equal(want_state, got_state)
+
+
+def test_keep_mask_falls_back_to_torch_where_it_cannot_be_the_same_bits():
+    from bench.backends.torch import masks
+
+    assert masks.keep_mask(torch.randn(4, 6).t(), 0.5) is None                 # not contiguous
+    assert masks.keep_mask(torch.randn(4, 6, dtype=torch.float64), 0.5) is None
+
+
+def test_a_relu_before_a_max_pool_runs_after_it_with_the_same_values_and_gradients():
+    """Ties, zeros and negatives: small integers, so many windows hold equal maxima."""
+    from bench.backends.torch.layers.conv import PoolThenReLU, pool_before_relu
+
+    folded = pool_before_relu([torch.nn.ReLU(), torch.nn.MaxPool2d(2)])
+    assert isinstance(folded[0], torch.nn.Identity) and isinstance(folded[1], PoolThenReLU)
+    x = torch.randint(-3, 4, (16, 8, 26, 26)).float()
+    x[0, 0, :2, :2] = float("nan")   # NaN propagates the same way
+    outs = []
+    for net in (torch.nn.Sequential(torch.nn.ReLU(), torch.nn.MaxPool2d(2)), torch.nn.Sequential(*folded)):
+        xi = x.clone().requires_grad_(True)
+        out = net(xi)
+        out.backward(torch.randn(out.shape, generator=torch.Generator().manual_seed(1)))
+        outs.append((out.detach(), xi.grad))
+    assert torch.equal(outs[0][0].nan_to_num(7.0), outs[1][0].nan_to_num(7.0))
+    assert torch.equal(outs[0][1], outs[1][1])
+
+
+def test_c4_trains_to_the_same_bits_with_and_without_the_speed_ups(monkeypatch):
+    """Two steps of every C4 arm with a dropout or a pool, fast route against torch's own
+    ``bernoulli_`` and ReLU-then-pool: the same losses and weights, bit for bit."""
+    from dataclasses import replace
+
+    from bench.backends.torch import layers, masks
+    from bench.spec import registry
+
+    case = registry.get("c4")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((64, 784), dtype=np.float32), rng.integers(0, 10, 64)
+    batches = [np.arange(0, 32), np.arange(32, 64)]
+
+    def train(arm_name):
+        arm = case.arm(arm_name)
+        job = Job(case, arm, "torch", "as_written", "smoke", replace(case.data, epochs=1))
+        trainer = tb.Trainer(job, initial_params(arm.layers, case.input_shape, 3,
+                                                 initializer_for("torch", "as_written")), 3)
+        trainer.set_data(x, y)
+        return trainer.fit_epoch(batches), trainer.params()
+
+    for arm_name in ("fc", "conv25", "conv_fc", "input", "spatial"):
+        fast = train(arm_name)
+        with monkeypatch.context() as m:
+            m.setattr(masks, "keep_mask", lambda x, keep: None)
+            m.setattr(layers, "pool_before_relu", list)
+            slow = train(arm_name)
+        assert np.array_equal(fast[0], slow[0]), arm_name
+        for a, b in zip(fast[1], slow[1]):
+            assert all(np.array_equal(a[k], b[k]) for k in a), arm_name

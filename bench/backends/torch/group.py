@@ -39,9 +39,6 @@ a copy of its seed, whose results are dropped.
 """
 from __future__ import annotations
 
-import functools
-import warnings
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -52,6 +49,8 @@ from bench.backends.torch import inference, seedmm
 from bench.backends.torch.defaults import table
 from bench.backends.torch.device import training_device as _device
 from bench.backends.torch.layers import KEEP_MASKS, kit_for
+from bench.backends.torch.masks import bernoulli_is_uniform_below as _bernoulli_is_uniform_below
+from bench.backends.torch.masks import compiled_streams
 from bench.backends.torch.optimizer import build_optimizer, matched_eps, set_keras_eps
 from bench.errors import SpecError
 from bench.spec import MC_ROWS, arm_input_shape, layer_shapes
@@ -68,23 +67,6 @@ def _rowsum(t):
     return seedmm.bmm(t.reshape(s, 1, k), t.new_ones(1, k, 1).expand(s, k, 1)).reshape(s)
 
 
-@functools.cache
-def _bernoulli_is_uniform_below(device: torch.device) -> bool:
-    """Whether ``t.bernoulli_(p, generator=g)`` on ``device`` is, draw for draw,
-    ``uniform_`` in float64 from ``g`` compared with ``p``. In PyTorch's CPU kernel it
-    is (one 53-bit uniform per element, in memory order; checked here on every
-    process, since another build or device may differ), and drawing the uniforms
-    and comparing is faster than ``bernoulli_`` itself, the largest cost of a
-    dropout step after the matmuls."""
-    for p, size in ((0.5, 4099), (0.8, 517), (0.1, 64)):
-        g1, g2 = (torch.Generator(device).manual_seed(11) for _ in range(2))
-        want = torch.empty(size, device=device).bernoulli_(p, generator=g1)
-        got = torch.empty(size, device=device, dtype=torch.float64).uniform_(generator=g2) < p
-        if not (torch.equal(want, got.to(want.dtype)) and torch.equal(g1.get_state(), g2.get_state())):
-            return False
-    return True
-
-
 def _mask_streams(layers, gens: list, device: torch.device):
     """``bench.backends.torch.mt.SeedStreams`` over ``gens`` where they draw the same
     masks as torch, faster: on the CPU, when every stochastic layer draws keep masks
@@ -96,14 +78,7 @@ def _mask_streams(layers, gens: list, device: torch.device):
         return None
     if not _bernoulli_is_uniform_below(device):
         return None
-    try:
-        from bench.backends.torch import mt as torch_mt
-    except ImportError:      # numba not installed: torch draws the same bits
-        return None
-    except RuntimeError as err:  # numba present but unusable (e.g. no writable cache): the same bits, slower
-        warnings.warn(f"dropout masks drawn by torch, not the compiled generator: {err}", RuntimeWarning)
-        return None
-    return torch_mt.SeedStreams(gens) if torch_mt.exact() else None
+    return compiled_streams(gens)
 
 
 class GroupTrainer:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from torch import nn
 
 from bench.backends.torch.layers.activation import ACTIVATIONS, ActivationKit
-from bench.backends.torch.layers.conv import ChannelsFirst, Conv2DKit, FlattenHWC, FlattenKit, MaxPool2DKit
+from bench.backends.torch.layers.conv import (ChannelsFirst, Conv2DKit, FlattenHWC, FlattenKit, MaxPool2DKit,
+                                              pool_before_relu)
 from bench.backends.torch.layers.dense import DenseKit
 from bench.backends.torch.layers.kit import KEEP_MASKS, NOISE, Kit
 from bench.backends.torch.layers.noise import (ClassicDropout, DropBlock2d, DropBlockKit, DropoutKit,
@@ -72,7 +73,7 @@ def build(layers, input_shape: tuple, defaults: dict,
         modules += made
         if owner is not None:
             owners.append((kit, owner))
-    model = nn.Sequential(*modules)
+    model = nn.Sequential(*pool_before_relu(modules))
     model.layer_starts = starts
     return model, owners
 

@@ -35,6 +35,31 @@ class FlattenHWC(nn.Module):
         return x.permute(0, 2, 3, 1).reshape(len(x), -1)
 
 
+class PoolThenReLU(nn.MaxPool2d):
+    """A max-pool that applies ReLU to its output: ``build`` puts it where a ReLU (a conv
+    layer's activation) is followed directly by a MaxPool2D layer, and that ReLU becomes the
+    identity. ReLU is monotone, so max then ReLU gives the same values as ReLU then max, and
+    the same gradients: a window whose maximum is positive sends its gradient to the same
+    first maximum either way, and one whose maximum is not sends none. The ReLU then runs on
+    a quarter of the values (``tests/test_torch_backend.py`` checks the bits)."""
+
+    def forward(self, x):
+        return F.relu(super().forward(x))
+
+
+def pool_before_relu(modules: list) -> list:
+    """``modules`` with each ReLU that a MaxPool2d follows folded into it (``PoolThenReLU``);
+    the module count and positions stay as they were."""
+    out = list(modules)
+    for i in range(len(out) - 1):
+        if type(out[i]) is nn.ReLU and type(out[i + 1]) is nn.MaxPool2d:
+            pool = out[i + 1]
+            out[i] = nn.Identity()
+            out[i + 1] = PoolThenReLU(pool.kernel_size, pool.stride, pool.padding, pool.dilation,
+                                      pool.return_indices, pool.ceil_mode)
+    return out
+
+
 class Conv2DKit(Kit):
     weights = True
     kernels = ("kernel",)
