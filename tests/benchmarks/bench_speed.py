@@ -1,6 +1,7 @@
 """Speed of the C1 MLP per backend: one training step (per-seed and for a vectorized group of
 GROUP seeds), one smoke-budget seed-run, one step's dropout masks for 16 seeds (PyTorch, by
-both routes), and the data loading.
+both routes), and the data loading; and of C4's CNN: one per-seed step of 128 images of an arm
+with dropout on the conv maps and after the dense layer (``conv_fc``).
 
 Not a unit test: the file name does not match ``test_*.py``, so ``make test``
 never collects it. ``make bench-speed`` (``compare.sh``) times it on the base
@@ -17,6 +18,7 @@ from bench.run.seeds import batch_order, initial_params, initializer_for
 from bench.run.training import train_seed
 
 C1 = registry.get("c1")
+C4 = registry.get("c4")
 ARM = C1.arm("both")  # dropout + L2: the most work per step
 BUDGET = C1.budget("smoke")
 GROUP = 4  # seeds per vectorized group: near the best per seed-run in ``bench speed`` on 2 cores
@@ -42,6 +44,28 @@ def test_data_loading(benchmark):
     benchmark.extra_info["bench_module"] = bench.__file__
     out = benchmark.pedantic(lambda: data.prepare(data.load(C1.data.dataset), BUDGET), rounds=5, warmup_rounds=1)
     assert len(out[0]) == BUDGET.train_subsample
+
+
+@pytest.fixture(scope="module")
+def c4_batch():
+    """One batch of C4's shape (random pixels: speed does not depend on the values)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    return rng.random((C4.data.batch_size, 784), dtype=np.float32), rng.integers(0, 10, C4.data.batch_size)
+
+
+def test_conv_step(benchmark, framework, c4_batch):
+    arm = C4.arm("conv_fc")
+    job = Job(C4, arm, framework, "as_written", "quick", C4.budget("quick"))
+    backend = backends.load(framework)
+    trainer = backend.Trainer(job, initial_params(arm.layers, C4.input_shape, 0,
+                                                  initializer_for(framework, job.mode)), 0)
+    trainer.set_data(*c4_batch)
+    first = [list(range(len(c4_batch[0])))]
+    trainer.fit_epoch(first)  # build/trace once; the step itself is what is timed
+    losses = benchmark(trainer.fit_epoch, first)
+    assert len(losses) == 1
 
 
 def test_training_step(benchmark, framework, arrays):
