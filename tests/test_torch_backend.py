@@ -194,15 +194,20 @@ def test_deterministic_mode_without_the_nan_fill_of_new_tensors():
 
 # --- speed-ups that must not change a bit (bench.backends.torch.masks, layers.conv) -------
 
-@pytest.mark.parametrize("shape, p", [((128, 1600), 0.5), ((7, 32, 13, 13), 0.25), ((5, 3), 0.2), ((1, 625), 0.5)])
-def test_keep_mask_dropout_draws_nn_dropouts_mask_and_leaves_its_generator_state(shape, p):
-    """The compiled mask against ``nn.Dropout``'s ``bernoulli_``: the same outputs, the same
-    gradients, and the default generator in the same state after (two calls in a row, so
-    the second starts mid-stream, and odd sizes that straddle a twist)."""
+@pytest.mark.parametrize("shape, p, channels_last", [((128, 1600), 0.5, False), ((7, 32, 13, 13), 0.25, False),
+                                                     ((7, 32, 13, 13), 0.25, True), ((5, 3), 0.2, False),
+                                                     ((1, 625), 0.5, False)])
+def test_keep_mask_dropout_draws_nn_dropouts_mask_and_leaves_its_generator_state(shape, p, channels_last):
+    """The compiled mask against ``nn.Dropout``'s ``bernoulli_``: the same outputs and their
+    layout, the same gradients, and the default generator in the same state after (two calls
+    in a row, so the second starts mid-stream, and odd sizes that straddle a twist)."""
     from bench.backends.torch import masks
     from bench.backends.torch.layers.noise import KeepMaskDropout
 
     x = torch.randn(*shape)
+    if channels_last:   # what a conv stack on one-channel input runs in
+        x = x.to(memory_format=torch.channels_last)
+        assert not x.is_contiguous()
     assert masks.keep_mask(x, 1 - p) is not None     # else the fast route is never taken here
     results = []
     for module in (torch.nn.Dropout(p), KeepMaskDropout(p)):
@@ -212,7 +217,7 @@ def test_keep_mask_dropout_draws_nn_dropouts_mask_and_leaves_its_generator_state
         sum(o.sum() for o in outs).backward()
         results.append(([o.detach() for o in outs], [xi.grad for xi in xs], torch.random.get_rng_state()))
     (want_out, want_grad, want_state), (got_out, got_grad, got_state) = results
-    assert all(torch.equal(a, b) for a, b in zip(want_out, got_out))
+    assert all(torch.equal(a, b) and a.stride() == b.stride() for a, b in zip(want_out, got_out))
     assert all(torch.equal(a, b) for a, b in zip(want_grad, got_grad))
     assert torch.equal(want_state, got_state)
 
@@ -220,7 +225,8 @@ def test_keep_mask_dropout_draws_nn_dropouts_mask_and_leaves_its_generator_state
 def test_keep_mask_falls_back_to_torch_where_it_cannot_be_the_same_bits():
     from bench.backends.torch import masks
 
-    assert masks.keep_mask(torch.randn(4, 6).t(), 0.5) is None                 # not contiguous
+    assert masks.keep_mask(torch.randn(4, 6).t(), 0.5) is None                 # neither layout
+    assert masks.keep_mask(torch.randn(2, 3, 4, 5)[:, :, ::2], 0.5) is None
     assert masks.keep_mask(torch.randn(4, 6, dtype=torch.float64), 0.5) is None
 
 
@@ -263,6 +269,14 @@ def test_c4_trains_to_the_same_bits_with_and_without_the_speed_ups(monkeypatch):
         trainer.set_data(x, y)
         return trainer.fit_epoch(batches), trainer.params()
 
+    conv_maps, keep_mask = [], masks.keep_mask
+
+    def recording(x, keep):
+        mask = keep_mask(x, keep)
+        conv_maps.append(not x.is_contiguous() and mask is not None)
+        return mask
+
+    monkeypatch.setattr(masks, "keep_mask", recording)
     for arm_name in ("fc", "conv25", "conv_fc", "input", "spatial"):
         fast = train(arm_name)
         with monkeypatch.context() as m:
@@ -272,3 +286,4 @@ def test_c4_trains_to_the_same_bits_with_and_without_the_speed_ups(monkeypatch):
         assert np.array_equal(fast[0], slow[0]), arm_name
         for a, b in zip(fast[1], slow[1]):
             assert all(np.array_equal(a[k], b[k]) for k in a), arm_name
+    assert any(conv_maps)   # the masks on channels-last conv maps took the fast route too

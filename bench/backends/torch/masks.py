@@ -49,10 +49,18 @@ def compiled_streams(gens: list):
 def keep_mask(x: torch.Tensor, keep: float):
     """The mask ``nn.Dropout`` draws for ``x`` at keep probability ``keep`` on the CPU,
     scaled by ``1/keep``, drawn from the default generator by its compiled copy; None
-    where that would not be the same bits (not a contiguous float32 CPU tensor, or
-    ``compiled_streams`` unusable), and the caller lets torch draw."""
-    if x.device.type != "cpu" or x.dtype != torch.float32 or not x.is_contiguous() \
-            or not bernoulli_is_uniform_below(x.device):
+    where that would not be the same bits, and the caller lets torch draw. ``bernoulli_``
+    fills ``empty_like(x)``, which keeps ``x``'s layout, in memory order: the mask here is
+    laid out the same way for a contiguous or a channels-last ``x`` (a conv stack whose
+    input is one channel runs channels-last), and is None for any other layout, another
+    dtype or device, or where ``compiled_streams`` is unusable."""
+    if x.device.type != "cpu" or x.dtype != torch.float32 or not bernoulli_is_uniform_below(x.device):
+        return None
+    if x.is_contiguous():
+        shape = None
+    elif x.ndim == 4 and x.is_contiguous(memory_format=torch.channels_last):
+        shape = (x.shape[0], x.shape[2], x.shape[3], x.shape[1])
+    else:
         return None
     streams = compiled_streams([torch.default_generator])
     if streams is None:
@@ -60,4 +68,5 @@ def keep_mask(x: torch.Tensor, keep: float):
     out = np.empty((1, x.numel()), np.float32)
     streams.keep_masks(out, keep)
     streams.store()
-    return torch.from_numpy(out).view(x.shape)
+    mask = torch.from_numpy(out)
+    return mask.view(x.shape) if shape is None else mask.view(shape).permute(0, 3, 1, 2)
