@@ -224,4 +224,13 @@ MUTATIONS = [
          original="    if address:\n        send_token_if_any()\n", replacement="",
          tests=["tests/test_ray_faults.py"],
          note="a driver given --address sends no token to a head that uses token authentication"),
+    # --- speed-ups that must keep the bits ------------------------------------------------------------
+    dict(id="torch-mask-channels-last-as-nchw", file="bench/backends/torch/masks.py",
+         original="shape = (x.shape[0], x.shape[2], x.shape[3], x.shape[1])",
+         replacement="shape = None",
+         tests=["tests/test_torch_backend.py"],
+         note="a channels-last conv map's mask laid out in NCHW order, not in memory order as bernoulli_ fills it"),
+    dict(id="torch-pool-drops-relu", file="bench/backends/torch/layers/conv.py",
+         original="        return F.relu(super().forward(x))", replacement="        return super().forward(x)",
+         tests=["tests/test_torch_backend.py"], note="the ReLU folded into the max-pool is lost"),
 ]
