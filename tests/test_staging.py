@@ -67,11 +67,18 @@ def _snapshot(directory: Path) -> dict:
     return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
+def _sigint_as_at_a_terminal():
+    """A shell that starts a job in the background makes it ignore SIGINT, and a Python started
+    so installs no KeyboardInterrupt handler: the child gets SIGINT's default back, as from an
+    interactive shell, so this test does not depend on how the test run itself was started."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(argv, tmp_path, signum) -> subprocess.CompletedProcess:
     mark = tmp_path / "first-plot-written"
     env = {**os.environ, "MARK": str(mark), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-c", SLOW, *argv], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_sigint_as_at_a_terminal)
     try:
         deadline = time.monotonic() + 180
         while not mark.exists() and proc.poll() is None and time.monotonic() < deadline:
