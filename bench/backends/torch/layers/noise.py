@@ -50,9 +50,9 @@ class UniformNoiseDropout(nn.Module):
 
 class KeepMaskDropout(nn.Dropout):
     """``nn.Dropout`` whose CPU mask comes from ``bench.backends.torch.masks.keep_mask``:
-    the mask ``bernoulli_`` draws and the generator state it leaves, drawn about 20 times
-    faster (``tests/test_torch_backend.py`` checks the bits). Where that cannot be the
-    same bits it is ``nn.Dropout`` itself."""
+    the mask ``bernoulli_`` draws and the generator state it leaves, without its
+    one-element-at-a-time loop (``tests/test_torch_backend.py`` checks the bits,
+    docs/speed.md has the timing). Where that cannot be the same bits it is ``nn.Dropout``."""
 
     def forward(self, x):
         if self.training and 0.0 < self.p < 1.0 and not self.inplace:
